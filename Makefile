@@ -1,0 +1,21 @@
+# mmipose: the two Quick-start commands (`make demo`, `make test`) and a few helpers.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: env demo test test-slow clean-env
+
+env:
+	@bash tools/bootstrap_env.sh
+
+demo: env
+	$(PY) tools/demo.py --work-dir work_dirs/demo
+
+test: env
+	$(PY) -m pytest tests -m "not slow" -q $(PYTEST_ARGS)
+
+test-slow: env
+	$(PY) -m pytest tests -m slow -q $(PYTEST_ARGS)
+
+clean-env:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+from . import discriminators, editors, generators, losses, partnet  # noqa: F401

@@ -1,0 +1,7 @@
+from .mmcv_guard import (MissingMMCVOpError, has_compiled_mmcv_ops,
+                         install_mmcv_ops_guard, is_mmcv_ops_guard_installed)
+
+__all__ = [
+    'MissingMMCVOpError', 'has_compiled_mmcv_ops', 'install_mmcv_ops_guard',
+    'is_mmcv_ops_guard_installed'
+]

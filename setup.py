@@ -1,0 +1,4 @@
+"""Install mmipose. Dependencies and metadata live in setup.cfg."""
+from setuptools import setup
+
+setup()

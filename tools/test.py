@@ -1,0 +1,68 @@
+"""Evaluate a trained mmipose model and save its outputs.
+
+Examples:
+    python tools/test.py CONFIG CHECKPOINT --work-dir work_dirs/eval
+    python tools/test.py CONFIG CHECKPOINT --out work_dirs/eval/metrics.json
+    bash tools/dist_test.sh CONFIG CHECKPOINT 4
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+
+import mmipose  # noqa: E402,F401  (registers mmipose components; mmcv-lite guard)
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (evaluate) an mmipose model')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('checkpoint', help='checkpoint file to evaluate')
+    parser.add_argument('--work-dir', help='directory for logs and saved outputs '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument('--out', help='JSON file for the metrics '
+                        '(default: <work-dir>/metrics.json)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+
+    out = args.out or osp.join(cfg.work_dir, 'metrics.json')
+    if runner.rank == 0:
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+        with open(out, 'w') as f:
+            json.dump({k: float(v) if hasattr(v, '__float__') else v for k, v in metrics.items()},
+                      f, indent=2)
+        print(f'metrics written to {out}')
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
