@@ -1,0 +1,1 @@
+from .ema_bn_refresh_hook import EMABNRefreshHook  # noqa: F401
