@@ -1,0 +1,293 @@
+"""IPOSE: the part-aware semantic image synthesis GAN (training step, sampling, EMA)."""
+from copy import deepcopy
+from typing import Dict, Iterable, List, Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmagic.models.base_models import BaseGAN
+from mmagic.models.utils import set_requires_grad
+from mmagic.structures import DataSample
+from mmengine import MessageHub
+from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from torch import Tensor
+
+from mmipose.registry import MODELS
+from .ipose_inputs import check_instance_map, label_to_onehot, objects_from_samples
+from .ipose_losses import IPOSELosses
+
+ModelType = Union[dict, nn.Module]
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    return module.module if is_model_wrapper(module) else module
+
+
+@MODELS.register_module()
+class IPOSE(BaseGAN):
+    """iPOSE (CVPR 2023): OASIS-style semantic image synthesis guided by inferred part maps.
+
+    One training iteration follows the reference (``train_ipose.py``), **G step then D step**
+    (MMagic's BaseGAN does D then G, so :meth:`train_step` is overridden):
+
+    1. label -> one-hot (B,C,H,W); the frozen ``part_inferencer`` turns the instance map and the
+       object table into part features (B,288,H,W) and part logits (B,9,H,W). This is computed
+       **once per step** and reused by both generator forwards: PartNet is frozen and
+       deterministic, so this equals the reference, which reruns it for the D step.
+    2. G step: ``fake = G(onehot, parts)``; loss = N+1 (real target, class-balanced) on
+       ``D(fake)[0]`` + ``lambda_global`` * hinge-G on ``D(fake)[1]`` + ``lambda_style`` *
+       CLIP style loss (whole image or object crops, chosen per global step).
+    3. D step: a fake **regenerated after the G update** under no_grad (new noise);
+       N+1 fake + N+1 real + global hinge (real and fake) + ``lambda_labelmix`` * LabelMix.
+    4. EMA update of the generator (all state entries, buffers included, like the reference).
+
+    Sampling (:meth:`forward`, ``val_step``, ``test_step``) returns one ``DataSample`` per image
+    with ``fake_img`` (3,H,W) BGR in [0,255], ``pred_parts`` (1,H,W) long (argmax part index,
+    0 = no object) and ``label`` (1,H,W) long; ``'ema/orig'`` adds ``ema.fake_img`` and
+    ``orig.fake_img``. ``inputs`` may carry ``z`` (B,z_dim) and ``z_part`` (B,31,h0,w0) for
+    deterministic synthesis.
+
+    Args:
+        generator (dict | nn.Module): ``PSMGenerator`` config or module.
+        discriminator (dict | nn.Module): ``OASISDiscriminator`` config or module.
+        part_inferencer (dict | nn.Module | None): ``ObjectPartInferencer`` config or module;
+            frozen here (``requires_grad=False``). None: no part input (the OASIS baseline, whose
+            generator uses ``part_injection='none'``).
+        num_classes (int): Semantic channels C (``semantic_nc``, don't-care included).
+        data_preprocessor (dict, optional): MMagic ``DataPreprocessor`` config. Defaults to
+            ``non_image_keys=['label','inst','z','z_part']``, ``data_keys=['gt_img']``,
+            ``output_channel_order='RGB'``.
+        ema_config (dict, optional): MMagic ``ExponentialMovingAverage`` config
+            (``momentum = 1 - decay``).
+        loss_config (dict, optional): See :class:`IPOSELosses`.
+    """
+
+    def __init__(self,
+                 generator: ModelType,
+                 discriminator: ModelType,
+                 part_inferencer: Optional[ModelType],
+                 num_classes: int,
+                 data_preprocessor: Optional[dict] = None,
+                 ema_config: Optional[dict] = None,
+                 loss_config: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(
+                type='DataPreprocessor',
+                non_image_keys=['label', 'inst', 'z', 'z_part'],
+                data_keys=['gt_img'],
+                output_channel_order='RGB')
+        if isinstance(data_preprocessor, dict):
+            # MMagic's registry, so this also works outside a runner's default scope.
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(generator=generator, discriminator=discriminator,
+                         data_preprocessor=data_preprocessor, ema_config=ema_config,
+                         loss_config=loss_config)
+        self.num_classes = num_classes
+        if isinstance(part_inferencer, dict):
+            part_inferencer = MODELS.build(part_inferencer)
+        self.part_inferencer = part_inferencer
+        if self.part_inferencer is not None:
+            # Frozen: DDP (find_unused_parameters=False) then only moves it to the device.
+            self.part_inferencer.requires_grad_(False)
+            self.part_inferencer.eval()
+
+    # ------------------------------------------------------------------ setup
+    def _init_loss(self, loss_config: Optional[dict] = None) -> None:
+        """Build the iPOSE losses (replaces BaseGAN's gan_loss / auxiliary-loss scheme)."""
+        self.loss_config = deepcopy(loss_config) if loss_config else dict()
+        self.gan_loss = None
+        self.gen_auxiliary_losses = None
+        self.disc_auxiliary_losses = None
+        self.losses = IPOSELosses(**self.loss_config)
+
+    def train(self, mode: bool = True) -> 'IPOSE':
+        super().train(mode)
+        if self.part_inferencer is not None:
+            self.part_inferencer.eval()  # frozen, never trained
+        return self
+
+    # ------------------------------------------------------------------ inputs
+    def prepare_conditions(self, inputs: dict, data_samples=None
+                           ) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor], List[Tensor]]:
+        """Label one-hot, part features/logits and object tables for a preprocessed batch.
+
+        Args:
+            inputs (dict): ``label`` (B,1,H,W) integer, optional ``inst`` (B,1,H,W).
+            data_samples: Batched ``DataSample`` with metainfo ``objects`` (list of (K_b,8)).
+
+        Returns:
+            tuple: onehot (B,C,H,W) float, part_features (B,288,H,W) or None,
+            part_logits (B,9,H,W) or None, objects (list of B (K_b,8) int64 tensors).
+        """
+        if 'label' not in inputs:
+            raise KeyError("IPOSE: inputs must contain 'label' (B,1,H,W); got keys "
+                           f'{sorted(inputs)}')
+        label = inputs['label']
+        if label.dim() == 3:
+            label = label.unsqueeze(1)
+        onehot = label_to_onehot(label, self.num_classes)
+        objects = objects_from_samples(data_samples, label.shape[0], label.device)
+        if self.part_inferencer is None:
+            return onehot, None, None, objects
+        inst = check_instance_map(inputs.get('inst'), label)
+        with torch.no_grad():
+            part_features, part_logits = self.part_inferencer(inst, objects)
+        return onehot, part_features, part_logits, objects
+
+    # ------------------------------------------------------------------ training
+    def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> Dict[str, float]:
+        """One iPOSE iteration: G step, then D step on a regenerated fake, then EMA.
+
+        Args:
+            data (dict): A batch from the dataloader (before preprocessing).
+            optim_wrapper (OptimWrapperDict): With ``generator`` and ``discriminator`` entries.
+
+        Returns:
+            dict[str, float]: ``loss_g_*`` and ``loss_d_*`` values.
+        """
+        curr_iter = MessageHub.get_current_instance().get_info('iter') or 0
+        data = self.data_preprocessor(data, True)
+        inputs, data_samples = data['inputs'], data['data_samples']
+        real = inputs['img']
+        onehot, part_features, part_logits, objects = self.prepare_conditions(
+            inputs, data_samples)
+        conditions = (onehot, part_features, part_logits)
+
+        g_wrapper: OptimWrapper = optim_wrapper['generator']
+        d_wrapper: OptimWrapper = optim_wrapper['discriminator']
+
+        set_requires_grad(self.discriminator, False)
+        with g_wrapper.optim_context(self.generator):
+            log_vars = self.train_generator(conditions, real, objects, curr_iter, g_wrapper)
+        set_requires_grad(self.discriminator, True)
+
+        with d_wrapper.optim_context(self.discriminator):
+            log_vars.update(self.train_discriminator(conditions, real, d_wrapper))
+
+        if self.with_ema_gen and g_wrapper.should_update():
+            generator = _unwrap(self.generator)
+            if curr_iter + 1 >= self.ema_start:
+                self.generator_ema.update_parameters(generator)
+                if not self.generator_ema.update_buffers:
+                    self.generator_ema.sync_buffers(generator)
+            else:
+                self.generator_ema.sync_parameters(generator)
+        return {k: float(v) for k, v in log_vars.items()}
+
+    def train_generator(self, conditions: tuple, real: Tensor, objects: List[Tensor],
+                        curr_iter: int, optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """G step (reference ``losses_G``); returns detached log values."""
+        onehot, part_features, part_logits = conditions
+        fake = self.generator(onehot, part_features, part_logits)
+        # D's parameters are frozen for this step; its forward needs no DDP gradient sync.
+        seg_logits, global_logits = _unwrap(self.discriminator)(fake)
+        losses = self.losses.generator_losses(
+            seg_logits, global_logits, onehot, fake, real, objects, curr_iter)
+        loss, log_vars = self.parse_losses(losses)
+        optimizer_wrapper.update_params(loss)
+        log_vars['loss_g'] = log_vars.pop('loss')
+        return {k: v.detach() for k, v in log_vars.items()}
+
+    def train_discriminator(self, conditions: tuple, real: Tensor,
+                            optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """D step (reference ``losses_D``): fake regenerated with the updated G, new noise."""
+        onehot, part_features, part_logits = conditions
+        with torch.no_grad():
+            fake = _unwrap(self.generator)(onehot, part_features, part_logits)
+        losses = self.losses.discriminator_losses(self.discriminator, fake, real, onehot)
+        loss, log_vars = self.parse_losses(losses)
+        optimizer_wrapper.update_params(loss)
+        log_vars['loss_d'] = log_vars.pop('loss')
+        return {k: v.detach() for k, v in log_vars.items()}
+
+    # ------------------------------------------------------------------ sampling
+    @torch.no_grad()
+    def refresh_ema_norm_stats(self, batches: Iterable[dict]) -> int:
+        """Recompute the EMA generator's BN statistics (and SN u/v) on training batches.
+
+        Runs the EMA generator in train mode under no_grad (reference §2.6), then restores its
+        mode. Used by :class:`mmipose.engine.hooks.EMABNRefreshHook`.
+
+        Args:
+            batches (Iterable[dict]): Dataloader batches (before preprocessing).
+
+        Returns:
+            int: Number of batches used.
+        """
+        if not self.with_ema_gen:
+            return 0
+        ema_generator = self.generator_ema.module
+        was_training = ema_generator.training
+        ema_generator.train()
+        used = 0
+        try:
+            for batch in batches:
+                data = self.data_preprocessor(batch, False)
+                onehot, part_features, part_logits, _ = self.prepare_conditions(
+                    data['inputs'], data['data_samples'])
+                ema_generator(onehot, part_features, part_logits)
+                used += 1
+        finally:
+            ema_generator.train(was_training)
+        return used
+
+    @torch.no_grad()
+    def forward(self, inputs: dict, data_samples=None, mode: Optional[str] = None
+                ) -> List[DataSample]:
+        """Synthesise images for a preprocessed batch (see the class docstring).
+
+        Args:
+            inputs (dict): ``label`` (B,1,H,W), ``inst`` (B,1,H,W), optional ``img``, ``z``
+                (B,z_dim), ``z_part`` (B,31,h0,w0), ``sample_model`` ('ema' | 'orig' |
+                'ema/orig').
+            data_samples: Batched ``DataSample`` from the data preprocessor.
+            mode: Unused (MMEngine API).
+
+        Returns:
+            list[DataSample]: One per image.
+        """
+        onehot, part_features, part_logits, _ = self.prepare_conditions(inputs, data_samples)
+        z, z_part = inputs.get('z'), inputs.get('z_part')
+        sample_model = self._get_valid_model(inputs)
+        batch_size = onehot.shape[0]
+        if data_samples is None:
+            data_samples = DataSample.stack([DataSample() for _ in range(batch_size)])
+
+        def generate(generator: nn.Module) -> Tensor:
+            fake = generator(onehot, part_features, part_logits, z=z, z_part=z_part)
+            return self._to_bgr_255(fake, data_samples)
+
+        gen_sample = DataSample()
+        gen_sample.update(data_samples)
+        if 'gt_img' not in data_samples and 'img' in inputs:
+            gen_sample.gt_img = self._to_bgr_255(inputs['img'], data_samples)
+        if sample_model == 'ema/orig':
+            # Both generators see the same noise: replay the RNG state when none was given.
+            devices = [onehot.device] if onehot.device.type == 'cuda' else []
+            with torch.random.fork_rng(devices=devices):
+                orig = generate(self.generator)
+            gen_sample.ema = DataSample(fake_img=generate(self.generator_ema))
+            gen_sample.orig = DataSample(fake_img=orig)
+        else:
+            generator = self.generator_ema if sample_model == 'ema' else self.generator
+            gen_sample.fake_img = generate(generator)
+        gen_sample.sample_model = sample_model
+        gen_sample.label = inputs['label'].reshape(batch_size, 1, *onehot.shape[-2:]).long()
+        if part_logits is not None:
+            gen_sample.pred_parts = part_logits.argmax(dim=1, keepdim=True)
+        else:
+            gen_sample.pred_parts = torch.zeros_like(gen_sample.label)
+        return gen_sample.split(allow_nonseq_value=True)
+
+    def _to_bgr_255(self, fake: Tensor, data_samples: DataSample) -> Tensor:
+        """[-1,1] generator output in the preprocessor's order -> BGR [0,255] (``destruct``).
+
+        ``destruct`` reads the channel order of the input-image key ``img``; when the batch has
+        no image (synthesis from a label map alone) that metainfo is absent and MMagic would
+        assume BGR, so it is filled in from the preprocessor's output order first.
+        """
+        order = getattr(self.data_preprocessor, 'output_channel_order', None) or 'BGR'
+        if 'img_output_channel_order' not in data_samples.metainfo_keys():
+            data_samples.set_metainfo(
+                {'img_output_channel_order': [order] * fake.shape[0]})
+        return self.data_preprocessor.destruct(fake, data_samples, 'img')
