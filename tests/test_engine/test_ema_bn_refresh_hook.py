@@ -1,0 +1,138 @@
+"""EMABNRefreshHook: when it refreshes, and that the refresh re-estimates the EMA BN statistics."""
+import copy
+import logging
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn as nn
+
+from mmipose.engine.hooks import EMABNRefreshHook
+from mmipose.registry import HOOKS
+
+
+class _RecordingModel(nn.Module):
+    """Counts refresh calls and the batches each one consumed."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def refresh_ema_norm_stats(self, batches):
+        batches = list(batches)
+        self.calls.append(batches)
+        return len(batches)
+
+
+def _runner(model, dataloader, train=True):
+    runner = SimpleNamespace(model=model, train_dataloader=dataloader, iter=0,
+                             logger=logging.getLogger('test-ema-bn-refresh'))
+    runner._train_loop = object() if train else None
+    return runner
+
+
+def test_registered():
+    assert HOOKS.get('EMABNRefreshHook') is EMABNRefreshHook
+
+
+def test_schedule_interval_val_and_end():
+    model = _RecordingModel()
+    runner = _runner(model, [dict(i=i) for i in range(10)])
+    hook = EMABNRefreshHook(interval=2, num_batches=3)
+    refreshed_after = []
+    for it in range(5):  # iterations 0..4; MMEngine passes the 0-based index as runner.iter
+        runner.iter = it
+        before = len(model.calls)
+        hook.after_train_iter(runner, batch_idx=it)
+        if len(model.calls) > before:
+            refreshed_after.append(it + 1)
+    assert refreshed_after == [2, 4]
+    assert all(len(c) == 3 for c in model.calls)
+    assert model.calls[0] == [dict(i=0), dict(i=1), dict(i=2)]  # a fresh iterator each time
+
+    runner.iter = 4  # validation after the 4th iteration: statistics are already fresh
+    hook.before_val(runner)
+    assert len(model.calls) == 2
+    runner.iter = 5  # end of training after 5 iterations: one more refresh
+    hook.after_train(runner)
+    assert len(model.calls) == 3
+    hook.after_train(runner)  # nothing new to refresh
+    assert len(model.calls) == 3
+
+
+def test_no_refresh_in_standalone_val_and_disabled_interval():
+    model = _RecordingModel()
+    runner = _runner(model, [0, 1], train=False)
+    hook = EMABNRefreshHook(interval=0)
+    for it in range(3):
+        runner.iter = it
+        hook.after_train_iter(runner, batch_idx=it)
+    hook.before_val(runner)
+    assert model.calls == []
+
+
+def test_short_dataloader_and_bad_arguments():
+    model = _RecordingModel()
+    runner = _runner(model, [0, 1])
+    EMABNRefreshHook(interval=1, num_batches=51).after_train_iter(runner, batch_idx=0)
+    assert model.calls == [[0, 1]]
+    with pytest.raises(ValueError, match='num_batches'):
+        EMABNRefreshHook(num_batches=0)
+    with pytest.raises(TypeError, match='refresh_ema_norm_stats'):
+        EMABNRefreshHook(interval=1).after_train_iter(_runner(nn.Linear(1, 1), [0]), batch_idx=0)
+
+
+class _TinyEMAGenerator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 1)
+        self.bn = nn.BatchNorm2d(4, affine=False)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
+class _TinyModel(nn.Module):
+    """Implements the refresh protocol the way IPOSE does: EMA module in train mode, no_grad."""
+
+    def __init__(self):
+        super().__init__()
+        self.generator_ema = SimpleNamespace(module=_TinyEMAGenerator())
+
+    @torch.no_grad()
+    def refresh_ema_norm_stats(self, batches):
+        gen = self.generator_ema.module
+        was_training = gen.training
+        gen.train()
+        n = 0
+        for batch in batches:
+            gen(batch)
+            n += 1
+        gen.train(was_training)
+        return n
+
+
+def test_refresh_matches_manual_running_average():
+    torch.manual_seed(0)
+    model = _TinyModel()
+    ema = model.generator_ema.module
+    ema.eval()
+    batches = [torch.randn(2, 2, 3, 3) * (i + 1) for i in range(4)]
+    # independent computation: BN momentum 0.1 running average with the unbiased batch variance
+    mean = ema.bn.running_mean.clone()
+    var = ema.bn.running_var.clone()
+    for b in batches:
+        y = ema.conv(b).detach()
+        bm = y.mean(dim=(0, 2, 3))
+        bv = y.var(dim=(0, 2, 3), unbiased=True)
+        mean = 0.9 * mean + 0.1 * bm
+        var = 0.9 * var + 0.1 * bv
+    weights_before = copy.deepcopy(ema.conv.state_dict())
+    runner = _runner(model, batches)
+    EMABNRefreshHook(interval=1, num_batches=4).after_train_iter(runner, batch_idx=0)
+    torch.testing.assert_close(ema.bn.running_mean, mean)
+    torch.testing.assert_close(ema.bn.running_var, var)
+    assert int(ema.bn.num_batches_tracked) == 4
+    assert not ema.training  # back to the mode it had
+    for k, v in ema.conv.state_dict().items():
+        assert torch.equal(v, weights_before[k])  # weights untouched
