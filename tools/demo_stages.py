@@ -1,0 +1,246 @@
+"""The stages of tools/demo.py (kept apart so demo.py reads as the recipe)."""
+import glob
+import logging
+import os
+import os.path as osp
+import shutil
+from typing import Dict, Optional, Tuple
+
+from tqdm import tqdm
+
+logger = logging.getLogger('mmipose.demo')
+
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..'))
+TOY_CONFIGS = osp.join(REPO, 'configs', 'toy')
+PARTNET_CONFIG = osp.join(TOY_CONFIGS, 'partnet_toy_1xb16_toy-64x64.py')
+IPOSE_CONFIG = osp.join(TOY_CONFIGS, 'ipose_tiny_1xb4_toy-64x128.py')
+SEGMENTER_CONFIG = osp.join(TOY_CONFIGS, 'segmenter_unet-s16_1xb8-600iters_toy-64x128.py')
+
+
+# --------------------------------------------------------------------------- runner helpers
+def _progress_hook(total: int, desc: str):
+    """A tqdm bar over training iterations (registered on the runner)."""
+    from mmengine.hooks import Hook
+
+    class _TqdmHook(Hook):
+        priority = 'VERY_LOW'
+
+        def before_train(self, runner) -> None:
+            self.bar = tqdm(total=total, desc=desc, unit='it', dynamic_ncols=True, mininterval=1.0)
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            self.bar.update(1)
+            if outputs:
+                loss = {k: v for k, v in outputs.items() if 'loss' in k}
+                self.bar.set_postfix({k: f'{float(v):.3f}' for k, v in list(loss.items())[:3]})
+
+        def after_train(self, runner) -> None:
+            self.bar.close()
+
+    return _TqdmHook()
+
+
+def build_runner(config: str, work_dir: str, options: dict, max_iters: int, desc: str,
+                 extra_hooks: Optional[list] = None):
+    """Runner for a config through tools/train.py's config handling, with a progress bar."""
+    import train as train_tool
+    from mmengine.runner import Runner
+    cfg_options = dict(options)
+    cfg_options['train_cfg.max_iters'] = max_iters
+    args = train_tool.parse_args([config, '--work-dir', work_dir])
+    cfg = train_tool.build_config(args)
+    cfg.merge_from_dict(cfg_options)
+    cfg.log_level = 'WARNING'
+    cfg.experiment_name = f'demo-{desc}-{os.getpid()}'
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + list(extra_hooks or [])
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(_progress_hook(max_iters, desc), priority='VERY_LOW')
+    return runner
+
+
+def last_checkpoint(work_dir: str) -> str:
+    path = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(path):
+        with open(path) as f:
+            return f.read().strip()
+    found = sorted(glob.glob(osp.join(work_dir, 'iter_*.pth')), key=osp.getmtime)
+    if not found:
+        raise FileNotFoundError(f'no checkpoint was written to {work_dir}')
+    return found[-1]
+
+
+# --------------------------------------------------------------------------- stages
+def prepare_stage(data_root: str, seed: int, schedule: dict) -> dict:
+    from mmipose.datasets.toy import prepare_toy_data
+    manifest = prepare_toy_data(data_root, seed=seed, num_train=schedule['num_train'],
+                                num_val=schedule['num_val'])
+    logger.info('toy data in %s (%s): objects per part category %s', data_root,
+                'cached' if manifest['cached'] else f'generated in {manifest["seconds"]} s', manifest['objects'])
+    return manifest
+
+
+def segmenter_stage(work_dir: str, data_root: str, args, schedule: dict) -> str:
+    """Train the small MMSeg segmenter on the real toy images; returns its checkpoint."""
+    iters = schedule['segmenter_iters']
+    seg_dir = osp.join(work_dir, 'segmenter')
+    options = {f'{split}_dataloader.dataset.data_root': data_root for split in ('train', 'val', 'test')}
+    options.update({'param_scheduler.0.end': iters, 'train_cfg.val_interval': iters,
+                    'default_hooks.checkpoint.interval': iters, 'randomness.seed': args.seed})
+    runner = build_runner(SEGMENTER_CONFIG, seg_dir, options, iters, 'segmenter')
+    runner.train()
+    return last_checkpoint(seg_dir)
+
+
+def partnet_stage(work_dir: str, data_root: str, args, schedule: dict) -> Tuple[str, dict]:
+    """Pretrain PartNet on the basis toy categories; part accuracy on basis and novel val crops."""
+    iters = schedule['partnet_iters']
+    part_dir = osp.join(work_dir, 'partnet')
+    options = partnet_data_options(data_root)
+    options.update({'train_cfg.val_interval': iters + 1, 'default_hooks.checkpoint.interval': iters,
+                    'randomness.seed': args.seed})
+    runner = build_runner(PARTNET_CONFIG, part_dir, options, iters, 'partnet')
+    runner.train()
+    metrics = {k: float(v) for k, v in runner.val().items()}
+    logger.info('PartNet part accuracy: %s', metrics)
+    return last_checkpoint(part_dir), metrics
+
+
+def ipose_stage(work_dir: str, data_root: str, partnet_ckpt: str, args, schedule: dict) -> str:
+    """Train iPOSE (reduced widths) on the toy scenes with the pretrained, frozen PartNet."""
+    iters = schedule['ipose_iters']
+    ipose_dir = osp.join(work_dir, 'ipose')
+    options = ipose_data_options(data_root, partnet_ckpt)
+    options.update({'train_cfg.val_interval': iters + 1, 'default_hooks.checkpoint.interval': iters,
+                    'randomness.seed': args.seed})
+    grid_hook = dict(type='IPOSESampleGridHook', interval=max(1, iters // 4), num_samples=4, scale=2)
+    runner = build_runner(IPOSE_CONFIG, ipose_dir, options, iters, 'ipose', extra_hooks=[grid_hook])
+    runner.train()
+    return last_checkpoint(ipose_dir)
+
+
+# --------------------------------------------------------------------------- evaluation
+def _synthesize_val(model, dataloader, num_grids: int, grid_dir: str, palette):
+    """Synthesize every validation scene once; save grids; return samples for the metrics."""
+    import cv2
+    import torch
+
+    from mmipose.visualization.sample_grid import samples_to_grid
+    os.makedirs(grid_dir, exist_ok=True)
+    outputs, batches = [], []
+    saved = 0
+    torch.manual_seed(0)
+    for batch in tqdm(dataloader, desc='synthesize val', unit='batch', dynamic_ncols=True):
+        samples = model.val_step(batch)
+        for sample in samples:
+            if saved < num_grids:
+                name = sample.metainfo.get('image_name', f'sample_{saved:03d}')
+                grid = samples_to_grid([sample], palette, scale=3)
+                cv2.imwrite(osp.join(grid_dir, f'{name}.png'), grid[..., ::-1])
+                saved += 1
+        outputs.append(samples)
+        batches.append(batch)
+    return batches, outputs
+
+
+def evaluate_stage(work_dir: str, data_root: str, ipose_ckpt: str, partnet_ckpt: str, seg_ckpt: str, args,
+                   schedule: dict) -> dict:
+    """mIoU / AC of synthesized val scenes through the toy segmenter, FID if possible, pictures."""
+    import numpy as np
+    from mmengine.runner import Runner
+
+    from mmipose.apis import init_model
+    from mmipose.registry import METRICS
+    options = ipose_data_options(data_root, partnet_ckpt)
+    model = init_model(IPOSE_CONFIG, ipose_ckpt, args.device, cfg_options=options)
+    cfg = model.cfg
+    dataloader = Runner.build_dataloader(cfg.val_dataloader)
+    palette = np.asarray(dataloader.dataset.metainfo['palette'], np.uint8)
+    batches, outputs = _synthesize_val(model, dataloader, schedule['num_grids'], osp.join(work_dir, 'grids'),
+                                       palette)
+    results: Dict[str, object] = {}
+    seg_metric = METRICS.build(dict(type='SegmentationMetric', segmenter_config=SEGMENTER_CONFIG,
+                                    segmenter_checkpoint=seg_ckpt, device=args.device))
+    for batch, samples in zip(batches, outputs):
+        seg_metric.process(batch, [s.to_dict() for s in samples])
+    results['segmentation'] = {k: float(v) for k, v in seg_metric.evaluate(len(dataloader.dataset)).items()}
+    results['fid'] = fid_or_reason(args, batches, outputs, len(dataloader.dataset))
+    results['editing'] = editing_pictures(model, dataloader.dataset, work_dir, args)
+    return results
+
+
+def fid_or_reason(args, batches, outputs, size: int) -> dict:
+    if not args.inception or not osp.isfile(args.inception):
+        return dict(skipped='no Inception weights on this machine (offline). Pass --inception '
+                    'path/to/pt_inception-2015-12-05-6726825d.pth to compute FID.')
+    from mmipose.registry import METRICS
+    metric = METRICS.build(dict(type='FrechetInceptionDistance', prefix='FID', fake_nums=size,
+                                inception_style='PyTorch', inception_path=args.inception,
+                                real_key='gt_img', fake_key='fake_img', sample_model='ema'))
+    for batch, samples in zip(batches, outputs):
+        metric.process(batch, [s.to_dict() for s in samples])
+    return {k: float(v) for k, v in metric.evaluate().items()}
+
+
+# --------------------------------------------------------------------------- editing pictures
+def _pick_scene(dataset, label_id: int):
+    """The validation scene with the largest object of class ``label_id`` (its info and value)."""
+    import cv2
+    import numpy as np
+    best = None
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        inst = cv2.imread(info['inst_path'], cv2.IMREAD_UNCHANGED).astype(np.int64)
+        values, counts = np.unique(inst[inst // 1000 == label_id], return_counts=True)
+        if len(values) and (best is None or counts.max() > best[2]):
+            best = (info, int(values[counts.argmax()]), int(counts.max()))
+    if best is None:
+        raise RuntimeError(f'no validation scene contains class {label_id}')
+    return best[0], best[1]
+
+
+def editing_pictures(model, dataset, work_dir: str, args) -> dict:
+    """Paper Fig. 5 (noise resampled globally / in one object / in one part) and Fig. 6 (supports
+    edited: car wheels turned into chassis) on a validation scene with a car."""
+    import cv2
+    import numpy as np
+
+    from mmipose.apis import IPOSEInferencer
+    from mmipose.datasets.toy.spec import CAR, TOY_PART_CATEGORIES
+    from mmipose.visualization import colorize_label, colorize_parts
+    from mmipose.visualization.sample_grid import make_grid
+    out_dir = osp.join(work_dir, 'editing')
+    os.makedirs(out_dir, exist_ok=True)
+    palette = np.asarray(dataset.metainfo['palette'], np.uint8)
+    inferencer = IPOSEInferencer(model, part_categories=TOY_PART_CATEGORIES)
+    info, car = _pick_scene(dataset, CAR)
+    base = inferencer(info['label_path'], info['inst_path'], seed=0)
+    up = lambda a: np.repeat(np.repeat(a, 3, 0), 3, 1)  # noqa: E731
+    chassis = 5
+    rows = [[up(colorize_label(base.label, palette=palette)), up(colorize_parts(base.parts)), up(base.image)]]
+    titles = ['global', f'object {car}', f'part {chassis} of {car}']
+    for region in ('global', f'object:{car}', f'part:{car}:{chassis}'):
+        rows.append([up(inferencer.resample(base, region, seed=s).image) for s in (1, 2, 3)])
+    multimodal = make_grid(rows)
+    cv2.imwrite(osp.join(out_dir, 'multimodal.png'), multimodal[..., ::-1])
+    mode = inferencer.resample(base, f'object:{car}', seed=1).extras['region_mode']
+
+    bank = inferencer.support_bank
+    category = TOY_PART_CATEGORIES[CAR]
+    original = bank.supports_of(category).clone()
+    edited = original.clone()
+    edited[edited == 2] = chassis  # wheels -> chassis
+    inferencer.set_supports(category, edited)
+    no_wheels = inferencer(base.label, base.inst, noise=(base.z, base.z_part))
+    inferencer.set_supports(category, original)
+    part_edit = make_grid([[up(colorize_parts(base.parts)), up(base.image)],
+                           [up(colorize_parts(no_wheels.parts)), up(no_wheels.image)]])
+    cv2.imwrite(osp.join(out_dir, 'part_editing.png'), part_edit[..., ::-1])
+    written = [osp.join(out_dir, 'multimodal.png'), osp.join(out_dir, 'part_editing.png')]
+    if args.docs_dir:
+        os.makedirs(args.docs_dir, exist_ok=True)
+        for path in written:
+            shutil.copy(path, osp.join(args.docs_dir, osp.basename(path)))
+    wheel_pixels = int(((base.inst == car) & (base.parts == 2)).sum())
+    wheel_after = int(((base.inst == car) & (no_wheels.parts == 2)).sum())
+    return dict(scene=info['image_name'], object=car, region_mode=mode, rows=titles,
+                wheel_pixels_before=wheel_pixels, wheel_pixels_after_edit=wheel_after, files=written)
