@@ -1,0 +1,12 @@
+from .cross_attention import PartCrossAttention, QuickGELU
+from .inputs import (NUM_PARTS, build_query_rows, build_support_rows, coordinate_channels,
+                     part_index_to_onehot, support_shapes)
+from .part_encoder import PartDecoder, PartShapeEncoder
+from .partnet import PartNet, SupportEncoding
+from .support_bank import SupportBank
+
+__all__ = [
+    'NUM_PARTS', 'PartCrossAttention', 'PartDecoder', 'PartNet', 'PartShapeEncoder', 'QuickGELU',
+    'SupportBank', 'SupportEncoding', 'build_query_rows', 'build_support_rows', 'coordinate_channels',
+    'part_index_to_onehot', 'support_shapes'
+]
