@@ -6,6 +6,7 @@ without it, yet iPOSE uses no compiled mmcv op. When (and only when) the real
 extension is missing, :func:`install_mmcv_ops_guard` registers a stand-in module
 whose attributes are functions that raise a clear error when called.
 """
+import importlib.machinery
 import importlib.util
 import sys
 import types
@@ -60,7 +61,12 @@ def install_mmcv_ops_guard() -> bool:
     if has_compiled_mmcv_ops():
         return False
     if GUARD_MODULE_NAME not in sys.modules:
-        sys.modules[GUARD_MODULE_NAME] = _MMCVOpsGuard(GUARD_MODULE_NAME)
+        guard = _MMCVOpsGuard(GUARD_MODULE_NAME)
+        # A spec without loader: `pkgutil.find_loader('mmcv._ext')` (MMEngine's
+        # `mmcv_full_available`, called by every non-distributed Runner) then answers None
+        # instead of raising on a missing `__spec__`.
+        guard.__spec__ = importlib.machinery.ModuleSpec(GUARD_MODULE_NAME, loader=None)
+        sys.modules[GUARD_MODULE_NAME] = guard
     return True
 
 
