@@ -98,11 +98,16 @@ class PartCrossAttention(nn.Module):
         Returns:
             Tensor: (N, P, T, C) updated tokens.
         """
-        q = self._split_heads(self._in_proj(_pointwise(self.query_conv, x), 0))  # (N, Pq, heads, T, d)
-        q = q * (q.shape[-1]**-0.5)
-        scores = torch.matmul(q, keys.unsqueeze(1).transpose(-2, -1))  # (N, Pq, heads, T, L)
-        attn = torch.matmul(scores.softmax(dim=-1), values)  # (N, P, heads, T, d)
-        attn = attn.transpose(-3, -2).flatten(-2)  # (N, P, T, C)
+        num_objects, query_parts, num_tokens, dim = x.shape
+        head_dim = dim // self.num_heads
+        q = self._in_proj(_pointwise(self.query_conv, x), 0)
+        q = q * head_dim**-0.5  # scaled before the product, as nn.MultiheadAttention does
+        # all part rows of an object share the keys: one (Pq*T, L) score matrix per object and head
+        q = q.view(num_objects, query_parts * num_tokens, self.num_heads, head_dim).transpose(1, 2)
+        scores = torch.matmul(q, keys.transpose(-2, -1))  # (N, heads, Pq*T, L)
+        probs = scores.softmax(dim=-1).unflatten(2, (query_parts, num_tokens)).transpose(1, 2)
+        attn = torch.matmul(probs, values)  # (N, P, heads, T, d), broadcast over parts if Pq = 1
+        attn = attn.transpose(2, 3).reshape(num_objects, values.shape[1], num_tokens, dim)
         attn = self.multihead_attn.out_proj(attn)
         x = x + self.ln1(attn)
         return x + self.mlp(self.ln2(x))

@@ -158,7 +158,7 @@ class PartNet(nn.Module):
     @staticmethod
     def _tokens(features: Tensor) -> Tensor:
         """(B, C, h, w) -> (B, h*w, C), token t = row * w + col (the reference's sequence order)."""
-        return features.flatten(2).transpose(1, 2)
+        return features.flatten(2).transpose(1, 2).contiguous()
 
     def forward(self, query: Tensor, support_index: Tensor, encoding: SupportEncoding) -> Tuple[Tensor, Tensor]:
         """Predict part features and part logits of N object shapes.
