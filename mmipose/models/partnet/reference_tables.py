@@ -49,3 +49,19 @@ REFERENCE_CATEGORIES: Dict[str, List[int]] = {
 #: PartNet pretraining / validation categories (``selected_cats``): cat (8) is held out as novel.
 PARTNET_BASIS_CATEGORIES: List[int] = [c for c in _VOC_AND_CITYSCAPES if c != 8]
 PARTNET_NOVEL_CATEGORIES: List[int] = [8]
+
+#: Table names usable in configs instead of the literal tables (MMEngine configs cannot index
+#: imported objects): ``category_folders='reference'``, ``part_merges='reference'``,
+#: ``categories='coco_stuff'``.
+NAMED_CATEGORY_FOLDERS = {'reference': REFERENCE_CATEGORY_FOLDERS, 'reference_training': REFERENCE_TRAINING_CATEGORY_FOLDERS}
+NAMED_PART_MERGES = {'reference': REFERENCE_PART_MERGES, 'none': {}}
+NAMED_CATEGORIES = {**REFERENCE_CATEGORIES, 'partnet_basis': PARTNET_BASIS_CATEGORIES}
+
+
+def resolve_table(value, tables: dict, argument: str):
+    """Return ``tables[value]`` when ``value`` is a table name, else ``value`` unchanged."""
+    if isinstance(value, str):
+        if value not in tables:
+            raise KeyError(f'{argument}={value!r} is not a known table; use one of {sorted(tables)} or give it explicitly')
+        return tables[value]
+    return value

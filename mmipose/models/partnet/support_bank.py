@@ -14,6 +14,7 @@ from torch import Tensor
 from mmipose.registry import MODELS
 from .inputs import NUM_PARTS, part_index_to_onehot
 from .partnet import PartNet, SupportEncoding
+from .reference_tables import NAMED_CATEGORIES, NAMED_CATEGORY_FOLDERS, NAMED_PART_MERGES, resolve_table
 
 ArrayLike = Union[np.ndarray, Tensor, Sequence]
 
@@ -37,14 +38,17 @@ class SupportBank(nn.Module):
 
     Args:
         root (str, optional): Support folder root. May be None when ``maps`` covers every category.
-        categories (Sequence[int]): Part category ids served by the bank (its rows, in this order),
-            e.g. ``reference_tables.REFERENCE_CATEGORIES['coco_stuff']``.
+        categories (Sequence[int] | str): Part category ids served by the bank (its rows, in this
+            order), or a table name of ``reference_tables.NAMED_CATEGORIES`` (``'cityscapes'``,
+            ``'ade20k'``, ``'coco_stuff'``, ``'part_dataset'``, ``'partnet_basis'``).
         num_supports (int): k, supports per category (1..4 in the paper's ablation; 3 released).
         category_folders (Mapping[int, str], optional): category id -> folder name under ``root``
-            (e.g. ``REFERENCE_CATEGORY_FOLDERS``: rider 25 -> '24'). Missing ids map to ``str(id)``.
+            (e.g. ``REFERENCE_CATEGORY_FOLDERS``: rider 25 -> '24'), or ``'reference'`` /
+            ``'reference_training'`` for the authors' tables. Missing ids map to ``str(id)``.
         part_merges (Mapping[int, Mapping[int, int]], optional): category id -> {source part:
             target part}, applied (simultaneously) to every map of that category, files and
-            :meth:`set_supports` alike (reference: washer 36 merges parts 2, 3 into 1).
+            :meth:`set_supports` alike (reference: washer 36 merges parts 2, 3 into 1), or
+            ``'reference'`` for ``REFERENCE_PART_MERGES``.
         suffix (str): File-name ending of support maps.
         map_size (int): Side of the one-hot maps (PartNet works at 64).
         num_parts (int): Part channels (9).
@@ -58,16 +62,18 @@ class SupportBank(nn.Module):
 
     def __init__(self,
                  root: Optional[str],
-                 categories: Sequence[int],
+                 categories: Union[Sequence[int], str],
                  num_supports: int = 3,
-                 category_folders: Optional[Mapping[int, Union[str, int]]] = None,
-                 part_merges: Optional[Mapping[int, Mapping[int, int]]] = None,
+                 category_folders: Union[Mapping[int, Union[str, int]], str, None] = None,
+                 part_merges: Union[Mapping[int, Mapping[int, int]], str, None] = None,
                  suffix: str = '.png',
                  map_size: int = 64,
                  num_parts: int = NUM_PARTS,
                  maps: Optional[Mapping[int, ArrayLike]] = None):
         super().__init__()
-        categories = [int(c) for c in categories]
+        categories = [int(c) for c in resolve_table(categories, NAMED_CATEGORIES, 'categories')]
+        category_folders = resolve_table(category_folders, NAMED_CATEGORY_FOLDERS, 'category_folders')
+        part_merges = resolve_table(part_merges, NAMED_PART_MERGES, 'part_merges')
         if len(set(categories)) != len(categories):
             raise ValueError(f'SupportBank: categories contain duplicates: {categories}')
         if not categories:
