@@ -9,11 +9,14 @@ import argparse
 import os
 import os.path as osp
 import sys
+from datetime import timedelta
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 import mmipose  # noqa: E402,F401  (registers mmipose components; mmcv-lite guard)
+import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 
@@ -62,16 +65,58 @@ def _enable_amp(cfg: Config) -> None:
         raise ValueError(f'--amp: the config {cfg.filename} has no `optim_wrapper`.')
     wrappers = [optim_wrapper] if 'type' in optim_wrapper or 'optimizer' in optim_wrapper \
         else [v for k, v in optim_wrapper.items() if isinstance(v, dict) and k != 'constructor']
+    on_cuda = torch.cuda.is_available()
     for wrapper in wrappers:
-        if wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+        if wrapper.get('type', 'OptimWrapper') in ('AmpOptimWrapper', 'CPUAutocastOptimWrapper'):
             continue
-        wrapper['type'] = 'AmpOptimWrapper'
-        wrapper.setdefault('loss_scale', 'dynamic')
+        if on_cuda:
+            wrapper['type'] = 'AmpOptimWrapper'
+            wrapper.setdefault('loss_scale', 'dynamic')
+        else:
+            # MMEngine's AmpOptimWrapper requires CUDA; CPU autocast is bfloat16 only.
+            wrapper['type'] = 'CPUAutocastOptimWrapper'
+            wrapper['dtype'] = 'bfloat16'
+    if not on_cuda:
+        print_log('--amp without CUDA: bfloat16 CPU autocast (CPUAutocastOptimWrapper).',
+                  logger='current')
+
+
+def _configure_distributed(cfg: Config) -> None:
+    """CPU-only distributed runs: gloo backend, CPU DDP and no SyncBN.
+
+    MMEngine reads the backend from ``env_cfg.dist_cfg`` (the runtime says 'nccl') and passes
+    ``device_ids=[LOCAL_RANK]`` to DDP, both CUDA-only. Its pytorch launcher also calls
+    ``torch.cuda.set_device``, so without CUDA the process group is initialised here (env://
+    variables set by torchrun) and the Runner reuses it.
+    """
+    if cfg.launcher == 'none' or torch.cuda.is_available():
+        return
+    if cfg.launcher != 'pytorch':
+        raise RuntimeError(f'--launcher {cfg.launcher} needs CUDA; on CPU use --launcher pytorch '
+                           '(tools/dist_train.sh CONFIG NPROC).')
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    if cfg.get('model_wrapper_cfg') is not None:
+        cfg.model_wrapper_cfg['device_ids'] = None
+    else:
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None,
+                                     broadcast_buffers=False)
+    if cfg.get('sync_bn'):
+        print_log(f'sync_bn={cfg.sync_bn!r} ignored: SyncBatchNorm needs CUDA.', logger='current')
+        cfg.sync_bn = None
+    if not torch.distributed.is_initialized():
+        dist_cfg = {k: v for k, v in cfg.env_cfg.dist_cfg.items() if k != 'backend'}
+        if 'timeout' in dist_cfg and not isinstance(dist_cfg['timeout'], timedelta):
+            dist_cfg['timeout'] = timedelta(seconds=dist_cfg['timeout'])
+        torch.distributed.init_process_group(backend='gloo', **dist_cfg)
+    print_log(f'No CUDA: distributed training on CPU with the gloo backend '
+              f'(rank {torch.distributed.get_rank()} of {torch.distributed.get_world_size()}).',
+              logger='current')
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = build_config(args)
+    _configure_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

@@ -1,0 +1,170 @@
+"""Stop or skip training iterations whose losses or gradients are NaN/Inf: ``NaNGuardHook``."""
+import math
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.dist import all_reduce, get_dist_info
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
+
+from mmipose.registry import HOOKS
+
+
+class NonFiniteLossError(RuntimeError):
+    """Raised by :class:`NaNGuardHook` when training must stop on NaN/Inf."""
+
+
+def _is_finite(value) -> bool:
+    if torch.is_tensor(value):
+        return bool(torch.isfinite(value.detach()).all())
+    if isinstance(value, (int, float)):
+        return math.isfinite(value)
+    return True
+
+
+def _describe(value) -> str:
+    if torch.is_tensor(value):
+        return str(value.item()) if value.numel() == 1 else f'tensor{tuple(value.shape)} with NaN/Inf'
+    return str(value)
+
+
+def _grads_finite(optim_wrapper: OptimWrapper) -> bool:
+    """Whether every gradient of the wrapper's parameters is finite (one host sync)."""
+    flags = [torch.isfinite(p.grad).all() for group in optim_wrapper.param_groups
+             for p in group['params'] if p.grad is not None]
+    if not flags:
+        return True
+    device = flags[0].device
+    return bool(torch.stack([f.to(device) for f in flags]).all())
+
+
+@HOOKS.register_module()
+class NaNGuardHook(Hook):
+    """Guard training against NaN/Inf losses and gradients.
+
+    Two checks per training iteration:
+
+    1. **Before each optimizer step** (every ``OptimWrapper`` of the runner, e.g. generator and
+       discriminator): if any gradient is non-finite the step is skipped and the gradients are
+       zeroed, so non-finite values never reach the parameters, the optimizer moments or the
+       EMA. DDP all-reduces gradients first, so all ranks take the same decision. Wrappers with
+       a dynamic loss scaler (fp16 ``AmpOptimWrapper``) are left alone: their ``GradScaler``
+       already skips such steps and must see them to lower the scale.
+    2. **After the iteration** (``after_train_iter``), on the logged losses (``outputs`` of
+       ``train_step``, all keys or those in ``keys``) and on the skipped steps:
+
+       - ``action='stop'``: raise :class:`NonFiniteLossError` naming the losses, their
+         values and the (1-based) iteration;
+       - ``action='skip'``: log a warning, restore the floating-point buffers (BatchNorm
+         running statistics, spectral-norm vectors) saved before the iteration, and go on;
+         stop after ``max_consecutive_skips`` bad iterations in a row.
+
+    In distributed runs the bad/good decision is all-reduced, so every rank acts alike. Its
+    priority ('ABOVE_NORMAL') runs it before the checkpoint hook of the same iteration;
+    :class:`AtomicCheckpointHook` additionally refuses to save non-finite states.
+
+    Args:
+        action (str): 'stop' or 'skip'. Defaults to 'stop'.
+        keys (Sequence[str], optional): Loss names to check; None checks every logged value.
+        max_consecutive_skips (int): With 'skip', stop after this many bad iterations in a
+            row. Defaults to 10.
+        guard_optimizer_steps (bool): Install check 1. Defaults to True.
+    """
+
+    priority = 'ABOVE_NORMAL'
+
+    def __init__(self,
+                 action: str = 'stop',
+                 keys: Optional[Sequence[str]] = None,
+                 max_consecutive_skips: int = 10,
+                 guard_optimizer_steps: bool = True):
+        if action not in ('stop', 'skip'):
+            raise ValueError(f"NaNGuardHook: action must be 'stop' or 'skip', got {action!r}")
+        self.action = action
+        self.keys = list(keys) if keys is not None else None
+        self.max_consecutive_skips = max_consecutive_skips
+        self.guard_optimizer_steps = guard_optimizer_steps
+        self.consecutive_skips = 0
+        self.total_skips = 0
+        self._skipped_steps: List[str] = []
+        self._buffer_backup: Optional[Dict[str, torch.Tensor]] = None
+
+    # ------------------------------------------------------------------ setup
+    def before_train(self, runner) -> None:
+        if not self.guard_optimizer_steps:
+            return
+        wrappers = runner.optim_wrapper
+        named = (wrappers.items() if isinstance(wrappers, OptimWrapperDict)
+                 else [('optimizer', wrappers)])
+        for name, wrapper in named:
+            if isinstance(wrapper, AmpOptimWrapper) and wrapper.loss_scaler is not None:
+                continue  # GradScaler skips inf steps itself
+            self._guard_step(name, wrapper)
+
+    def _guard_step(self, name: str, wrapper: OptimWrapper) -> None:
+        original_step = wrapper.step
+
+        def guarded_step(**kwargs):
+            if _grads_finite(wrapper):
+                return original_step(**kwargs)
+            self._skipped_steps.append(name)
+            wrapper.zero_grad()
+
+        wrapper.step = guarded_step
+
+    def _model(self, runner) -> torch.nn.Module:
+        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+
+    # ------------------------------------------------------------------ per iteration
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+        self._skipped_steps = []
+        if self.action == 'skip':
+            self._buffer_backup = {
+                name: buf.detach().clone()
+                for name, buf in self._model(runner).named_buffers() if buf.is_floating_point()
+            }
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        outputs = outputs or {}
+        keys = self.keys if self.keys is not None else list(outputs)
+        bad = {k: outputs[k] for k in keys if k in outputs and not _is_finite(outputs[k])}
+        local_bad = float(bool(bad) or bool(self._skipped_steps))
+        rank, world_size = get_dist_info()
+        if world_size > 1:
+            flag = torch.tensor([local_bad], device=next(self._model(runner).parameters()).device)
+            all_reduce(flag, op='max')
+            any_bad = bool(flag.item() > 0)
+        else:
+            any_bad = bool(local_bad)
+        if not any_bad:
+            self.consecutive_skips = 0
+            return
+
+        iteration = runner.iter + 1
+        details = ', '.join(f'{k}={_describe(v)}' for k, v in bad.items()) or 'losses finite here'
+        if self._skipped_steps:
+            details += f'; non-finite gradients, optimizer step skipped for {self._skipped_steps}'
+        if not bad and not self._skipped_steps:
+            details = 'non-finite values on another rank'
+        where = f' on rank {rank}' if world_size > 1 else ''
+        if self.action == 'stop':
+            raise NonFiniteLossError(
+                f'NaNGuardHook: non-finite loss at iteration {iteration}{where}: {details}. '
+                'Training stopped; the last checkpoint was saved before this iteration. Lower the '
+                'learning rate, check this batch, or use NaNGuardHook(action="skip").')
+        self.consecutive_skips += 1
+        self.total_skips += 1
+        if self._buffer_backup is not None:
+            buffers = dict(self._model(runner).named_buffers())
+            with torch.no_grad():
+                for name, saved in self._buffer_backup.items():
+                    buffers[name].copy_(saved)
+        runner.logger.warning(
+            f'NaNGuardHook: skipped iteration {iteration}{where}: {details} '
+            f'({self.consecutive_skips} in a row, {self.total_skips} in total).')
+        runner.message_hub.update_info('nan_guard_skips', self.total_skips)
+        if self.consecutive_skips >= self.max_consecutive_skips:
+            raise NonFiniteLossError(
+                f'NaNGuardHook: {self.consecutive_skips} consecutive iterations with non-finite '
+                f'losses (last: iteration {iteration}{where}: {details}); giving up.')

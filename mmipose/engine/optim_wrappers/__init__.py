@@ -1,0 +1,1 @@
+from .cpu_autocast_optim_wrapper import CPUAutocastOptimWrapper  # noqa: F401
