@@ -13,8 +13,10 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     # 'FID/fid' is not in MMEngine's default less-is-better key list, so configs that select the best
     # checkpoint by FID must say `rule='less'` (done in the iPOSE configs).
+    # AtomicCheckpointHook = MMEngine's CheckpointHook that never leaves half-written files and
+    # refuses non-finite states (mmipose.engine.hooks).
     checkpoint=dict(
-        type='CheckpointHook',
+        type='AtomicCheckpointHook',
         interval=10000,
         by_epoch=False,
         max_keep_ckpts=20,
@@ -22,6 +24,8 @@ default_hooks = dict(
         greater_keys=['mIoU/mIoU', 'mIoU/aAcc'],
         save_optimizer=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Stop on NaN/Inf losses or gradients (a GAN that diverged does not come back).
+    nan_guard=dict(type='NaNGuardHook', action='stop'),
 )
 
 env_cfg = dict(
