@@ -56,8 +56,8 @@ class NaNGuardHook(Hook):
 
        - ``action='stop'``: raise :class:`NonFiniteLossError` naming the losses, their
          values and the (1-based) iteration;
-       - ``action='skip'``: log a warning, restore the floating-point buffers (BatchNorm
-         running statistics, spectral-norm vectors) saved before the iteration, and go on;
+       - ``action='skip'``: log a warning, restore the buffers (BatchNorm running
+         statistics and counters, spectral-norm vectors) saved before the iteration, and go on;
          stop after ``max_consecutive_skips`` bad iterations in a row.
 
     In distributed runs the bad/good decision is all-reduced, so every rank acts alike. Its
@@ -121,8 +121,7 @@ class NaNGuardHook(Hook):
         self._skipped_steps = []
         if self.action == 'skip':
             self._buffer_backup = {
-                name: buf.detach().clone()
-                for name, buf in self._model(runner).named_buffers() if buf.is_floating_point()
+                name: buf.detach().clone() for name, buf in self._model(runner).named_buffers()
             }
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
