@@ -226,7 +226,7 @@ def editing_pictures(model, dataset, work_dir: str, args) -> dict:
 
     bank = inferencer.support_bank
     category = TOY_PART_CATEGORIES[CAR]
-    original = bank.supports_of(category).clone()
+    original = bank.supports[bank.categories.index(category)].argmax(1).cpu()  # (k, 64, 64) part ids
     edited = original.clone()
     edited[edited == 2] = chassis  # wheels -> chassis
     inferencer.set_supports(category, edited)

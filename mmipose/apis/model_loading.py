@@ -11,18 +11,16 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmipose.registry import MODELS
 
 
-def load_trusted_checkpoint(path: str, map_location: str = 'cpu') -> dict:
-    """Load a local checkpoint written by MMEngine (or a plain state dict).
+def load_checkpoint_file(path: str, map_location: str = 'cpu') -> dict:
+    """Load a checkpoint written by MMEngine (or a plain state dict) with ``weights_only=True``.
 
-    MMEngine checkpoints store numpy values and the MessageHub state in ``meta``; torch >= 2.6
-    refuses those with its default ``weights_only=True``. Checkpoints given to mmipose are local
-    files the user trains or converts, so they are loaded with ``weights_only=False``
-    deliberately. Never pass files from untrusted sources.
+    ``import mmipose`` allow-lists the few non-tensor types MMEngine stores
+    (:func:`mmipose.utils.checkpoint.allow_mmengine_checkpoints`), so no arbitrary unpickling.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint {path} does not exist (train one with tools/train.py or '
                                 'convert an official one with tools/convert_official_checkpoint.py).')
-    return torch.load(path, map_location=map_location, weights_only=False)
+    return torch.load(path, map_location=map_location, weights_only=True)
 
 
 def init_model(config: Union[str, Config],
@@ -52,7 +50,7 @@ def init_model(config: Union[str, Config],
         import_modules_from_strings(**cfg.custom_imports)
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        state = load_trusted_checkpoint(checkpoint)
+        state = load_checkpoint_file(checkpoint)
         state_dict = state.get('state_dict', state) if isinstance(state, dict) else state
         _load_checkpoint_to_model(model, dict(state_dict=state_dict), strict=False)
     model.cfg = cfg
