@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel, ExponentialMovingAverage, is_model_wrapper
+from mmengine.runner.checkpoint import get_state_dict
 from torch.utils.data import Dataset
 
 from mmipose.registry import DATASETS, HOOKS, MODELS
@@ -69,10 +70,12 @@ class MMIPoseTinyGAN(BaseModel):
         data = self.data_preprocessor(data, True)
         x, real = data['x'], data['real']
         g_wrapper, d_wrapper = optim_wrapper['generator'], optim_wrapper['discriminator']
+        self._disc().requires_grad_(False)  # like IPOSE: D frozen during the G step
         with g_wrapper.optim_context(self.generator):
             fake = self.generator(x)
             loss_g = ((self._disc()(fake) - 1) ** 2).mean()
         g_wrapper.update_params(loss_g)
+        self._disc().requires_grad_(True)
         with d_wrapper.optim_context(self.discriminator):
             with torch.no_grad():
                 fake = self._gen()(x)
@@ -101,7 +104,7 @@ class MMIPoseStateDumpHook(Hook):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         torch.save(
             dict(iter=runner.iter,
-                 state_dict=model.state_dict(),
+                 state_dict=get_state_dict(model),
                  optimizer=runner.optim_wrapper.state_dict(),
                  hub_info=dict(runner.message_hub.runtime_info),
                  rank=int(os.environ.get('RANK', 0))),
@@ -113,7 +116,7 @@ class MMIPoseStateDumpHook(Hook):
     def after_train(self, runner):
         rank = int(os.environ.get('RANK', 0))
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        torch.save(dict(losses=self.losses, state_dict=model.state_dict(), iter=runner.iter),
+        torch.save(dict(losses=self.losses, state_dict=get_state_dict(model), iter=runner.iter),
                    os.path.join(runner.work_dir, f'after_train_rank{rank}.pth'))
 
 
