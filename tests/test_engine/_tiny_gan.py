@@ -42,10 +42,11 @@ class MMIPoseTinyGAN(BaseModel):
     """G: Linear(4,8)-ReLU-Linear(8,4) (optional BatchNorm1d without affine); D: spectral-norm Linear.
 
     ``train_step`` does a G step then a D step with the two wrappers of an ``OptimWrapperDict``
-    and updates an EMA copy of G. ``sleep`` slows each step (kill tests).
+    and updates an EMA copy of G. ``sleep`` slows each step (kill tests); ``noise`` > 0 draws
+    from torch's global RNG each step (determinism tests).
     """
 
-    def __init__(self, use_bn: bool = False, sleep: float = 0.0):
+    def __init__(self, use_bn: bool = False, sleep: float = 0.0, noise: float = 0.0):
         super().__init__()
         layers = [nn.Linear(4, 8)]
         if use_bn:
@@ -56,6 +57,7 @@ class MMIPoseTinyGAN(BaseModel):
             nn.utils.spectral_norm(nn.Linear(4, 8)), nn.LeakyReLU(0.2), nn.Linear(8, 1))
         self.generator_ema = ExponentialMovingAverage(self.generator, momentum=0.1)
         self.sleep = sleep
+        self.noise = noise  # std of Gaussian noise added to G's input (seeded-RNG tests)
 
     def _disc(self):
         return self.discriminator.module if is_model_wrapper(self.discriminator) else \
@@ -69,6 +71,8 @@ class MMIPoseTinyGAN(BaseModel):
             time.sleep(self.sleep)
         data = self.data_preprocessor(data, True)
         x, real = data['x'], data['real']
+        if self.noise:
+            x = x + self.noise * torch.randn_like(x)
         g_wrapper, d_wrapper = optim_wrapper['generator'], optim_wrapper['discriminator']
         self._disc().requires_grad_(False)  # like IPOSE: D frozen during the G step
         with g_wrapper.optim_context(self.generator):
