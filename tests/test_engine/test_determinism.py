@@ -7,10 +7,21 @@ from mmengine.runner import Runner
 from _tiny_gan import tiny_gan_config
 
 
+@pytest.fixture(autouse=True)
+def restore_global_determinism():
+    """``deterministic=True`` flips process-wide torch flags; give them back to later tests."""
+    saved = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.deterministic,
+             torch.backends.cudnn.benchmark)
+    yield
+    torch.use_deterministic_algorithms(saved[0])
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved[1:]
+
+
 def _run(work_dir, seed: int):
     cfg = tiny_gan_config(str(work_dir), max_iters=4, interval=100, noise=0.5, use_bn=True)
     cfg['randomness'] = dict(seed=seed, deterministic=True)
     runner = Runner.from_cfg(Config(cfg))
+    assert torch.are_deterministic_algorithms_enabled()
     runner.train()
     hook = next(h for h in runner.hooks if type(h).__name__ == 'MMIPoseStateDumpHook')
     with torch.no_grad():
