@@ -113,7 +113,7 @@ def convert_partnet_state_dict(official: Mapping[str, Tensor], name: str = 'Part
     Raises:
         CheckpointConversionError: listing missing / unexpected / mismatched keys.
     """
-    keys = [k for k in map_keys(official)]
+    keys = list(map_keys(official))
     select = None
     if not any(k.startswith('shape_encoder.') for k in keys) and any(
             k.startswith(OFFICIAL_GENERATOR_PARTNET_PREFIX) for k in keys):

@@ -210,3 +210,15 @@ def test_explicit_shapes_override_argmax():
     torch.testing.assert_close(plain.keys[0], direct.keys[0])
     # values follow the permutation of the part channels
     torch.testing.assert_close(plain.values[0], direct.values[0][:, perm])
+
+
+def test_bad_shapes_raise_clear_errors():
+    net = PartNet().eval()
+    with pytest.raises(ValueError, match=r'\(S, k, 9, H, W\)'):
+        net.encode_supports(torch.zeros(2, 3, 8, 64, 64))
+    with torch.no_grad():
+        encoding = net.encode_supports(torch.zeros(1, 1, 9, 32, 32))
+        with pytest.raises(ValueError, match=r'\(N, 1, 32, 32\)'):
+            net(torch.zeros(2, 1, 64, 64), torch.zeros(2, dtype=torch.long), encoding)
+        with pytest.raises(ValueError, match=r'support_index must be \(2,\)'):
+            net(torch.zeros(2, 1, 32, 32), torch.zeros(3, dtype=torch.long), encoding)
