@@ -127,6 +127,10 @@ class PartNet(nn.Module):
             raise ValueError(f'PartNet.encode_supports expects (S, k, {self.num_parts}, H, W) one-hot part maps, '
                              f'got shape {tuple(support_maps.shape)}')
         num_sets, shots = support_maps.shape[:2]
+        height, width = support_maps.shape[-2:]
+        if height % 32 or width % 32 or height * width <= 32 * 32:
+            raise ValueError(f'PartNet works on maps whose sides are multiples of 32 and larger than 32x32 '
+                             f'(the coarsest scale is 1/32 and needs > 1 pixel for InstanceNorm); got {height}x{width}')
         if num_sets == 0 or shots == 0:
             raise ValueError(f'PartNet.encode_supports needs at least one set and one shot, got S={num_sets}, k={shots}')
         weight = self.conv_img.weight

@@ -216,9 +216,11 @@ def test_bad_shapes_raise_clear_errors():
     net = PartNet().eval()
     with pytest.raises(ValueError, match=r'\(S, k, 9, H, W\)'):
         net.encode_supports(torch.zeros(2, 3, 8, 64, 64))
+    with pytest.raises(ValueError, match=r'multiples of 32 .* got 32x32'):
+        net.encode_supports(torch.zeros(1, 1, 9, 32, 32))
     with torch.no_grad():
-        encoding = net.encode_supports(torch.zeros(1, 1, 9, 32, 32))
-        with pytest.raises(ValueError, match=r'\(N, 1, 32, 32\)'):
-            net(torch.zeros(2, 1, 64, 64), torch.zeros(2, dtype=torch.long), encoding)
+        encoding = net.encode_supports(torch.zeros(1, 1, 9, 64, 64))
+        with pytest.raises(ValueError, match=r'\(N, 1, 64, 64\)'):
+            net(torch.zeros(2, 1, 32, 32), torch.zeros(2, dtype=torch.long), encoding)
         with pytest.raises(ValueError, match=r'support_index must be \(2,\)'):
-            net(torch.zeros(2, 1, 32, 32), torch.zeros(3, dtype=torch.long), encoding)
+            net(torch.zeros(2, 1, 64, 64), torch.zeros(3, dtype=torch.long), encoding)
