@@ -53,7 +53,8 @@ def convert(args: argparse.Namespace) -> dict:
             continue
         prefix = getattr(args, f'{network}_prefix'.replace('-', '_'))
         prefix = default_prefix if prefix is None else prefix
-        converted = converter(read_checkpoint(path), name=path)
+        hint = f"get the official {network} checkpoint from the authors' release (csyxwei/iPOSE README, Google Drive)"
+        converted = converter(read_checkpoint(path, hint), name=path)
         overlap = set(state_dict) & {prefix + k for k in converted}
         if overlap:
             raise ValueError(f'{network}: keys collide with another network ({sorted(overlap)[:5]}); set --{network}-prefix')
