@@ -97,3 +97,21 @@ def test_only_selected_keys_are_checked(tmp_path):
 def test_bad_action_is_rejected():
     with pytest.raises(ValueError, match="'stop' or 'skip'"):
         NaNGuardHook(action='ignore')
+
+
+def test_runtime_default_hooks_guard_and_checkpoint(tmp_path):
+    """The GAN runtime's default_hooks (AtomicCheckpointHook + NaNGuardHook) on a real Runner."""
+    runtime = Config.fromfile(osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_',
+                                       'default_runtime.py'))
+    cfg = tiny_gan_config(str(tmp_path), max_iters=4, use_bn=True)
+    cfg['train_dataloader']['sampler']['shuffle'] = False
+    cfg['train_dataloader']['dataset']['poison_index'] = 5
+    cfg['default_hooks'] = runtime.default_hooks.to_dict()
+    cfg['default_hooks']['checkpoint']['interval'] = 2
+    cfg['default_hooks']['logger']['interval'] = 1
+    runner = Runner.from_cfg(Config(cfg))
+    assert {type(h).__name__ for h in runner.hooks} >= {'AtomicCheckpointHook', 'NaNGuardHook'}
+    with pytest.raises(NonFiniteLossError, match='iteration 3'):
+        runner.train()
+    with open(tmp_path / 'last_checkpoint') as f:
+        assert osp.basename(f.read().strip()) == 'iter_2.pth'
