@@ -94,7 +94,11 @@ def _configure_distributed(cfg: Config) -> None:
     if cfg.launcher != 'pytorch':
         raise RuntimeError(f'--launcher {cfg.launcher} needs CUDA; on CPU use --launcher pytorch '
                            '(tools/dist_train.sh CONFIG NPROC).')
-    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    if cfg.get('env_cfg') is None:
+        cfg.env_cfg = dict()
+    if cfg.env_cfg.get('dist_cfg') is None:
+        cfg.env_cfg.dist_cfg = dict()
+    cfg.env_cfg.dist_cfg.backend = 'gloo'
     if cfg.get('model_wrapper_cfg') is not None:
         cfg.model_wrapper_cfg['device_ids'] = None
     else:

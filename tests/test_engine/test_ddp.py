@@ -53,6 +53,10 @@ def test_cpu_launcher_config_uses_gloo_and_cpu_ddp(monkeypatch):
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model_wrapper_cfg.device_ids is None  # CPU modules: DDP without device ids
     assert cfg.sync_bn is None  # SyncBatchNorm has no CPU kernel
+    bare = Config(dict(launcher='pytorch'))  # no env_cfg / model_wrapper_cfg in the config
+    tool._configure_distributed(bare)
+    assert bare.env_cfg.dist_cfg.backend == 'gloo'
+    assert bare.model_wrapper_cfg.device_ids is None
     with pytest.raises(RuntimeError, match='--launcher pytorch'):
         tool._configure_distributed(Config(dict(launcher='slurm')))
 
