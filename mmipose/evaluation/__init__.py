@@ -1,0 +1,1 @@
+from .part_accuracy import PartAccuracy  # noqa: F401

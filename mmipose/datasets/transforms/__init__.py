@@ -1,0 +1,1 @@
+from .part_transforms import LoadPartPair, PackPartInputs, RandomPartAugment, ResizePartPair  # noqa: F401

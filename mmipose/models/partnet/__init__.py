@@ -4,6 +4,7 @@ from .inputs import (NUM_PARTS, build_query_rows, build_support_rows, coordinate
 from .part_encoder import PartDecoder, PartShapeEncoder
 from .partnet import PartNet, SupportEncoding
 from .support_bank import SupportBank
+from .partnet_model import PartNetModel  # noqa: F401,E402  (after SupportBank: it builds one)
 
 __all__ = [
     'NUM_PARTS', 'PartCrossAttention', 'PartDecoder', 'PartNet', 'PartShapeEncoder', 'QuickGELU',

@@ -1,0 +1,34 @@
+"""PartAccuracy against hand-counted pixels."""
+import math
+
+import torch
+
+from mmipose.registry import METRICS
+
+
+def _sample(pred, gt, category):
+    return dict(pred_parts=torch.tensor(pred), gt_parts=torch.tensor(gt), category=category)
+
+
+def test_basis_and_novel_accuracy():
+    metric = METRICS.build(dict(type='PartAccuracy', novel_categories=[8]))
+    # 2x2 maps: car 26 gets 3/4 and 2/4 right, person 24 4/4, cat 8 1/4.
+    batch = [
+        _sample([[0, 1], [2, 2]], [[0, 1], [2, 3]], 26),
+        _sample([[0, 0], [5, 5]], [[0, 1], [5, 4]], 26),
+        _sample([[1, 2], [3, 4]], [[1, 2], [3, 4]], 24),
+    ]
+    metric.process({}, batch)
+    metric.process({}, [_sample([[0, 0], [0, 0]], [[0, 1], [1, 1]], 8)])
+    results = metric.evaluate(4)
+    assert math.isclose(results['PartAccuracy/basis_acc'], 100 * (3 + 2 + 4) / 12)
+    assert math.isclose(results['PartAccuracy/novel_acc'], 100 * 1 / 4)
+    assert math.isclose(results['PartAccuracy/acc'], 100 * 10 / 16)
+    assert math.isclose(results['PartAccuracy/acc_26'], 100 * 5 / 8)
+    assert math.isclose(results['PartAccuracy/acc_24'], 100.0)
+
+
+def test_no_novel_samples_omits_novel_acc():
+    metric = METRICS.build(dict(type='PartAccuracy', per_category=False))
+    metric.process({}, [_sample([[1]], [[1]], 26)])
+    assert metric.evaluate(1) == {'PartAccuracy/acc': 100.0, 'PartAccuracy/basis_acc': 100.0}
