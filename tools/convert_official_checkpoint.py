@@ -3,6 +3,9 @@
 Examples:
     # PartNet (checkpoints/partsyn_model/models/best_G.pth of the official release)
     python tools/convert_official_checkpoint.py --partnet best_G.pth --out checkpoints/partnet_official.pth
+    # A whole IPOSE model (PartNet is taken from the EMA file, as the reference infers with it)
+    python tools/convert_official_checkpoint.py --generator best_G.pth --ema best_EMA.pth \
+        --discriminator best_D.pth --out checkpoints/ipose_cityscapes_official.pth
 
 The written file is ``{'meta': {...}, 'state_dict': {...}}``; configs point their
 ``partnet_checkpoint`` at it (``load_partnet_weights`` also accepts the official file directly).
@@ -62,12 +65,29 @@ def convert(args: argparse.Namespace) -> dict:
         sources[network] = dict(file=osp.basename(path), sha256=_sha256(path), prefix=prefix,
                                 num_tensors=len(converted), num_params=count_parameters(converted))
         print(f'{network}: {len(converted)} tensors, {count_parameters(converted):,} parameters from {path}')
+    _add_ipose_extras(args, state_dict, sources)
     checkpoint = make_checkpoint(state_dict, dict(converted_from=sources, converter='mmipose official_checkpoint'))
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     torch.save(checkpoint, args.out)
     _back_check(args.out, state_dict, sources)
     print(f'wrote {args.out}')
     return checkpoint
+
+
+def _add_ipose_extras(args: argparse.Namespace, state_dict: dict, sources: dict) -> None:
+    """For a whole IPOSE model (--generator/--ema): PartNet from the EMA file (else G) under
+    ``part_inferencer.partnet.`` unless --partnet is given, and the EMA wrapper's step counter."""
+    from mmipose.utils.official_checkpoint import (IPOSE_EMA_PREFIX, IPOSE_PARTNET_PREFIX,
+                                                   convert_partnet_state_dict)
+    if getattr(args, 'ema', None) and getattr(args, 'ema_prefix', None) in (None, IPOSE_EMA_PREFIX):
+        state_dict.setdefault('generator_ema.steps', torch.tensor(0, dtype=torch.long))
+    source = getattr(args, 'ema', None) or getattr(args, 'generator', None)
+    if source and not getattr(args, 'partnet', None):
+        partnet = convert_partnet_state_dict(read_checkpoint(source), name=source)
+        state_dict.update({IPOSE_PARTNET_PREFIX + k: v for k, v in partnet.items()})
+        sources['partnet'] = dict(file=osp.basename(source), sha256=_sha256(source), prefix=IPOSE_PARTNET_PREFIX,
+                                  num_tensors=len(partnet), num_params=count_parameters(partnet))
+        print(f'partnet: {len(partnet)} tensors taken from {source} (the reference infers with this copy)')
 
 
 def _back_check(path: str, state_dict: dict, sources: dict) -> None:

@@ -149,9 +149,116 @@ def load_partnet_weights(partnet: nn.Module, path: str) -> nn.Module:
     return partnet
 
 
+#: Key prefixes of the networks inside an :class:`~mmipose.models.editors.IPOSE` state dict.
+IPOSE_GENERATOR_PREFIX = 'generator.'
+IPOSE_EMA_PREFIX = 'generator_ema.module.'
+IPOSE_DISCRIMINATOR_PREFIX = 'discriminator.'
+IPOSE_PARTNET_PREFIX = 'part_inferencer.partnet.'
+
+#: Official generator / discriminator tensor counts (reference-implementation.md §8).
+OFFICIAL_GENERATOR_NUM_KEYS = 424
+OFFICIAL_DISCRIMINATOR_NUM_KEYS = 132
+
+
+def _legacy_spectral_norm_to_parametrization(state_dict: StateDict) -> StateDict:
+    """``weight_orig / weight_u / weight_v`` (``nn.utils.spectral_norm``) -> the
+    ``parametrizations.weight.{original,0._u,0._v}`` names of ``nn.utils.parametrizations``."""
+    renamed: StateDict = {}
+    for key, value in state_dict.items():
+        for old, new in (('weight_orig', 'parametrizations.weight.original'),
+                         ('weight_u', 'parametrizations.weight.0._u'),
+                         ('weight_v', 'parametrizations.weight.0._v')):
+            if key.endswith('.' + old):
+                key = key[:-len(old)] + new
+                break
+        renamed[key] = value
+    return renamed
+
+
+def _convert_sn_network(official: Mapping[str, Tensor], name: str, expected_keys: int,
+                        spectral_norm: str) -> StateDict:
+    state_dict = {k: v.detach().clone() for k, v in map_keys(official).items()}
+    if len(state_dict) != expected_keys:
+        raise CheckpointConversionError(
+            f'{name}: {len(state_dict)} tensors, the official file has {expected_keys} '
+            '(reference-implementation.md §8); is this the right file (G/EMA vs D)?')
+    if spectral_norm == 'parametrization':
+        state_dict = _legacy_spectral_norm_to_parametrization(state_dict)
+    elif spectral_norm != 'legacy':
+        raise ValueError(f"spectral_norm must be 'legacy' or 'parametrization', got {spectral_norm!r}")
+    return state_dict
+
+
+def convert_generator_state_dict(official: Mapping[str, Tensor], name: str = 'generator checkpoint',
+                                 spectral_norm: str = 'legacy') -> StateDict:
+    """Official ``*_G.pth`` / ``*_EMA.pth`` (424 tensors) -> ``PSMGenerator`` state dict.
+
+    The generator keeps the reference's module names, so keys map 1:1; the embedded frozen
+    PartNet (``partnet.model.*``, 86 tensors) is dropped here: in mmipose it belongs to the
+    model's ``part_inferencer`` (convert it with :func:`convert_partnet_state_dict`, which
+    accepts a generator file). Spectral-norm ``weight_u``/``weight_v`` are kept: in eval mode
+    sigma is computed from them (no power iteration), so they are part of the numerics.
+    BN ``num_batches_tracked`` stays int64.
+
+    Args:
+        official: the official state dict (keys may carry ``module.``).
+        name: shown in errors.
+        spectral_norm: 'legacy' (``weight_orig/_u/_v``, as stored) or 'parametrization' (renamed
+            for ``torch.nn.utils.parametrizations.spectral_norm``).
+
+    Returns:
+        dict: 338 tensors without any model prefix.
+    """
+    state_dict = _convert_sn_network(official, name, OFFICIAL_GENERATOR_NUM_KEYS, spectral_norm)
+    return {k: v for k, v in state_dict.items()
+            if not k.startswith(OFFICIAL_GENERATOR_PARTNET_PREFIX)}
+
+
+def convert_discriminator_state_dict(official: Mapping[str, Tensor],
+                                     name: str = 'discriminator checkpoint',
+                                     spectral_norm: str = 'legacy') -> StateDict:
+    """Official ``*_D.pth`` (132 tensors) -> ``OASISDiscriminator`` state dict (same key names;
+    see :func:`convert_generator_state_dict` for ``spectral_norm``)."""
+    return _convert_sn_network(official, name, OFFICIAL_DISCRIMINATOR_NUM_KEYS, spectral_norm)
+
+
+def convert_ipose_checkpoints(generator: Optional[Mapping[str, Tensor]] = None,
+                              ema: Optional[Mapping[str, Tensor]] = None,
+                              discriminator: Optional[Mapping[str, Tensor]] = None,
+                              spectral_norm: str = 'legacy') -> StateDict:
+    """Official G / EMA / D state dicts -> one :class:`~mmipose.models.editors.IPOSE` state dict.
+
+    Keys: ``generator.*`` (from G), ``generator_ema.module.*`` and ``generator_ema.steps`` (from
+    EMA), ``discriminator.*`` and ``part_inferencer.partnet.*``. PartNet is taken from the EMA
+    file when given, else from G: the reference's EMA also averages the frozen PartNet, which
+    drifts slightly from ``best_G.pth``, and its inference uses the EMA copy (§2.6, K11).
+    """
+    if generator is None and ema is None and discriminator is None:
+        raise ValueError('convert_ipose_checkpoints: give at least one of generator, ema, discriminator')
+    out: StateDict = {}
+    if generator is not None:
+        out.update({IPOSE_GENERATOR_PREFIX + k: v for k, v in convert_generator_state_dict(
+            generator, 'generator (G) checkpoint', spectral_norm).items()})
+    if ema is not None:
+        out.update({IPOSE_EMA_PREFIX + k: v for k, v in convert_generator_state_dict(
+            ema, 'EMA checkpoint', spectral_norm).items()})
+        out['generator_ema.steps'] = torch.tensor(0, dtype=torch.long)
+    if discriminator is not None:
+        out.update({IPOSE_DISCRIMINATOR_PREFIX + k: v for k, v in convert_discriminator_state_dict(
+            discriminator, 'discriminator (D) checkpoint', spectral_norm).items()})
+    partnet_source = ema if ema is not None else generator
+    if partnet_source is not None:
+        partnet = convert_partnet_state_dict(partnet_source, name='PartNet inside the generator checkpoint')
+        out.update({IPOSE_PARTNET_PREFIX + k: v for k, v in partnet.items()})
+    return out
+
+
 #: network name -> (converter, default key prefix in the written checkpoint). Extended per network.
 OFFICIAL_CONVERTERS: Dict[str, Tuple[Callable[..., StateDict], str]] = {
     'partnet': (convert_partnet_state_dict, ''),
+    'generator': (convert_generator_state_dict, IPOSE_GENERATOR_PREFIX),
+    'ema': (convert_generator_state_dict, IPOSE_EMA_PREFIX),
+    'discriminator': (convert_discriminator_state_dict, IPOSE_DISCRIMINATOR_PREFIX),
 }
 
 
