@@ -54,6 +54,9 @@ class IPOSELosses(nn.Module):
         self.style_loss = _build(style_loss)
         if self.style_loss is not None:
             self.style_loss.requires_grad_(False)  # CLIP is a fixed feature extractor
+            # CLIP (~88M weights) is loaded from its own file: keep it out of iPOSE checkpoints.
+            self._register_state_dict_hook(_drop_style_loss_state)
+            self.register_load_state_dict_post_hook(_ignore_missing_style_loss)
         self.lambda_labelmix = float(lambda_labelmix)
         self.lambda_global = float(lambda_global)
         self.lambda_style = float(lambda_style)
@@ -100,6 +103,16 @@ class IPOSELosses(nn.Module):
             losses['loss_d_labelmix'] = self.lambda_labelmix * self.labelmix_loss(
                 mask, seg_mixed, seg_fake, seg_real)
         return losses
+
+
+def _drop_style_loss_state(module, state_dict, prefix, local_metadata):
+    for key in [k for k in state_dict if k.startswith(prefix + 'style_loss.')]:
+        del state_dict[key]
+
+
+def _ignore_missing_style_loss(module, incompatible_keys):
+    missing = incompatible_keys.missing_keys
+    missing[:] = [k for k in missing if 'style_loss.' not in k]
 
 
 def _require_global(global_logits: Optional[Tensor]) -> None:

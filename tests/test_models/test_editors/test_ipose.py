@@ -195,3 +195,33 @@ def test_bad_label_and_size_mismatch(message_hub):
     batch['data_samples'][0].set_metainfo(dict(objects=torch.zeros(2, 5, dtype=torch.long)))
     with pytest.raises(ValueError, match=r"'objects' of image 0"):
         model.val_step(batch)
+
+
+def test_train_step_with_real_losses_discriminator_and_clip(message_hub):
+    """The mmipose OASISDiscriminator, OASISLoss, LabelMix, GlobalGANLoss and (random-init) CLIP
+    style loss through two steps (one per style mode); CLIP stays out of the state dict."""
+    from mmipose.models.losses import choose_clip_mode
+    torch.manual_seed(0)
+    model = IPOSE(
+        generator=StandInGenerator(C),
+        discriminator=dict(type='OASISDiscriminator', semantic_nc=C, base_channels=8),
+        part_inferencer=StandInPartInferencer(),
+        num_classes=C,
+        ema_config=dict(momentum=0.001, update_buffers=True),
+        loss_config=dict(
+            nplus1_loss=dict(type='OASISLoss', contain_dontcare_label=True),
+            labelmix_loss=dict(type='LabelMixLoss'), lambda_labelmix=5.0,
+            global_gan_loss=dict(type='GlobalGANLoss', loss_type='hinge'), lambda_global=1.0,
+            style_loss=dict(type='CLIPStyleLoss'), lambda_style=10.0, style_mode_seed=42))
+    wrappers = optim_wrappers(model)
+    steps = {choose_clip_mode(i, 42): i for i in range(20)}
+    assert set(steps) == {'whole', 'objects'}
+    for mode, step in steps.items():
+        message_hub.update_info('iter', step)
+        out = model.train_step(make_batch(height=64, width=64, objects_per_image=(2, 0)), wrappers)
+        assert {'loss_g_style', 'loss_d_labelmix', 'loss_d_global_real'} <= set(out)
+        assert all(v == v and abs(v) < 1e6 for v in out.values()), (mode, out)
+    state = model.state_dict()
+    assert not any('style_loss' in k for k in state)
+    assert not any(p.requires_grad for p in model.losses.parameters())
+    model.load_state_dict(state, strict=True)  # CLIP weights are not expected in checkpoints

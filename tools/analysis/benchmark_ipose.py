@@ -1,0 +1,249 @@
+"""Benchmark an IPOSE config: train-step time and peak memory, inference latency, part inference.
+
+Measures, on synthetic Cityscapes-like scenes at the config's resolution (random weights; CLIP
+random-init when its weights are absent, PartNet/supports as the config says):
+
+* ``train``: seconds per ``train_step`` (G step + D step + EMA) and peak memory, per batch size;
+* ``infer``: seconds per image of ``val_step`` (EMA generator, part inference included);
+* ``parts``: seconds of ``part_inferencer(inst, objects)`` for 1, 8, 32, 128 objects per image.
+
+Every case runs in its own subprocess so CPU peak memory (``ru_maxrss``) belongs to that case
+alone; on CUDA the peak is ``torch.cuda.max_memory_allocated``.
+
+Example::
+
+    python tools/analysis/benchmark_ipose.py configs/ipose/ipose_2xb2-372kiters_cityscapes-256x512.py \\
+        --batch-sizes 1 2 --train-steps 2 --out work_dirs/benchmark_ipose.json
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+
+DEFAULT_CONFIG = 'configs/ipose/ipose_2xb2-372kiters_cityscapes-256x512.py'
+
+
+def parse_args(argv=None):
+    from mmengine.config import DictAction
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config', nargs='?', default=DEFAULT_CONFIG)
+    p.add_argument('--device', default='auto', help="'cpu', 'cuda' or 'auto'")
+    p.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 2])
+    p.add_argument('--train-steps', type=int, default=2, help='timed train steps per batch size')
+    p.add_argument('--warmup', type=int, default=1, help='untimed steps / calls first')
+    p.add_argument('--infer-iters', type=int, default=3)
+    p.add_argument('--object-counts', type=int, nargs='+', default=[1, 8, 32, 128])
+    p.add_argument('--part-iters', type=int, default=3)
+    p.add_argument('--cases', nargs='+', default=['train', 'infer', 'parts'],
+                   choices=['train', 'infer', 'parts'])
+    p.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    p.add_argument('--out', help='write the results as JSON here')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    p.add_argument('--worker', help=argparse.SUPPRESS)  # internal: run one case
+    return p.parse_args(argv)
+
+
+# --------------------------------------------------------------------------------- worker side
+def _device(name):
+    import torch
+    if name == 'auto':
+        return 'cuda' if torch.cuda.is_available() else 'cpu'
+    return name
+
+
+def _sync(device):
+    import torch
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def build_model(args, device):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import mmipose  # noqa: F401
+    from mmipose.registry import MODELS
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmagic'))
+    model = MODELS.build(cfg.model).to(device)
+    return cfg, model
+
+
+def image_size(cfg, model):
+    size = cfg.get('benchmark_image_size', None)
+    if size is None:
+        size = (256, 512) if model.num_classes == 35 else (256, 256)
+    return tuple(size)
+
+
+def synthetic_scene(num_classes, size, num_objects, seed, part_category=26):
+    """Label (1,H,W), instance map (1,H,W), objects (K,8), image (3,H,W) uint8 BGR."""
+    import numpy as np
+    import torch
+    from mmipose.datasets.object_boxes import compute_object_boxes
+    h, w = size
+    rng = np.random.default_rng(seed)
+    label = np.zeros((h, w), np.int64)
+    bands = rng.integers(1, num_classes, size=8)
+    for i, cls in enumerate(bands):  # horizontal stuff bands
+        label[i * h // 8:(i + 1) * h // 8] = cls
+    inst = label.copy()
+    object_class = min(26, num_classes - 1)
+    cols = max(1, int(np.ceil(np.sqrt(num_objects * w / h))))
+    rows = int(np.ceil(num_objects / cols))
+    cell_h, cell_w = h // max(rows, 1), w // cols
+    yy, xx = np.mgrid[0:h, 0:w]
+    for k in range(num_objects):
+        r, c = divmod(k, cols)
+        cy, cx = r * cell_h + cell_h / 2, c * cell_w + cell_w / 2
+        ry, rx = max(cell_h * 0.4, 1.5), max(cell_w * 0.4, 1.5)
+        mask = ((yy - cy) / ry)**2 + ((xx - cx) / rx)**2 <= 1
+        label[mask] = object_class
+        inst[mask] = object_class * 1000 + k + 1
+    values = [object_class * 1000 + k + 1 for k in range(num_objects)]
+    objects = compute_object_boxes(inst, values, [part_category] * num_objects)
+    image = rng.integers(0, 256, (3, h, w), dtype=np.uint8)
+    return (torch.from_numpy(label)[None], torch.from_numpy(inst)[None],
+            np.asarray(objects, np.int64).reshape(-1, 8), torch.from_numpy(image))
+
+
+def make_batch(num_classes, size, batch_size, num_objects=8, seed=0):
+    from mmagic.structures import DataSample
+    inputs = dict(img=[], label=[], inst=[])
+    samples = []
+    for b in range(batch_size):
+        label, inst, objects, image = synthetic_scene(num_classes, size, num_objects, seed + b)
+        sample = DataSample(gt_img=image.clone())
+        sample.set_metainfo(dict(objects=objects))
+        inputs['img'].append(image)
+        inputs['label'].append(label)
+        inputs['inst'].append(inst)
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def peak_memory_mb(device):
+    import torch
+    if device.startswith('cuda'):
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _timed(fn, iters, warmup, device):
+    for _ in range(warmup):
+        fn()
+    _sync(device)
+    times = []
+    for _ in range(iters):
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    return dict(median_s=statistics.median(times), min_s=min(times), runs=len(times))
+
+
+def run_case(args, case):
+    import torch
+    from mmengine import MessageHub
+    from mmengine.optim import OptimWrapper, OptimWrapperDict
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = _device(args.device)
+    torch.manual_seed(0)
+    cfg, model = build_model(args, device)
+    size = image_size(cfg, model)
+    rss_after_build = peak_memory_mb(device)
+    if device.startswith('cuda'):
+        torch.cuda.reset_peak_memory_stats()
+    kind, _, arg = case.partition(':')
+    result = dict(case=case, device=device, image_size=list(size),
+                  threads=torch.get_num_threads(), memory_after_build_mb=rss_after_build)
+    if kind == 'train':
+        batch_size = int(arg)
+        model.train()
+        opt = cfg.optim_wrapper
+        wrappers = OptimWrapperDict(**{
+            name: OptimWrapper(torch.optim.Adam(getattr(model, name).parameters(),
+                                                lr=opt[name]['optimizer']['lr'],
+                                                betas=tuple(opt[name]['optimizer']['betas'])))
+            for name in ('generator', 'discriminator')
+        })
+        hub = MessageHub.get_instance('benchmark_ipose')
+        step = [0]
+
+        def train_once():
+            hub.update_info('iter', step[0])
+            step[0] += 1
+            model.train_step(make_batch(model.num_classes, size, batch_size, seed=step[0]),
+                             wrappers)
+
+        result.update(batch_size=batch_size,
+                      **_timed(train_once, args.train_steps, args.warmup, device))
+    elif kind == 'infer':
+        model.eval()
+        batch = make_batch(model.num_classes, size, 1)
+        result.update(batch_size=1,
+                      **_timed(lambda: model.val_step(batch), args.infer_iters, args.warmup,
+                               device))
+    elif kind == 'parts':
+        model.eval()
+        num_objects = int(arg)
+        label, inst, objects, _ = synthetic_scene(model.num_classes, size, num_objects, 0)
+        inst = inst[None].to(device)
+        table = [torch.as_tensor(objects, device=device)]
+        with torch.no_grad():
+            result.update(objects=num_objects,
+                          **_timed(lambda: model.part_inferencer(inst, table), args.part_iters,
+                                   args.warmup, device))
+    else:
+        raise ValueError(f'unknown case {case}')
+    result['peak_memory_mb'] = peak_memory_mb(device)
+    return result
+
+
+# --------------------------------------------------------------------------------- driver side
+def main(argv=None):
+    args = parse_args(argv)
+    if args.worker:
+        print('RESULT ' + json.dumps(run_case(args, args.worker)), flush=True)
+        return
+    cases = []
+    if 'train' in args.cases:
+        cases += [f'train:{b}' for b in args.batch_sizes]
+    if 'infer' in args.cases:
+        cases.append('infer')
+    if 'parts' in args.cases:
+        cases += [f'parts:{n}' for n in args.object_counts]
+    forwarded = [a for a in (argv if argv is not None else sys.argv[1:])]
+    results = []
+    for case in cases:
+        cmd = [sys.executable, osp.abspath(__file__)] + forwarded + ['--worker', case]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('RESULT ')]
+        if proc.returncode or not lines:
+            print(f'{case}: FAILED\n{proc.stderr[-3000:]}', file=sys.stderr)
+            results.append(dict(case=case, error=proc.stderr[-1000:]))
+            continue
+        res = json.loads(lines[-1][len('RESULT '):])
+        results.append(res)
+        extra = f" objects={res['objects']}" if 'objects' in res else ''
+        print(f"{case:>10}: median {res['median_s']:.4f} s  min {res['min_s']:.4f} s  "
+              f"peak {res['peak_memory_mb']:.0f} MB  ({res['device']}, {res['threads']} threads, "
+              f"{res['image_size'][0]}x{res['image_size'][1]}){extra}", flush=True)
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(dict(config=args.config, results=results), f, indent=2)
+    return results
+
+
+if __name__ == '__main__':
+    main()
