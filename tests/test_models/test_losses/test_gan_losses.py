@@ -1,0 +1,90 @@
+"""OASIS N+1 loss, LabelMix and the global GAN loss against literal per-pixel computations."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmipose.models.losses import (GlobalGANLoss, LabelMixLoss, OASISLoss, class_balance_weights,
+                                   generate_labelmix, labelmix_mask)
+
+
+def _onehot(label, c):
+    return F.one_hot(label, c).permute(0, 3, 1, 2).float()
+
+
+def test_class_balance_weights_literal():
+    label = torch.tensor([[[0, 1, 1], [2, 2, 2]]])  # B=1, H=2, W=3, classes 0(dont care),1,2
+    w = class_balance_weights(_onehot(label, 4), contain_dontcare_label=True)
+    # present (non-dont-care) classes: 1 (2 px), 2 (3 px) -> K=2, BHW=6
+    expected = torch.tensor([[[0, 6 / (2 * 2), 6 / (2 * 2)], [6 / (2 * 3)] * 3]])
+    assert torch.allclose(w, expected)
+    w_all = class_balance_weights(_onehot(label, 4), contain_dontcare_label=False)
+    assert torch.allclose(w_all[0, 0, 0], torch.tensor(6 / (3 * 1)))
+
+
+def test_oasis_loss_matches_per_pixel_loop():
+    torch.manual_seed(0)
+    b, c, h, w = 2, 4, 3, 5
+    label = torch.randint(0, c, (b, h, w))
+    onehot = _onehot(label, c)
+    logits = torch.randn(b, c + 1, h, w)
+    loss_fn = OASISLoss(contain_dontcare_label=True)
+    weights = class_balance_weights(onehot)
+    real_total, fake_total = 0.0, 0.0
+    for i in range(b):
+        for y in range(h):
+            for x in range(w):
+                logp = torch.log_softmax(logits[i, :, y, x], 0)
+                real_total += -logp[label[i, y, x] + 1] * weights[i, y, x]
+                fake_total += -logp[0]
+    n = b * h * w
+    assert torch.allclose(loss_fn(logits, onehot, for_real=True), real_total / n, atol=1e-6)
+    assert torch.allclose(loss_fn(logits, onehot, for_real=False), fake_total / n, atol=1e-6)
+    with pytest.raises(ValueError, match='C\\+1'):
+        loss_fn(logits[:, :c], onehot, for_real=True)
+
+
+def _literal_labelmix_mask(label, coins):
+    """The reference's in-place loop: present classes ascending, pixels == c get coin c."""
+    target = label.clone()
+    for cls in torch.unique(label).tolist():
+        target[target == cls] = coins[cls]
+    return target
+
+
+def test_labelmix_mask_reproduces_sequential_reassignment():
+    label = torch.tensor([[[0, 0, 1], [2, 3, 1]]])
+    onehot = _onehot(label, 4)
+    for seed in range(20):
+        gen = torch.Generator().manual_seed(seed)
+        coins = torch.randint(0, 2, (4, ), generator=torch.Generator().manual_seed(seed))
+        mask = labelmix_mask(onehot, generator=gen)
+        assert torch.equal(mask[:, 0].long(), _literal_labelmix_mask(label, coins.tolist()))
+
+
+def test_generate_labelmix_and_loss():
+    torch.manual_seed(1)
+    label = torch.randint(0, 3, (2, 4, 4))
+    onehot = _onehot(label, 3)
+    fake, real = torch.randn(2, 3, 4, 4), torch.randn(2, 3, 4, 4)
+    mixed, mask = generate_labelmix(onehot, fake, real)
+    assert torch.equal(mixed, mask * real + (1 - mask) * fake)
+    assert set(mask.unique().tolist()) <= {0.0, 1.0}
+    seg_fake, seg_real, seg_mixed = (torch.randn(2, 4, 4, 4) for _ in range(3))
+    expected = ((mask * seg_real + (1 - mask) * seg_fake - seg_mixed) ** 2).mean()
+    assert torch.allclose(LabelMixLoss()(mask, seg_mixed, seg_fake, seg_real), expected)
+
+
+def test_global_gan_loss_hinge_and_log():
+    x = torch.tensor([[-2.0, 0.5], [1.5, 0.0]]).view(1, 1, 2, 2)
+    hinge = GlobalGANLoss('hinge')
+    assert torch.isclose(hinge(x, True, True), torch.tensor((3 + 0.5 + 0 + 1) / 4))
+    assert torch.isclose(hinge(x, False, True), torch.tensor((0 + 1.5 + 2.5 + 1) / 4))
+    assert torch.isclose(hinge(x, True, False), -x.mean())
+    log = GlobalGANLoss('log', loss_weight=2.0)
+    sig = torch.sigmoid(x)
+    assert torch.isclose(log(x, True, True), -2 * torch.log(sig).mean(), atol=1e-6)
+    assert torch.isclose(log(x, False, True), -2 * torch.log(1 - sig).mean(), atol=1e-6)
+    with pytest.raises(ValueError):
+        hinge(x, False, False)
+    with pytest.raises(ValueError):
+        GlobalGANLoss('wasserstein')
