@@ -225,3 +225,19 @@ def test_train_step_with_real_losses_discriminator_and_clip(message_hub):
     assert not any('style_loss' in k for k in state)
     assert not any(p.requires_grad for p in model.losses.parameters())
     model.load_state_dict(state, strict=True)  # CLIP weights are not expected in checkpoints
+
+
+def test_objects_without_supports_are_skipped_with_one_warning(message_hub):
+    from unittest import mock
+    log = []
+    model = build_model(log)
+    model.part_inferencer.support_bank = type('Bank', (), {'categories': [24]})()
+    model.eval()
+    batch = make_batch(objects_per_image=(2, 1))  # all objects are part category 26
+    with mock.patch('mmipose.models.editors.ipose.print_log') as warn:
+        samples = model.val_step(copy.deepcopy(batch))
+        model.val_step(copy.deepcopy(batch))
+    assert log[0] == ('parts', 2, [0, 0])
+    assert all(int(s.pred_parts.sum()) == 0 for s in samples)
+    assert warn.call_count == 1
+    assert 'no supports for part category id(s) [26]' in warn.call_args[0][0]
