@@ -1,3 +1,3 @@
-from .oasis_discriminator import OASISDiscriminator, OASISResBlockD, init_gan_weights
+from .oasis_discriminator import OASISDiscriminator, OASISResBlockD
 
-__all__ = ['OASISDiscriminator', 'OASISResBlockD', 'init_gan_weights']
+__all__ = ['OASISDiscriminator', 'OASISResBlockD']

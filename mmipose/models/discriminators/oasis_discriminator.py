@@ -7,24 +7,7 @@ from torch import Tensor
 from torch.nn.utils import spectral_norm
 
 from mmipose.registry import MODELS
-
-
-def init_gan_weights(module: nn.Module, gain: float = 0.02) -> None:
-    """Reference initialisation (``init_networks``) of one module, for ``net.apply``.
-
-    Conv / Linear weights: ``xavier_normal_(gain)`` (for spectral-normed convs this is the
-    ``weight_orig`` parameter), biases: 0.
-    """
-    name = type(module).__name__
-    if 'Conv' not in name and 'Linear' not in name:
-        return
-    weight = getattr(module, 'weight_orig', None)
-    if not isinstance(weight, nn.Parameter):
-        weight = getattr(module, 'weight', None)
-    if isinstance(weight, nn.Parameter):
-        nn.init.xavier_normal_(weight.data, gain=gain)
-    if getattr(module, 'bias', None) is not None:
-        nn.init.zeros_(module.bias.data)
+from ..weight_init import init_gan_weights
 
 
 class OASISResBlockD(nn.Module):

@@ -1,0 +1,89 @@
+"""Spatially-adaptive normalisations of the PSM generator: SPADE and part modulation."""
+from typing import Optional
+
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def parameter_free_norm(num_features: int, norm_type: str = 'bn') -> nn.Module:
+    """BatchNorm without affine parameters (reference: synchronized BN, affine=False).
+
+    Args:
+        num_features (int): Channels.
+        norm_type (str): 'bn' (``BatchNorm2d``) or 'syncbn' (``SyncBatchNorm``, multi-GPU
+            training). Both have the same state-dict keys.
+    """
+    if norm_type == 'bn':
+        return nn.BatchNorm2d(num_features, affine=False)
+    if norm_type == 'syncbn':
+        return nn.SyncBatchNorm(num_features, affine=False)
+    raise ValueError(f"norm_type must be 'bn' or 'syncbn', got {norm_type!r}")
+
+
+class SPADE(nn.Module):
+    """SPADE: ``BN(x) * (1 + gamma(seg)) + beta(seg)`` with gamma/beta from a 2-layer conv net.
+
+    Args:
+        norm_nc (int): Channels of x.
+        label_nc (int): Channels of the conditioning map (z_dim + C in OASIS).
+        hidden_nc (int): Hidden width of ``mlp_shared`` (128).
+        norm_type (str): See :func:`parameter_free_norm`.
+    """
+
+    def __init__(self, norm_nc: int, label_nc: int, hidden_nc: int = 128, norm_type: str = 'bn'):
+        super().__init__()
+        self.first_norm = parameter_free_norm(norm_nc, norm_type)
+        self.mlp_shared = nn.Sequential(nn.Conv2d(label_nc, hidden_nc, 3, padding=1), nn.ReLU())
+        self.mlp_gamma = nn.Conv2d(hidden_nc, norm_nc, 3, padding=1)
+        self.mlp_beta = nn.Conv2d(hidden_nc, norm_nc, 3, padding=1)
+
+    def forward(self, x: Tensor, seg: Tensor) -> Tensor:
+        """x (B,norm_nc,h,w), seg (B,label_nc,H,W) nearest-resized to (h,w) -> (B,norm_nc,h,w)."""
+        normalized = self.first_norm(x)
+        actv = self.mlp_shared(F.interpolate(seg, size=x.shape[-2:], mode='nearest'))
+        return normalized * (1 + self.mlp_gamma(actv)) + self.mlp_beta(actv)
+
+
+class PartModulation(nn.Module):
+    """Part semantic modulation (the reference's ``SPADE3``, paper Sec. 3.2).
+
+    Where a part is predicted (``mask = 1``) the 1-channel gamma/beta come from the part
+    features; elsewhere from the part noise. ``out = BN(x) * (1 + gamma) + beta``, with gamma and
+    beta broadcast over the channels of x.
+
+    Args:
+        norm_nc (int): Channels of x.
+        part_nc (int): Channels of the part features and of the part noise (32).
+        norm_type (str): See :func:`parameter_free_norm`.
+    """
+
+    def __init__(self, norm_nc: int, part_nc: int = 32, norm_type: str = 'bn'):
+        super().__init__()
+        self.first_norm = parameter_free_norm(norm_nc, norm_type)
+        self.mlp_shared = nn.Sequential(nn.Conv2d(part_nc, part_nc, 3, padding=1), nn.ReLU())
+        self.mlp_gamma = nn.Conv2d(part_nc, 1, 3, padding=1)
+        self.mlp_beta = nn.Conv2d(part_nc, 1, 3, padding=1)
+        self.mlp_shared_nos = nn.Sequential(nn.Conv2d(part_nc, part_nc, 3, padding=1), nn.ReLU())
+        self.mlp_gamma_nos = nn.Conv2d(part_nc, 1, 3, padding=1)
+        self.mlp_beta_nos = nn.Conv2d(part_nc, 1, 3, padding=1)
+
+    def forward(self, x: Tensor, part_features: Tensor, part_noise: Tensor, mask: Tensor) -> Tensor:
+        """Modulate x with parts.
+
+        Args:
+            x (Tensor): (B,norm_nc,h,w).
+            part_features (Tensor): (B,part_nc,H,W), nearest-resized to (h,w).
+            part_noise (Tensor): (B,part_nc,h,w), already at x's size.
+            mask (Tensor): (B,1,H,W) float, 1 where a part is predicted; nearest-resized.
+
+        Returns:
+            Tensor: (B,norm_nc,h,w).
+        """
+        normalized = self.first_norm(x)
+        actv = self.mlp_shared(F.interpolate(part_features, size=x.shape[-2:], mode='nearest'))
+        actv_nos = self.mlp_shared_nos(part_noise)
+        m = F.interpolate(mask, size=x.shape[-2:], mode='nearest')
+        gamma = self.mlp_gamma(actv) * m + self.mlp_gamma_nos(actv_nos) * (1 - m)
+        beta = self.mlp_beta(actv) * m + self.mlp_beta_nos(actv_nos) * (1 - m)
+        return normalized * (1 + gamma) + beta
