@@ -11,7 +11,7 @@ semantic_nc = 151  # 150 classes + "other" 0 (don't care)
 model = dict(
     num_classes=semantic_nc,
     part_inferencer=dict(support_bank=dict(categories='ade20k')),
-    generator=dict(semantic_nc=semantic_nc, latent_size=(8, 8)),
+    generator=dict(semantic_nc=semantic_nc),  # latent 8x8 follows from 256x256
     discriminator=dict(semantic_nc=semantic_nc),
     ema_config=dict(momentum=0.0001),  # decay 0.9999 (reference config.py for ADE20K/COCO)
     loss_config=dict(lambda_labelmix=10.0))  # 10 for ADE20K (reference; = paper)

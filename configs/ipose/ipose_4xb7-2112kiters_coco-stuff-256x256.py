@@ -11,7 +11,7 @@ semantic_nc = 183  # 182 labels (raw + 1) + unlabeled 0 (don't care)
 model = dict(
     num_classes=semantic_nc,
     part_inferencer=dict(support_bank=dict(categories='coco_stuff')),
-    generator=dict(semantic_nc=semantic_nc, latent_size=(8, 8)),
+    generator=dict(semantic_nc=semantic_nc),  # latent 8x8 follows from 256x256
     discriminator=dict(semantic_nc=semantic_nc),
     ema_config=dict(momentum=0.0001),  # decay 0.9999
     loss_config=dict(lambda_labelmix=10.0))

@@ -31,7 +31,6 @@ model = dict(
         semantic_nc=semantic_nc,
         channels_g=64,
         z_dim=64,
-        latent_size=(8, 16),  # (h0, w0) = 256x512 / 32
         part_injection='psm'),
     discriminator=dict(
         type='OASISDiscriminator', semantic_nc=semantic_nc, base_channels=128,
@@ -47,7 +46,7 @@ model = dict(
         # The paper writes a log loss (eq. 3-4); the released code trains with hinge (K14).
         global_gan_loss=dict(type='GlobalGANLoss', loss_type='hinge'),
         lambda_global=1.0,
-        style_loss=dict(type='CLIPStyleLoss', clip_checkpoint=clip_checkpoint),
+        style_loss=dict(type='CLIPStyleLoss', pretrained=clip_checkpoint),
         lambda_style=10.0,
         style_mode_seed=42),
 )

@@ -85,6 +85,11 @@ class IPOSE(BaseGAN):
                          data_preprocessor=data_preprocessor, ema_config=ema_config,
                          loss_config=loss_config)
         self.num_classes = num_classes
+        # The reference's generator holds conv_nos[5] (in its checkpoints) but never uses it;
+        # DDP with find_unused_parameters=False needs every trainable parameter in the loss.
+        conv_nos = getattr(self.generator, 'conv_nos', None)
+        if conv_nos is not None and len(conv_nos) == getattr(self.generator, 'num_res_blocks', -1):
+            conv_nos[-1].requires_grad_(False)
         if isinstance(part_inferencer, dict):
             part_inferencer = MODELS.build(part_inferencer)
         self.part_inferencer = part_inferencer

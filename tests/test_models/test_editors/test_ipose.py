@@ -241,3 +241,22 @@ def test_objects_without_supports_are_skipped_with_one_warning(message_hub):
     assert all(int(s.pred_parts.sum()) == 0 for s in samples)
     assert warn.call_count == 1
     assert 'no supports for part category id(s) [26]' in warn.call_args[0][0]
+
+
+@pytest.mark.parametrize('injection', ['psm', 'spade', 'concat', 'none'])
+def test_every_trainable_generator_parameter_gets_a_gradient(message_hub, injection):
+    """DDP runs with find_unused_parameters=False: the reference's unused conv_nos[5] is frozen."""
+    model = IPOSE(
+        generator=dict(type='PSMGenerator', semantic_nc=C, channels_g=2, spade_hidden_nc=8,
+                       part_injection=injection),
+        discriminator=StandInDiscriminator(C),
+        part_inferencer=StandInPartInferencer() if injection != 'none' else None,
+        num_classes=C,
+        loss_config=dict(nplus1_loss=StandInNPlus1Loss()))
+    data = model.data_preprocessor(make_batch(height=64, width=64), True)
+    onehot, features, logits, _ = model.prepare_conditions(data['inputs'], data['data_samples'])
+    model.generator(onehot, features, logits).square().mean().backward()
+    unused = [n for n, p in model.generator.named_parameters() if p.requires_grad and p.grad is None]
+    assert unused == []
+    if injection == 'psm':
+        assert not any(p.requires_grad for p in model.generator.conv_nos[5].parameters())
