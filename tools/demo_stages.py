@@ -91,6 +91,14 @@ def segmenter_stage(work_dir: str, data_root: str, args, schedule: dict) -> str:
     return last_checkpoint(seg_dir)
 
 
+def partnet_data_options(data_root: str) -> dict:
+    """Config overrides that point the toy PartNet config at the demo's data."""
+    parts = osp.join(data_root, 'part_dataset')
+    return {'model.support_bank.root': osp.join(data_root, 'supports'), 'model.pool_root': parts,
+            'train_dataloader.dataset.data_root': parts, 'val_dataloader.dataset.data_root': parts,
+            'test_dataloader.dataset.data_root': parts}
+
+
 def partnet_stage(work_dir: str, data_root: str, args, schedule: dict) -> Tuple[str, dict]:
     """Pretrain PartNet on the basis toy categories; part accuracy on basis and novel val crops."""
     iters = schedule['partnet_iters']
