@@ -6,10 +6,14 @@ Editing (paper Fig. 5 and 6):
   object (``'object:<instance value>'``) or inside one part of one object
   (``'part:<instance value>:<part id>'``) or any boolean mask. The generator's noise ``z`` is
   the 64-d vector the reference expands over the image (``seg = cat[z, onehot]``, fed to every
-  SPADE layer); region editing passes a *spatial* ``z`` map (B,64,H,W) that keeps the previous
-  noise outside the region and a new draw inside it, the OASIS "3D noise". The part noise
-  ``z_part`` (B,31,h0,w0) lives at the latent resolution and is resampled in the latent cells
-  the region touches.
+  SPADE layer). If the generator accepts a *spatial* ``z`` map (B,64,H,W) (the OASIS "3D
+  noise"), region editing keeps the previous noise outside the region and draws new noise inside
+  it (``region_mode='spatial-noise'``, exact). mmipose's ``PSMGenerator`` currently takes only a
+  (B,64) vector, so the inferencer falls back to ``region_mode='blend'``: a second synthesis with
+  new noise everywhere, pasted through the region mask (pixels outside the region are exactly
+  the original ones; the region's content is what the new noise gives, without the context
+  coupling of real spatial noise). The part noise ``z_part`` (B,31,h0,w0) lives at the latent
+  resolution and is resampled in the latent cells the region touches.
 * **part editing**: ``set_supports(category, maps)`` replaces the support part maps of a part
   category (e.g. wheels erased from the car supports) through ``SupportBank.set_supports``;
   PartNet then predicts part maps with that structure and the generator follows them.
@@ -151,13 +155,16 @@ class IPOSEInferencer:
         return self.model.generator
 
     def _noise_shapes(self, height: int, width: int) -> Tuple[int, Tuple[int, int, int]]:
+        """z_dim and the (C, h0, w0) part-noise shape of the generator (PSMGenerator attributes)."""
         gen = self.generator
         z_dim = int(getattr(gen, 'z_dim', 64))
-        latent = getattr(gen, 'latent_size', None)
-        if latent is None:
+        latent_size = getattr(gen, 'latent_size', None)
+        if callable(latent_size):
+            latent = latent_size((height, width))
+        else:
             factor = 2 ** (int(getattr(gen, 'num_res_blocks', 6)) - 1)
             latent = (max(1, height // factor), max(1, width // factor))
-        return z_dim, (int(getattr(gen, 'part_noise_channels', 31)), int(latent[0]), int(latent[1]))
+        return z_dim, (int(getattr(gen, 'part_nc', 32)) - 1, int(latent[0]), int(latent[1]))
 
     def sample_noise(self, height: int, width: int, seed: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         """Fresh noise: spatial z (1, z_dim, H, W) constant over the image, z_part (1, 31, h0, w0)."""

@@ -19,8 +19,11 @@ PART_CATEGORIES = {2: 26, 3: 24}
 
 class _Generator(nn.Module):
     z_dim = 4
-    latent_size = (2, 4)
-    part_noise_channels = 3
+    part_nc = 4  # part noise has part_nc - 1 channels, like PSMGenerator
+
+    @staticmethod
+    def latent_size(size):
+        return size[0] // 4, size[1] // 4
 
     def __init__(self, spatial_z=True):
         super().__init__()
