@@ -190,3 +190,25 @@ class PartNetModel(BaseModel):
             loss_bce_rec=F.binary_cross_entropy_with_logits(rec, gt),
             loss_ce_syn=F.cross_entropy(syn, target),
             loss_ce_rec=F.cross_entropy(rec, target))
+
+
+def export_partnet_weights(checkpoint: str, out: str) -> Dict[str, Tensor]:
+    """Write the PartNet weights of a ``PartNetModel`` training checkpoint as a PartNet file.
+
+    The output (``{'meta', 'state_dict'}`` without the ``partnet.`` prefix) loads with
+    ``PartNet(checkpoint=out)``, e.g. in iPOSE configs.
+
+    Args:
+        checkpoint (str): MMEngine checkpoint of a ``PartNetModel`` run (e.g. ``best_*.pth``).
+        out (str): Output path.
+
+    Returns:
+        dict: the exported state dict.
+    """
+    from mmipose.utils.official_checkpoint import make_checkpoint, map_keys, read_checkpoint
+    state_dict = read_checkpoint(checkpoint, 'train one with configs/partnet/*.py').get('state_dict')
+    if not state_dict or not any(k.startswith('partnet.') for k in state_dict):
+        raise KeyError(f'{checkpoint} has no "partnet.*" weights; is it a PartNetModel checkpoint?')
+    weights = map_keys(state_dict, select_prefix='partnet.')
+    torch.save(make_checkpoint(weights, dict(source=osp.abspath(checkpoint))), out)
+    return weights

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from mmipose.models.partnet import PartNet, SupportBank, part_index_to_onehot
-from mmipose.models.partnet.partnet_model import PartNetModel, splice_shot
+from mmipose.models.partnet.partnet_model import PartNetModel, export_partnet_weights, splice_shot
 from mmipose.registry import MODELS
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
@@ -179,3 +179,10 @@ def test_train_tool_end_to_end(tmp_path):
     val = [r for r in records if 'PartAccuracy/basis_acc' in r]
     assert val and 0 <= val[-1]['PartAccuracy/basis_acc'] <= 100 and 'PartAccuracy/novel_acc' in val[-1]
     assert any('loss_ce_rec' in r for r in records)
+    # the trained PartNet exports to a file PartNet(checkpoint=...) loads (strict)
+    best = [f for f in files if f.startswith('best_')][0]
+    weights = export_partnet_weights(osp.join(work_dir, best), str(tmp_path / 'partnet.pth'))
+    loaded = PartNet(num_attention_layers=1)
+    loaded.load_state_dict(weights, strict=True)
+    for key, value in torch.load(str(tmp_path / 'partnet.pth'), weights_only=True)['state_dict'].items():
+        torch.testing.assert_close(value, loaded.state_dict()[key])
