@@ -99,6 +99,17 @@ def partnet_data_options(data_root: str) -> dict:
             'test_dataloader.dataset.data_root': parts}
 
 
+def ipose_data_options(data_root: str, partnet_weights: str, schedule: dict) -> dict:
+    """Config overrides that point the toy iPOSE config at the demo's data and PartNet weights."""
+    options = {'model.part_inferencer.support_bank.root': osp.join(data_root, 'supports'),
+               'model.part_inferencer.partnet.checkpoint': partnet_weights}
+    for split in ('train', 'val', 'test'):
+        options.update({f'{split}_dataloader.dataset.data_root': data_root,
+                        f'{split}_dataloader.dataset.num_train': schedule['num_train'],
+                        f'{split}_dataloader.dataset.num_val': schedule['num_val']})
+    return options
+
+
 def partnet_stage(work_dir: str, data_root: str, args, schedule: dict) -> Tuple[str, dict]:
     """Pretrain PartNet on the basis toy categories; part accuracy on basis and novel val crops."""
     iters = schedule['partnet_iters']
@@ -110,14 +121,20 @@ def partnet_stage(work_dir: str, data_root: str, args, schedule: dict) -> Tuple[
     runner.train()
     metrics = {k: float(v) for k, v in runner.val().items()}
     logger.info('PartNet part accuracy: %s', metrics)
-    return last_checkpoint(part_dir), metrics
+    # PartNet alone (PartNet(checkpoint=...) reads plain PartNet state dicts)
+    import torch
+    from mmipose.utils.official_checkpoint import make_checkpoint
+    state = {k[len('partnet.'):]: v for k, v in runner.model.state_dict().items() if k.startswith('partnet.')}
+    weights = osp.join(part_dir, 'partnet_toy.pth')
+    torch.save(make_checkpoint(state, dict(source='tools/demo.py toy PartNet pretraining')), weights)
+    return weights, metrics
 
 
 def ipose_stage(work_dir: str, data_root: str, partnet_ckpt: str, args, schedule: dict) -> str:
     """Train iPOSE (reduced widths) on the toy scenes with the pretrained, frozen PartNet."""
     iters = schedule['ipose_iters']
     ipose_dir = osp.join(work_dir, 'ipose')
-    options = ipose_data_options(data_root, partnet_ckpt)
+    options = ipose_data_options(data_root, partnet_ckpt, schedule)
     options.update({'train_cfg.val_interval': iters + 1, 'default_hooks.checkpoint.interval': iters,
                     'randomness.seed': args.seed})
     grid_hook = dict(type='IPOSESampleGridHook', interval=max(1, iters // 4), num_samples=4, scale=2)
@@ -158,7 +175,7 @@ def evaluate_stage(work_dir: str, data_root: str, ipose_ckpt: str, partnet_ckpt:
 
     from mmipose.apis import init_model
     from mmipose.registry import METRICS
-    options = ipose_data_options(data_root, partnet_ckpt)
+    options = ipose_data_options(data_root, partnet_ckpt, schedule)
     model = init_model(IPOSE_CONFIG, ipose_ckpt, args.device, cfg_options=options)
     cfg = model.cfg
     dataloader = Runner.build_dataloader(cfg.val_dataloader)

@@ -1,4 +1,4 @@
-from .inferencer import IPOSEInferencer, SynthesisResult, connected_instances
+from .inferencer import IPOSEInferencer, SynthesisResult
 from .model_loading import init_model, load_checkpoint_file
 
-__all__ = ['IPOSEInferencer', 'SynthesisResult', 'connected_instances', 'init_model', 'load_checkpoint_file']
+__all__ = ['IPOSEInferencer', 'SynthesisResult', 'init_model', 'load_checkpoint_file']

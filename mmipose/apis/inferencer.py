@@ -51,17 +51,6 @@ def read_index_map(source: MapLike, name: str) -> np.ndarray:
     return array.astype(np.int64)
 
 
-def connected_instances(label: np.ndarray, object_labels: Sequence[int]) -> np.ndarray:
-    """Instance map from a label map alone: each 8-connected component of an object class is one
-    instance, valued ``label * 1000 + k`` (k = 1, 2, ...); stuff pixels keep their label id."""
-    inst = label.astype(np.int64).copy()
-    for cls in object_labels:
-        count, comps = cv2.connectedComponents((label == cls).astype(np.uint8), connectivity=8)
-        inside = comps > 0
-        inst[inside] = cls * 1000 + comps[inside]
-    return inst
-
-
 @dataclass
 class SynthesisResult:
     """One synthesis.
@@ -117,7 +106,7 @@ class IPOSEInferencer:
         checkpoint (str, optional): checkpoint when ``model`` is a config path.
         device (str): device when ``model`` is a config path.
         part_categories (dict, optional): label id -> part-category id of the object classes;
-            defaults to the config's ``part_categories`` entry.
+            defaults to the config's ``object_part_categories`` entry.
         sample_model (str): ``'ema'`` (default when the model has EMA) or ``'orig'``.
 
     Example:
@@ -133,10 +122,10 @@ class IPOSEInferencer:
         self.model = model.eval()
         cfg = getattr(model, 'cfg', None)
         if part_categories is None and cfg is not None:
-            part_categories = cfg.get('part_categories')
-        if part_categories is None:
+            part_categories = cfg.get('object_part_categories')
+        if not isinstance(part_categories, dict):
             raise ValueError('IPOSEInferencer: no part_categories (label id -> part category) given and the '
-                             "config has no 'part_categories' entry.")
+                             "config has no 'object_part_categories' dict.")
         self.part_categories = {int(k): int(v) for k, v in part_categories.items()}
         if sample_model is None:
             sample_model = 'ema' if getattr(model, 'with_ema_gen', False) else 'orig'
@@ -219,8 +208,11 @@ class IPOSEInferencer:
             SynthesisResult: image (H,W,3) uint8 RGB, parts (H,W), the noise used and the inputs.
         """
         label_map = read_index_map(label, 'label')
-        inst_map = (connected_instances(label_map, sorted(self.part_categories)) if inst is None
-                    else read_index_map(inst, 'inst'))
+        if inst is None:
+            from mmipose.datasets.object_boxes import instances_from_components
+            inst_map = instances_from_components(label_map, sorted(self.part_categories)).astype(np.int64)
+        else:
+            inst_map = read_index_map(inst, 'inst')
         if inst_map.shape != label_map.shape:
             raise ValueError(f'inst {inst_map.shape} and label {label_map.shape} must have the same size.')
         objects = self.objects_for(label_map, inst_map)

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
-from scipy import ndimage
 
-from mmipose.apis import IPOSEInferencer, connected_instances
+from mmipose.apis import IPOSEInferencer
 from mmipose.apis.inferencer import SynthesisResult
 from mmipose.models.editors.ipose import IPOSE
 
@@ -66,21 +65,10 @@ class _PartInferencer(nn.Module):
         return torch.zeros(b, 288, h, w), logits
 
 
-def _objects(inst, label, part_categories):
-    """Straightforward object table: one row per object instance value, boxes from its pixels."""
-    rows = []
-    for value in sorted(v for v in np.unique(inst).tolist() if v >= 1000):
-        ys, xs = np.nonzero(inst == value)
-        rows.append([value, part_categories[value // 1000], ys.min(), ys.max(), xs.min(), xs.max(), 1, 1])
-    return np.array(rows, np.int64).reshape(-1, 8)
-
-
 def _inferencer(monkeypatch, spatial_z=True):
     torch.manual_seed(0)
     model = IPOSE(generator=_Generator(spatial_z), discriminator=nn.Identity(), part_inferencer=_PartInferencer(),
                   num_classes=NUM_CLASSES, loss_config=dict(nplus1_loss=nn.Identity()))
-    monkeypatch.setattr(IPOSEInferencer, 'objects_for',
-                        lambda self, label, inst: _objects(inst, label, self.part_categories))
     return IPOSEInferencer(model, part_categories=PART_CATEGORIES)
 
 
@@ -92,17 +80,12 @@ def _label():
     return label
 
 
-def test_connected_instances_matches_scipy_labelling():
-    label = _label()
-    inst = connected_instances(label, [2, 3])
-    for cls in (2, 3):
-        components, count = ndimage.label(label == cls, structure=np.ones((3, 3)))
-        values = inst[label == cls]
-        assert len(np.unique(values)) == count and (values // 1000 == cls).all()
-        # same partition as scipy's labelling
-        for k in range(1, count + 1):
-            assert len(np.unique(inst[components == k])) == 1
-    np.testing.assert_array_equal(inst[label == 1], 1)
+def test_without_instance_map_components_are_objects(monkeypatch):
+    inferencer = _inferencer(monkeypatch)
+    result = inferencer(_label(), seed=0)
+    # two separate car blobs and one person: three objects, Cityscapes-style values
+    assert sorted(result.objects[:, 0].tolist()) == [2001, 2002, 3001]
+    assert (result.inst[_label() == 1] == 0).all()
 
 
 def test_synthesis_outputs_and_seeds(monkeypatch):

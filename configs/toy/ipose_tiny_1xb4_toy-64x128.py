@@ -1,0 +1,98 @@
+# iPOSE on the toy street scenes (ToySceneDataset, 64x128), reduced widths so tools/demo.py trains
+# it on a CPU in minutes. Same model and losses as configs/ipose/, except (toy only):
+#   - generator channels_g 8 (128..8 channels instead of 1024..64), SPADE hidden 32;
+#   - discriminator base_channels 16 (instead of 128);
+#   - no CLIP style loss: no CLIP weights offline, and ViT-B/32 on CPU would dominate the step;
+#   - PartNet weights from the demo's own toy PartNet pretraining (configs/toy/partnet_*.py),
+#     supports from the toy data (k=3 per category, written by ToySceneDataset).
+# Only the model base: _base_/default_runtime.py also defines `optim_wrapper`, and MMEngine refuses
+# duplicate keys among bases, so the runtime entries are written out at the end of this file.
+_base_ = ['../_base_/models/ipose.py']
+
+data_root = 'data/toy_scenes'
+semantic_nc = 10  # ToySceneDataset classes, 0 = void (never drawn)
+partnet_checkpoint = None  # set by the demo: PartNet weights from the toy pretraining
+# label id -> part category (person 24, car 26, bus 28, tree 101), see mmipose/datasets/toy/spec.py
+# (the base's `part_categories` names the SupportBank rows; this one is the dataset table)
+object_part_categories = {6: 24, 7: 26, 8: 28, 9: 101}
+
+model = dict(
+    num_classes=semantic_nc,
+    part_inferencer=dict(
+        partnet=dict(type='PartNet', checkpoint=partnet_checkpoint),
+        support_bank=dict(
+            _delete_=True,
+            type='SupportBank',
+            root=data_root + '/supports',
+            categories=[24, 26, 28, 101],
+            num_supports=3)),
+    generator=dict(semantic_nc=semantic_nc, channels_g=8, spade_hidden_nc=32),
+    discriminator=dict(semantic_nc=semantic_nc, base_channels=16),
+    ema_config=dict(type='ExponentialMovingAverage', momentum=0.01, interval=1, update_buffers=True),
+    loss_config=dict(
+        nplus1_loss=dict(type='OASISLoss', contain_dontcare_label=True),
+        lambda_labelmix=5.0,
+        style_loss=None))
+
+optim_wrapper = dict(
+    generator=dict(optimizer=dict(lr=1e-3, betas=(0.0, 0.999))),
+    discriminator=dict(optimizer=dict(lr=1e-3, betas=(0.0, 0.999))))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile', key='img'),
+    dict(type='LoadImageFromFile', key='label', color_type='unchanged'),
+    dict(type='LoadImageFromFile', key='inst', color_type='unchanged'),
+    dict(type='Flip', keys=['img', 'label', 'inst'], flip_ratio=0.5, direction='horizontal'),
+    dict(type='ComputeObjectBoxes', part_categories=object_part_categories),
+    dict(type='CopyValues', src_keys=['img'], dst_keys=['gt_img']),
+    dict(type='PackInputs', keys=['img', 'label', 'inst'], data_keys=['gt_img'], meta_keys=['objects', 'image_name']),
+]
+val_pipeline = [
+    dict(type='LoadImageFromFile', key='img'),
+    dict(type='LoadImageFromFile', key='label', color_type='unchanged'),
+    dict(type='LoadImageFromFile', key='inst', color_type='unchanged'),
+    dict(type='ComputeObjectBoxes', part_categories=object_part_categories),
+    dict(type='CopyValues', src_keys=['img'], dst_keys=['gt_img']),
+    dict(type='PackInputs', keys=['img', 'label', 'inst'], data_keys=['gt_img'], meta_keys=['objects', 'image_name']),
+]
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=0,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(type='ToySceneDataset', data_root=data_root, split='train', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='ToySceneDataset', data_root=data_root, split='val', pipeline=val_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='Evaluator', metrics=[])
+test_evaluator = val_evaluator
+
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=1200, val_begin=1, val_interval=100000)
+val_cfg = dict(type='MultiValLoop')
+test_cfg = dict(type='MultiTestLoop')
+custom_hooks = [dict(type='EMABNRefreshHook', interval=400, num_batches=8)]
+
+# runtime (as _base_/default_runtime.py)
+default_scope = 'mmagic'
+custom_imports = dict(imports=['mmipose'], allow_failed_imports=False)
+randomness = dict(seed=0, diff_rank_seed=True)
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1200, by_epoch=False, max_keep_ckpts=1,
+                    save_optimizer=True),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    nan_guard=dict(type='NaNGuardHook', action='stop'))
+env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+               dist_cfg=dict(backend='nccl'))
+log_level = 'INFO'
+log_processor = dict(type='LogProcessor', by_epoch=False)
+load_from = None
+resume = False
+model_wrapper_cfg = dict(type='MMSeparateDistributedDataParallel', broadcast_buffers=False,
+                         find_unused_parameters=False)
+vis_backends = [dict(type='VisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
