@@ -1,0 +1,211 @@
+"""Object-part inference: crop every object of a batch, run PartNet once, paste parts back."""
+import warnings
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from mmipose.registry import MODELS
+from .partnet import PartNet
+from .support_bank import SupportBank
+
+
+@dataclass(frozen=True)
+class ObjectCrop:
+    """Where one object's 64x64 PartNet input comes from and where its output goes.
+
+    Attributes:
+        batch (int): Image index b.
+        value (int): Instance value of the object in the instance map.
+        box (tuple): (hs, he, ws, we) after the reference's +-2 expansion and even rule.
+        aspect_size (tuple, optional): (h, w) of the aspect-restored crop, None when H0 == W0.
+        pad (tuple): (top, bottom, left, right) zero padding to (nearly) a square.
+        square (int): rs, the side the 64x64 outputs are resized back to.
+    """
+    batch: int
+    value: int
+    box: Tuple[int, int, int, int]
+    aspect_size: Optional[Tuple[int, int]]
+    pad: Tuple[int, int, int, int]
+    square: int
+
+
+def _even(start: int, end: int, limit: int) -> Tuple[int, int]:
+    if (end - start) % 2 == 1 and end + 1 <= limit:
+        end += 1
+    if (end - start) % 2 == 1 and start - 1 >= 0:
+        start -= 1
+    return start, end
+
+
+def plan_object_crop(batch: int, row: Sequence[int], height: int, width: int) -> ObjectCrop:
+    """The reference's crop geometry (reference doc §2.1 steps 1-4) for one object row.
+
+    Args:
+        batch (int): Image index.
+        row (Sequence[int]): ``[instance_value, part_category, hs, he, ws, we, H0, W0]``.
+        height (int): H of the maps.
+        width (int): W of the maps.
+    """
+    value, _, hs, he, ws, we, h0, w0 = (int(v) for v in row)
+    hs, ws = max(0, hs - 2), max(0, ws - 2)
+    he, we = min(he + 2, height), min(we + 2, width)
+    hs, he = _even(hs, he, height)
+    ws, we = _even(ws, we, width)
+    h, w = he - hs, we - ws
+    aspect_size = None
+    if h0 > w0:
+        aspect_size = (int(h * h0 / w0), w)
+    elif w0 > h0:
+        aspect_size = (h, int(w * w0 / h0))
+    hh, ww = aspect_size or (h, w)
+    if hh > ww:
+        r = (hh - ww) // 2
+        pad, square = (0, 0, r, r), hh
+    elif ww > hh:
+        r = (ww - hh) // 2
+        pad, square = (r, r, 0, 0), ww
+    else:
+        pad, square = (0, 0, 0, 0), hh
+    return ObjectCrop(batch, value, (hs, he, ws, we), aspect_size, pad, square)
+
+
+@MODELS.register_module()
+class ObjectPartInferencer(nn.Module):
+    """Part features and part logits of every object in a batch (reference ``PartGenerator``).
+
+    For each object row (data contract ``[instance_value, part_category, hs, he, ws, we, H0, W0]``):
+    the box is expanded by 2 px and made even, the object mask is cropped, aspect-restored
+    (nearest) when ``H0 != W0``, zero-padded to a square and nearest-resized to 64x64. All
+    objects of the batch then go through **one** batched PartNet call (split only by
+    ``chunk_size``) with the support bank's cached encoding. Outputs are pasted back at full
+    resolution in row order (later objects overwrite earlier ones where masks overlap): features
+    bilinear, logits nearest, both through the same resize/slice as the reference, blended with
+    the object's own mask taken through the same path.
+
+    The crop geometry is computed on the host from the (CPU) object table, once per batch; the
+    device work is queued without host synchronisation. Objects whose category has no supports
+    are skipped (a warning names the category once).
+
+    Args:
+        partnet (dict | PartNet): PartNet config or module (frozen unless ``finetune``).
+        support_bank (dict | SupportBank): Support bank config or module.
+        chunk_size (int, optional): Objects per PartNet call (memory knob; no numeric effect).
+        finetune (bool): Train PartNet with the synthesis losses (the reference never does).
+    """
+
+    def __init__(self,
+                 partnet: Union[dict, PartNet],
+                 support_bank: Union[dict, SupportBank],
+                 chunk_size: Optional[int] = None,
+                 finetune: bool = False):
+        super().__init__()
+        self.partnet = MODELS.build(partnet) if isinstance(partnet, dict) else partnet
+        self.support_bank = MODELS.build(support_bank) if isinstance(support_bank, dict) else support_bank
+        self.chunk_size = chunk_size
+        self.finetune = finetune
+        self._warned_categories = set()
+        if not finetune:
+            self.partnet.requires_grad_(False)
+            self.partnet.eval()
+
+    @property
+    def map_size(self) -> int:
+        return self.support_bank.map_size
+
+    @property
+    def out_channels(self) -> int:
+        return self.partnet.num_parts * self.partnet.decoder.out_channels
+
+    def train(self, mode: bool = True) -> 'ObjectPartInferencer':
+        super().train(mode)
+        if not self.finetune:
+            self.partnet.eval()
+        return self
+
+    def _known_objects(self, objects: Sequence[Tensor]) -> List[Tuple[int, List[int]]]:
+        """(b, row) pairs of objects whose category the support bank serves, in paste order."""
+        known = set(self.support_bank.categories)
+        kept = []
+        for b, rows in enumerate(objects):
+            rows = torch.as_tensor(rows).detach().cpu().long().reshape(-1, 8).tolist()
+            for row in rows:
+                if row[1] in known:
+                    kept.append((b, row))
+                elif row[1] not in self._warned_categories:
+                    self._warned_categories.add(row[1])
+                    warnings.warn(f'ObjectPartInferencer: no supports for part category {row[1]}; '
+                                  'its objects get no part map (add the category to the SupportBank)')
+        return kept
+
+    def crop_queries(self, inst: Tensor, crops: Sequence[ObjectCrop]) -> Tensor:
+        """(N,1,64,64) binary PartNet queries of the planned crops."""
+        size = self.map_size
+        queries = []
+        for crop in crops:
+            hs, he, ws, we = crop.box
+            mask = (inst[crop.batch, :, hs:he, ws:we] == crop.value).float()[None]
+            if crop.aspect_size is not None:
+                mask = F.interpolate(mask, size=crop.aspect_size, mode='nearest')
+            top, bottom, left, right = crop.pad
+            mask = F.pad(mask, (left, right, top, bottom))
+            queries.append(F.interpolate(mask, size=(size, size), mode='nearest'))
+        return torch.cat(queries)
+
+    def run_partnet(self, queries: Tensor, categories: Tensor) -> Tuple[Tensor, Tensor]:
+        """One (chunked) PartNet call: (N,1,64,64) queries -> features (N,288,64,64), logits (N,9,64,64)."""
+        encoding = self.support_bank.encoding(self.partnet)
+        index = self.support_bank.index_of(categories)
+        chunk = self.chunk_size or queries.shape[0]
+        outputs = [self.partnet(queries[i:i + chunk], index[i:i + chunk], encoding)
+                   for i in range(0, queries.shape[0], chunk)]
+        return torch.cat([o[0] for o in outputs]), torch.cat([o[1] for o in outputs])
+
+    @staticmethod
+    def _back_to_box(x: Tensor, crop: ObjectCrop, mode: str) -> Tensor:
+        """(1,C,64,64) -> (1,C,he-hs,we-ws) through the reference's resize / slice path."""
+        kwargs = dict(align_corners=False) if mode == 'bilinear' else {}
+        x = F.interpolate(x, size=(crop.square, crop.square), mode=mode, **kwargs)
+        top, bottom, left, right = crop.pad
+        x = x[:, :, top:crop.square - bottom, left:crop.square - right]
+        if crop.aspect_size is not None:
+            hs, he, ws, we = crop.box
+            x = F.interpolate(x, size=(he - hs, we - ws), mode=mode, **kwargs)
+        return x
+
+    def forward(self, inst: Tensor, objects: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
+        """Part features and logits at full resolution.
+
+        Args:
+            inst (Tensor): (B,1,H,W) integer instance map.
+            objects (Sequence[Tensor]): B object tables (K_b, 8), data-contract rows.
+
+        Returns:
+            tuple: part_features (B,288,H,W) and part_logits (B,9,H,W); zeros outside objects.
+        """
+        b, _, height, width = inst.shape
+        if len(objects) != b:
+            raise ValueError(f'ObjectPartInferencer: got {len(objects)} object tables for a batch of {b}')
+        weight = self.partnet.conv_img.weight
+        features = weight.new_zeros(b, self.out_channels, height, width)
+        logits = weight.new_zeros(b, self.partnet.num_parts, height, width)
+        kept = self._known_objects(objects)
+        if not kept:
+            return features, logits
+        crops = [plan_object_crop(bi, row, height, width) for bi, row in kept]
+        categories = torch.tensor([row[1] for _, row in kept], dtype=torch.long, device=weight.device)
+        with torch.set_grad_enabled(self.finetune and torch.is_grad_enabled()):
+            queries = self.crop_queries(inst.to(weight.device), crops).to(weight.dtype)
+            part_features, part_logits = self.run_partnet(queries, categories)
+            for i, crop in enumerate(crops):
+                hs, he, ws, we = crop.box
+                m = self._back_to_box(queries[i:i + 1], crop, 'nearest')
+                x_feat = self._back_to_box(part_features[i:i + 1], crop, 'bilinear')
+                x_logit = self._back_to_box(part_logits[i:i + 1], crop, 'nearest')
+                region = (crop.batch, slice(None), slice(hs, he), slice(ws, we))
+                features[region] = features[region] * (1 - m[0]) + x_feat[0] * m[0]
+                logits[region] = logits[region] * (1 - m[0]) + x_logit[0] * m[0]
+        return features, logits

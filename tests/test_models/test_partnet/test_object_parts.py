@@ -1,0 +1,132 @@
+"""ObjectPartInferencer vs a literal per-object transcription of the reference's PartGenerator."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmipose.models.partnet import ObjectPartInferencer, PartNet, SupportBank
+
+
+def literal_part_generator(partnet, bank, inst, objects):
+    """Reference doc §2.1, one object at a time, one PartNet call per object."""
+    b, _, H, W = inst.shape
+    feats = torch.zeros(b, 288, H, W)
+    logits = torch.zeros(b, 9, H, W)
+    encoding = bank.encoding(partnet)
+    for bi in range(b):
+        for row in objects[bi].tolist():
+            v, cat, hs, he, ws, we, H0, W0 = row
+            if cat not in bank.categories:
+                continue
+            hs, ws, he, we = max(0, hs - 2), max(0, ws - 2), min(he + 2, H), min(we + 2, W)
+            if (he - hs) % 2 == 1 and he + 1 <= H:
+                he += 1
+            if (he - hs) % 2 == 1 and hs - 1 >= 0:
+                hs -= 1
+            if (we - ws) % 2 == 1 and we + 1 <= W:
+                we += 1
+            if (we - ws) % 2 == 1 and ws - 1 >= 0:
+                ws -= 1
+            mask = (inst[bi, 0] == v).float()[hs:he, ws:we][None, None]
+            h, w = mask.shape[-2:]
+            if H0 > W0:
+                mask = F.interpolate(mask, size=(int(h * H0 / W0), w), mode='nearest')
+            elif W0 > H0:
+                mask = F.interpolate(mask, size=(h, int(w * W0 / H0)), mode='nearest')
+            hh, ww = mask.shape[-2:]
+            if hh > ww:
+                r = (hh - ww) // 2
+                mask = F.pad(mask, (r, r, 0, 0))
+                crop, rs = [0, 0, r, -r], hh
+            elif ww > hh:
+                r = (ww - hh) // 2
+                mask = F.pad(mask, (0, 0, r, r))
+                crop, rs = [r, -r, 0, 0], ww
+            else:
+                crop, rs = [0, 0, 0, 0], hh
+            query = F.interpolate(mask, size=(64, 64), mode='nearest')
+            idx = bank.index_of(torch.tensor([cat]))
+            with torch.no_grad():
+                f, lg = partnet(query, idx, encoding)
+
+            def back(x, mode):
+                kw = dict(align_corners=False) if mode == 'bilinear' else {}
+                x = F.interpolate(x, size=(rs, rs), mode=mode, **kw)
+                x = x[:, :, crop[0]:rs + crop[1], crop[2]:rs + crop[3]]
+                if H0 != W0:
+                    x = F.interpolate(x, size=(he - hs, we - ws), mode=mode, **kw)
+                return x
+
+            m = back(query, 'nearest')[0]
+            feats[bi, :, hs:he, ws:we] = feats[bi, :, hs:he, ws:we] * (1 - m) + back(f, 'bilinear')[0] * m
+            logits[bi, :, hs:he, ws:we] = logits[bi, :, hs:he, ws:we] * (1 - m) + back(lg, 'nearest')[0] * m
+    return feats, logits
+
+
+@pytest.fixture(scope='module')
+def parts():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    bank = SupportBank.from_arrays({26: rng.integers(0, 6, (3, 64, 64)), 24: rng.integers(0, 4, (3, 64, 64))})
+    partnet = PartNet()
+    for p in partnet.parameters():  # larger weights than the 0.02-gain init: non-trivial outputs
+        torch.nn.init.normal_(p, std=0.1)
+    partnet.eval()
+    return partnet, bank
+
+
+def _scene():
+    H, W = 48, 80
+    inst = torch.zeros(2, 1, H, W, dtype=torch.long)
+    inst[0, 0, 0:17, 0:9] = 1        # at the top-left border, odd sizes
+    inst[0, 0, 10:40, 30:75] = 2     # wide
+    inst[0, 0, 20:30, 60:80] = 3     # overlaps object 2, touches the right border
+    inst[1, 0, 5:44, 10:21] = 7      # tall
+    inst[1, 0, 40:48, 50:53] = 8     # bottom border, thin
+    objects = [
+        torch.tensor([[1, 26, 0, 16, 0, 8, 1, 1], [2, 24, 10, 39, 30, 74, 1, 1],
+                      [3, 26, 20, 29, 60, 79, 1, 1]]),
+        torch.tensor([[7, 24, 5, 43, 10, 20, 300, 200],   # H0 > W0: aspect-restored crop
+                      [8, 26, 40, 47, 50, 52, 200, 500],  # W0 > H0
+                      [9, 99, 0, 4, 0, 4, 1, 1]]),        # category without supports: skipped
+    ]
+    return inst, objects
+
+
+def test_matches_literal_per_object_implementation(parts):
+    partnet, bank = parts
+    inst, objects = _scene()
+    inferencer = ObjectPartInferencer(partnet, bank, chunk_size=2)
+    with pytest.warns(UserWarning, match='part category 99'):
+        feats, logits = inferencer(inst, objects)
+    ref_feats, ref_logits = literal_part_generator(partnet, bank, inst, objects)
+    assert feats.shape == (2, 288, 48, 80) and logits.shape == (2, 9, 48, 80)
+    assert (ref_logits.abs().sum(1) > 0).sum() > 500  # objects really got parts
+    assert torch.equal(logits, ref_logits)
+    assert torch.allclose(feats, ref_feats, atol=1e-5)
+    # nothing is pasted outside the (expanded) boxes
+    assert logits[0, :, 42:, 10:25].abs().max() == 0 and feats[1, :, :, 60:].abs().max() == 0
+
+
+def test_chunking_and_zero_objects(parts):
+    partnet, bank = parts
+    inst, objects = _scene()
+    objects = [objects[0], objects[1][:2]]
+    a = ObjectPartInferencer(partnet, bank, chunk_size=1)(inst, objects)
+    b = ObjectPartInferencer(partnet, bank)(inst, objects)
+    assert torch.equal(a[1], b[1]) and torch.allclose(a[0], b[0], atol=1e-6)
+    empty = [torch.zeros(0, 8, dtype=torch.long)] * 2
+    f, lg = ObjectPartInferencer(partnet, bank)(inst, empty)
+    assert f.abs().sum() == 0 and lg.abs().sum() == 0
+
+
+def test_tiny_objects_are_finite_and_partnet_frozen(parts):
+    partnet, bank = parts
+    inst = torch.zeros(1, 1, 16, 16, dtype=torch.long)
+    inst[0, 0, 5, 5] = 4
+    inferencer = ObjectPartInferencer(PartNet(), bank)
+    f, lg = inferencer(inst, [torch.tensor([[4, 26, 5, 5, 5, 5, 1, 1], [5, 24, 2, 4, 2, 4, 1, 1]])])
+    assert torch.isfinite(f).all() and torch.isfinite(lg).all()
+    assert not any(p.requires_grad for p in inferencer.partnet.parameters())
+    inferencer.train()
+    assert not inferencer.partnet.training
