@@ -1,1 +1,2 @@
 from .part_transforms import LoadPartPair, PackPartInputs, RandomPartAugment, ResizePartPair  # noqa: F401
+from .object_transforms import ComputeObjectBoxes  # noqa: F401
