@@ -86,13 +86,22 @@ class ObjectPartInferencer(nn.Module):
     bilinear, logits nearest, both through the same resize/slice as the reference, blended with
     the object's own mask taken through the same path.
 
-    The crop geometry is computed on the host from the (CPU) object table, once per batch; the
-    device work is queued without host synchronisation. Objects whose category has no supports
-    are skipped (a warning names the category once).
+    The crop geometry is computed on the host from the object tables (moved to the CPU in one
+    transfer per batch); the device work is then queued without host synchronisation. Objects
+    whose category has no supports are skipped (a warning names the category once).
+
+    Reference quirk F13 is **kept** for checkpoint parity: when the aspect-restored crop has an
+    odd ``hh - ww``, the padding ``(hh - ww) // 2`` on both sides leaves it one pixel short of a
+    square, and it is stretched to 64x64 as the reference does. Fixed: where the even rule cannot
+    make a box extent even (an odd image side fully covered by the box) the reference fails to
+    paste (shape mismatch); here the sliced output is resized (same mode) to the box instead.
 
     Args:
         partnet (dict | PartNet): PartNet config or module (frozen unless ``finetune``).
         support_bank (dict | SupportBank): Support bank config or module.
+        partnet_checkpoint (str, optional): PartNet weights loaded after building ``partnet``
+            (official ``best_G.pth`` or a converted file), see
+            :func:`mmipose.utils.official_checkpoint.load_partnet_weights`.
         chunk_size (int, optional): Objects per PartNet call (memory knob; no numeric effect).
         finetune (bool): Train PartNet with the synthesis losses (the reference never does).
     """
@@ -100,11 +109,15 @@ class ObjectPartInferencer(nn.Module):
     def __init__(self,
                  partnet: Union[dict, PartNet],
                  support_bank: Union[dict, SupportBank],
+                 partnet_checkpoint: Optional[str] = None,
                  chunk_size: Optional[int] = None,
                  finetune: bool = False):
         super().__init__()
         self.partnet = MODELS.build(partnet) if isinstance(partnet, dict) else partnet
         self.support_bank = MODELS.build(support_bank) if isinstance(support_bank, dict) else support_bank
+        if partnet_checkpoint is not None:
+            from mmipose.utils.official_checkpoint import load_partnet_weights
+            load_partnet_weights(self.partnet, partnet_checkpoint)
         self.chunk_size = chunk_size
         self.finetune = finetune
         self._warned_categories = set()
@@ -129,9 +142,14 @@ class ObjectPartInferencer(nn.Module):
     def _known_objects(self, objects: Sequence[Tensor]) -> List[Tuple[int, List[int]]]:
         """(b, row) pairs of objects whose category the support bank serves, in paste order."""
         known = set(self.support_bank.categories)
+        tables = [torch.as_tensor(rows).detach().long().reshape(-1, 8) for rows in objects]
+        counts = [len(t) for t in tables]
+        # one device -> host transfer for the whole batch
+        all_rows = torch.cat([t.to(tables[0].device) for t in tables]).cpu().tolist() if tables else []
         kept = []
-        for b, rows in enumerate(objects):
-            rows = torch.as_tensor(rows).detach().cpu().long().reshape(-1, 8).tolist()
+        start = 0
+        for b, count in enumerate(counts):
+            rows, start = all_rows[start:start + count], start + count
             for row in rows:
                 if row[1] in known:
                     kept.append((b, row))
@@ -171,8 +189,8 @@ class ObjectPartInferencer(nn.Module):
         x = F.interpolate(x, size=(crop.square, crop.square), mode=mode, **kwargs)
         top, bottom, left, right = crop.pad
         x = x[:, :, top:crop.square - bottom, left:crop.square - right]
-        if crop.aspect_size is not None:
-            hs, he, ws, we = crop.box
+        hs, he, ws, we = crop.box
+        if crop.aspect_size is not None or x.shape[-2:] != (he - hs, we - ws):
             x = F.interpolate(x, size=(he - hs, we - ws), mode=mode, **kwargs)
         return x
 

@@ -130,3 +130,29 @@ def test_tiny_objects_are_finite_and_partnet_frozen(parts):
     assert not any(p.requires_grad for p in inferencer.partnet.parameters())
     inferencer.train()
     assert not inferencer.partnet.training
+
+
+def test_box_over_a_whole_odd_side_is_resized_into_the_box(parts):
+    """The even rule cannot fix an extent equal to an odd image side; the reference's paste then
+    fails, ours resizes the sliced output to the box (documented fix)."""
+    partnet, bank = parts
+    inst = torch.zeros(1, 1, 15, 20, dtype=torch.long)
+    inst[0, 0, :, 6:10] = 3  # rows 0..14 of an odd height 15
+    inst[0, 0, 2:6, 14:18] = 4  # an ordinary object for comparison
+    objects = [torch.tensor([[4, 24, 2, 5, 14, 17, 1, 1], [3, 26, 0, 14, 6, 9, 1, 1]])]
+    feats, logits = ObjectPartInferencer(partnet, bank)(inst, objects)
+    assert torch.isfinite(feats).all() and logits[0, :, :, 4:12].abs().sum() > 0
+    assert logits[0, :, :, :4].abs().max() == 0 and logits[0, :, :, 12].abs().max() == 0
+    ref_feats, ref_logits = literal_part_generator(partnet, bank, inst, [objects[0][:1]])
+    assert torch.equal(logits[..., 12:], ref_logits[..., 12:])
+
+
+def test_partnet_checkpoint_is_loaded_and_missing_file_named(parts, tmp_path):
+    partnet, bank = parts
+    path = tmp_path / 'partnet.pth'
+    torch.save(partnet.state_dict(), path)
+    inferencer = ObjectPartInferencer(PartNet(), bank, partnet_checkpoint=str(path))
+    for name, value in partnet.state_dict().items():
+        assert torch.equal(inferencer.partnet.state_dict()[name], value), name
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        ObjectPartInferencer(PartNet(), bank, partnet_checkpoint=str(tmp_path / 'missing.pth'))
