@@ -44,6 +44,9 @@ def parse_args(argv=None):
     p.add_argument('--cases', nargs='+', default=['train', 'infer', 'parts'],
                    choices=['train', 'infer', 'parts'])
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    p.add_argument('--random-partnet', action='store_true',
+                   help='random PartNet weights and synthetic supports (no files needed)')
+    p.add_argument('--image-size', type=int, nargs=2, default=None, help='H W of the scenes')
     p.add_argument('--out', help='write the results as JSON here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     p.add_argument('--worker', help=argparse.SUPPRESS)  # internal: run one case
@@ -72,6 +75,19 @@ def build_model(args, device):
     from mmipose.registry import MODELS
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
+    if args.random_partnet and cfg.model.get('part_inferencer'):
+        # No released weights here: random PartNet and synthetic k=3 supports per category.
+        import numpy as np
+        from mmipose.models.partnet.reference_tables import NAMED_CATEGORIES
+        bank = cfg.model.part_inferencer.support_bank
+        categories = bank.categories
+        if isinstance(categories, str):
+            categories = NAMED_CATEGORIES[categories]
+        rng = np.random.default_rng(0)
+        maps = {int(c): rng.integers(0, 9, (bank.get('num_supports', 3), 64, 64))
+                for c in categories}
+        bank.update(root=None, categories=list(maps), maps=maps)
+        cfg.model.part_inferencer.partnet.checkpoint = None
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     model = MODELS.build(cfg.model).to(device)
     return cfg, model
@@ -79,6 +95,8 @@ def build_model(args, device):
 
 def image_size(cfg, model):
     size = cfg.get('benchmark_image_size', None)
+    if getattr(image_size, 'override', None):
+        size = image_size.override
     if size is None:
         size = (256, 512) if model.num_classes == 35 else (256, 256)
     return tuple(size)
@@ -108,8 +126,7 @@ def synthetic_scene(num_classes, size, num_objects, seed, part_category=26):
         mask = ((yy - cy) / ry)**2 + ((xx - cx) / rx)**2 <= 1
         label[mask] = object_class
         inst[mask] = object_class * 1000 + k + 1
-    values = [object_class * 1000 + k + 1 for k in range(num_objects)]
-    objects = compute_object_boxes(inst, values, [part_category] * num_objects)
+    objects = compute_object_boxes(inst, label, {object_class: part_category})
     image = rng.integers(0, 256, (3, h, w), dtype=np.uint8)
     return (torch.from_numpy(label)[None], torch.from_numpy(inst)[None],
             np.asarray(objects, np.int64).reshape(-1, 8), torch.from_numpy(image))
@@ -158,6 +175,7 @@ def run_case(args, case):
         torch.set_num_threads(args.threads)
     device = _device(args.device)
     torch.manual_seed(0)
+    image_size.override = args.image_size
     cfg, model = build_model(args, device)
     size = image_size(cfg, model)
     rss_after_build = peak_memory_mb(device)

@@ -125,7 +125,7 @@ class IPOSE(BaseGAN):
 
         Returns:
             tuple: onehot (B,C,H,W) float, part_features (B,288,H,W) or None,
-            part_logits (B,9,H,W) or None, objects (list of B (K_b,8) int64 tensors).
+            part_logits (B,9,H,W) or None, objects (list of B (K_b,8) int64 CPU tensors).
         """
         if 'label' not in inputs:
             raise KeyError("IPOSE: inputs must contain 'label' (B,1,H,W); got keys "
@@ -134,7 +134,8 @@ class IPOSE(BaseGAN):
         if label.dim() == 3:
             label = label.unsqueeze(1)
         onehot = label_to_onehot(label, self.num_classes)
-        objects = objects_from_samples(data_samples, label.shape[0], label.device)
+        # Object tables stay on the CPU: crop geometry is planned on the host (no device syncs).
+        objects = objects_from_samples(data_samples, label.shape[0], torch.device('cpu'))
         if self.part_inferencer is None:
             return onehot, None, None, objects
         inst = check_instance_map(inputs.get('inst'), label)
