@@ -260,3 +260,31 @@ def test_every_trainable_generator_parameter_gets_a_gradient(message_hub, inject
     assert unused == []
     if injection == 'psm':
         assert not any(p.requires_grad for p in model.generator.conv_nos[5].parameters())
+
+
+def test_full_chain_with_partnet_generator_and_discriminator(message_hub):
+    """Real ObjectPartInferencer (random PartNet, synthetic supports), PSMGenerator and
+    OASISDiscriminator at tiny widths: one training step and a val step with part maps."""
+    import numpy as np
+    maps = {26: np.random.default_rng(0).integers(0, 4, (2, 64, 64))}
+    model = IPOSE(
+        generator=dict(type='PSMGenerator', semantic_nc=C, channels_g=2, spade_hidden_nc=8),
+        discriminator=dict(type='OASISDiscriminator', semantic_nc=C, base_channels=4),
+        part_inferencer=dict(
+            type='ObjectPartInferencer',
+            partnet=dict(type='PartNet', num_attention_layers=1),
+            support_bank=dict(type='SupportBank', root=None, categories=[26], num_supports=2,
+                              maps=maps)),
+        num_classes=C,
+        ema_config=dict(momentum=0.001, update_buffers=True),
+        loss_config=dict(nplus1_loss=dict(type='OASISLoss'), labelmix_loss=dict(type='LabelMixLoss'),
+                         global_gan_loss=dict(type='GlobalGANLoss')))
+    assert not any(p.requires_grad for p in model.part_inferencer.parameters())
+    out = model.train_step(make_batch(height=64, width=64, objects_per_image=(3, 0)),
+                           optim_wrappers(model))
+    assert all(v == v for v in out.values())
+    model.eval()
+    samples = model.val_step(make_batch(height=64, width=64, objects_per_image=(3, 0)))
+    assert samples[0].fake_img.shape == (3, 64, 64)
+    assert int(samples[1].pred_parts.sum()) == 0  # no objects, no parts
+    assert int((samples[0].pred_parts > 0).sum()) <= 3 * 6 * 8  # parts only inside objects
