@@ -187,3 +187,45 @@ def test_ipose_toy_two_cpu_processes(tmp_path, data_root):
                 and 'num_batches' not in name:
             torch.testing.assert_close(value, ranks[1]['state_dict'][name], rtol=0, atol=0,
                                        msg=name)
+
+
+def test_ipose_toy_sigkill_then_resume_with_train_tool(tmp_path, data_root):
+    """SIGKILL ``tools/train.py`` on the toy iPOSE while it trains (a checkpoint every
+    iteration); ``--resume`` restarts from the checkpoint ``last_checkpoint`` names, with G, D,
+    EMA and both Adam states equal to that file."""
+    import signal
+    import time
+    cfg = small_ipose_cfg(tmp_path, data_root, max_iters=1000, interval=1)
+    config = tmp_path / 'ipose_toy_kill.py'
+    cfg.dump(str(config))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.dirname(__file__), ROOT]),
+               OMP_NUM_THREADS='1')
+    cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), str(config),
+           '--work-dir', str(tmp_path)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    pointer = tmp_path / 'last_checkpoint'
+    deadline = time.time() + 400
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if pointer.exists() and osp.basename(pointer.read_text().strip()) not in (
+                    'iter_1.pth', ''):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    latest = pointer.read_text().strip()
+    saved = _load_checkpoint(latest)
+    saved_iter = saved['meta']['iter']
+    assert saved_iter >= 2
+    resumed = subprocess.run(cmd + ['--resume', '--cfg-options',
+                                    f'train_cfg.max_iters={saved_iter + 1}'],
+                             env=env, capture_output=True, text=True, timeout=400)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    dumped = torch.load(tmp_path / 'state_before_train.pth', weights_only=True)
+    assert dumped['iter'] == saved_iter
+    _equal_nested(dumped['state_dict'], saved['state_dict'], 'state_dict')
+    _equal_nested(dumped['optimizer'], saved['optimizer'], 'optimizer')
+    final = torch.load(tmp_path / 'after_train_rank0.pth', weights_only=True)
+    assert final['iter'] == saved_iter + 1
