@@ -26,8 +26,6 @@ class MissingMMCVOpError(RuntimeError):
 class _MMCVOpsGuard(types.ModuleType):
     """Stand-in for ``mmcv._ext``: every attribute is an op that refuses to run."""
 
-    is_mmipose_guard = True
-
     def __getattr__(self, op_name: str) -> Callable:
         if op_name.startswith('__'):
             raise AttributeError(op_name)
@@ -45,7 +43,7 @@ def has_compiled_mmcv_ops() -> bool:
     """Whether a real ``mmcv._ext`` extension is importable."""
     existing = sys.modules.get(GUARD_MODULE_NAME)
     if existing is not None:
-        return not getattr(existing, 'is_mmipose_guard', False)
+        return not isinstance(existing, _MMCVOpsGuard)
     try:
         return importlib.util.find_spec(GUARD_MODULE_NAME) is not None
     except (ImportError, ValueError):
@@ -72,4 +70,4 @@ def install_mmcv_ops_guard() -> bool:
 
 def is_mmcv_ops_guard_installed() -> bool:
     """Whether the stand-in module is the one registered as ``mmcv._ext``."""
-    return getattr(sys.modules.get(GUARD_MODULE_NAME), 'is_mmipose_guard', False)
+    return isinstance(sys.modules.get(GUARD_MODULE_NAME), _MMCVOpsGuard)

@@ -54,8 +54,12 @@ def test_guard_does_nothing_when_real_ops_exist():
     # Simulate full mmcv: a real `mmcv._ext` module is already importable/imported.
     result = _run("""
         import sys, types
-        real_ext = types.ModuleType('mmcv._ext')
-        real_ext.nms = lambda *a, **k: 'real nms'
+        class RealExt(types.ModuleType):  # stands for a compiled extension with every op
+            def __getattr__(self, name):
+                if name.startswith('__'):
+                    raise AttributeError(name)
+                return lambda *a, **k: 'real ' + name
+        real_ext = RealExt('mmcv._ext')
         sys.modules['mmcv._ext'] = real_ext
         import mmipose
         from mmipose.utils import is_mmcv_ops_guard_installed, install_mmcv_ops_guard
