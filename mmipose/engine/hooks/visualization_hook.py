@@ -60,13 +60,11 @@ class IPOSESampleGridHook(Hook):
         self._palette: Optional[np.ndarray] = None
 
     def _dataset(self, runner):
-        loader = None
-        if self.split == 'val':
-            loader = getattr(runner, '_val_dataloader', None)
-            if loader is not None and not hasattr(loader, 'dataset'):
-                loader = runner.val_dataloader  # a config dict: let the runner build it
+        loader = getattr(runner, '_val_dataloader', None) if self.split == 'val' else None
         if loader is None:
             loader = runner.train_dataloader
+        if isinstance(loader, dict):  # not built yet by a val loop: build it (no worker processes)
+            loader = runner.build_dataloader(dict(loader, num_workers=0, persistent_workers=False))
         return loader.dataset
 
     def _fixed_batch(self, runner) -> dict:
