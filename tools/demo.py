@@ -81,7 +81,8 @@ def _finite(value) -> bool:
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s demo %(message)s', datefmt='%H:%M:%S')
-    from demo_stages import evaluate_stage, ipose_stage, partnet_stage, prepare_stage, segmenter_stage
+    from demo_stages import (data_preview, evaluate_stage, ipose_stage, partnet_stage, prepare_stage,
+                             segmenter_stage)
     schedule = SCHEDULES['quick' if args.quick else 'full']
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
@@ -89,7 +90,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     stages = StageLog()
     metrics: dict = dict(mode='quick' if args.quick else 'full')
     manifest = stages.run('data', prepare_stage, data_root, args.seed, schedule)
-    metrics['data'] = dict(objects=manifest['objects'], cached=manifest['cached'])
+    metrics['data'] = dict(objects=manifest['objects'], cached=manifest['cached'],
+                           preview=data_preview(data_root, osp.join(work_dir, 'toy_data.png')))
     partnet_ckpt, part_metrics = stages.run('partnet', partnet_stage, work_dir, data_root, args, schedule)
     metrics['partnet'] = part_metrics
     ipose_ckpt = stages.run('ipose', ipose_stage, work_dir, data_root, partnet_ckpt, args, schedule)

@@ -79,6 +79,37 @@ def prepare_stage(data_root: str, seed: int, schedule: dict) -> dict:
     return manifest
 
 
+def data_preview(data_root: str, out_path: str, num_scenes: int = 4) -> str:
+    """Picture of the toy data: scenes (image | label | instances | parts) and the supports."""
+    import cv2
+    import numpy as np
+
+    from mmipose.datasets.toy.spec import TOY_PALETTE
+    from mmipose.visualization import colorize_label, colorize_parts, label_palette
+    from mmipose.visualization.sample_grid import make_grid
+    up = lambda a, f=2: np.repeat(np.repeat(a, f, 0), f, 1)  # noqa: E731
+    rows = []
+    for i in range(num_scenes):
+        name = f'val_{i:05d}.png'
+        read = lambda kind: cv2.imread(osp.join(data_root, 'scenes', 'val', kind, name), cv2.IMREAD_UNCHANGED)  # noqa
+        inst = read('instances').astype(np.int64)
+        inst_ids = np.where(inst >= 1000, inst % 1000 + 10 * (inst // 1000 - 5), 0)
+        rows.append([up(read('images')[..., ::-1]), up(colorize_label(read('labels'), palette=TOY_PALETTE)),
+                     up(colorize_label(inst_ids, palette=label_palette(64))), up(colorize_parts(read('parts')))])
+    scenes = make_grid(rows, titles=['image', 'label', 'instances', 'parts'])
+    supports = []
+    for category in sorted(os.listdir(osp.join(data_root, 'supports')), key=int):
+        files = sorted(glob.glob(osp.join(data_root, 'supports', category, '*_part.png')))
+        supports.append([colorize_parts(cv2.imread(f, cv2.IMREAD_UNCHANGED)) for f in files])
+    support_grid = make_grid(supports, titles=[f'support {k}' for k in range(len(supports[0]))])
+    canvas = np.full((max(scenes.shape[0], support_grid.shape[0]), scenes.shape[1] + support_grid.shape[1], 3),
+                     255, np.uint8)
+    canvas[:scenes.shape[0], :scenes.shape[1]] = scenes
+    canvas[:support_grid.shape[0], scenes.shape[1]:] = support_grid
+    cv2.imwrite(out_path, canvas[..., ::-1])
+    return out_path
+
+
 def segmenter_stage(work_dir: str, data_root: str, args, schedule: dict) -> str:
     """Train the small MMSeg segmenter on the real toy images; returns its checkpoint."""
     iters = schedule['segmenter_iters']

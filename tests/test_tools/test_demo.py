@@ -1,0 +1,51 @@
+"""tools/demo.py: the fast parts here; the whole --quick run is marked slow (about a minute)."""
+import json
+import math
+import os.path as osp
+import sys
+
+import pytest
+
+TOOLS = osp.join(osp.dirname(__file__), '..', '..', 'tools')
+sys.path.insert(0, osp.abspath(TOOLS))
+
+import demo  # noqa: E402
+import demo_stages  # noqa: E402
+
+
+def test_stage_log_times_and_returns():
+    log = demo.StageLog()
+    assert log.run('x', lambda a, b=0: a + b, 1, b=2) == 3
+    assert set(log.timings) == {'x'} and log.timings['x'] >= 0 and log.total >= 0
+
+
+def test_schedules_and_configs_exist():
+    for schedule in demo.SCHEDULES.values():
+        assert schedule['num_train'] > 0 and schedule['ipose_iters'] > 0
+    for config in (demo_stages.PARTNET_CONFIG, demo_stages.IPOSE_CONFIG, demo_stages.SEGMENTER_CONFIG):
+        assert osp.isfile(config), config
+    args = demo.parse_args(['--quick', '--work-dir', 'x'])
+    assert args.quick and args.work_dir == 'x' and args.inception is None
+
+
+def test_fid_is_skipped_with_a_reason_without_weights():
+    args = demo.parse_args(['--inception', '/nonexistent/pt_inception.pth'])
+    result = demo_stages.fid_or_reason(args, [], [], 0)
+    assert 'skipped' in result and '--inception' in result['skipped']
+
+
+@pytest.mark.slow
+def test_quick_demo_end_to_end(tmp_path):
+    metrics = demo.main(['--quick', '--work-dir', str(tmp_path / 'demo')])
+    with open(tmp_path / 'demo' / 'metrics.json') as f:
+        assert json.load(f) == json.loads(json.dumps(metrics))
+    for key, value in metrics['partnet'].items():
+        assert math.isfinite(value), key
+    for key, value in metrics['synthesis']['segmentation'].items():
+        assert math.isfinite(value), key
+    assert 'skipped' in metrics['synthesis']['fid']
+    grids = list((tmp_path / 'demo' / 'grids').glob('*.png'))
+    assert len(grids) == demo.SCHEDULES['quick']['num_grids']
+    for name in ('multimodal.png', 'part_editing.png'):
+        assert (tmp_path / 'demo' / 'editing' / name).is_file()
+    assert set(metrics['seconds']) >= {'data', 'partnet', 'ipose', 'segmenter', 'evaluate', 'total'}
