@@ -229,3 +229,23 @@ def test_ipose_toy_sigkill_then_resume_with_train_tool(tmp_path, data_root):
     _equal_nested(dumped['optimizer'], saved['optimizer'], 'optimizer')
     final = torch.load(tmp_path / 'after_train_rank0.pth', weights_only=True)
     assert final['iter'] == saved_iter + 1
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA uses MMEngine AmpOptimWrapper')
+def test_ipose_toy_amp_bfloat16_on_cpu(tmp_path, data_root):
+    """``--amp`` without CUDA: both optimizers become CPUAutocastOptimWrapper (bf16); the toy
+    iPOSE trains with finite losses."""
+    import importlib.util
+    import math
+    spec = importlib.util.spec_from_file_location('mmipose_train_tool',
+                                                  osp.join(ROOT, 'tools', 'train.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cfg = small_ipose_cfg(tmp_path, data_root, max_iters=2, interval=100)
+    tool._enable_amp(cfg)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert {type(w).__name__ for w in runner.optim_wrapper.values()} == {
+        'CPUAutocastOptimWrapper'}
+    losses = _dump_hook(runner).losses
+    assert len(losses) == 2 and all(math.isfinite(v) for step in losses for v in step.values())
