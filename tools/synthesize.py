@@ -26,6 +26,8 @@ from typing import List, Optional
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
+from mmengine.config import DictAction  # noqa: E402
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='iPOSE synthesis from label maps')
@@ -41,6 +43,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-samples', type=int, default=1, help='draws for --resample')
     parser.add_argument('--supports', action='append', default=[], metavar='CATEGORY=FOLDER',
                         help='replace the supports of a part category (repeatable)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                        help='override config entries, e.g. model.part_inferencer.support_bank.root=...')
     return parser.parse_args(argv)
 
 
@@ -69,9 +73,10 @@ def main(argv=None) -> List[str]:
     import cv2
     import numpy as np
 
-    from mmipose.apis import IPOSEInferencer
+    from mmipose.apis import IPOSEInferencer, init_model
     from mmipose.visualization import colorize_parts
-    inferencer = IPOSEInferencer(args.config, args.checkpoint, device=args.device)
+    model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
+    inferencer = IPOSEInferencer(model)
     for spec in args.supports:
         category, _, folder = spec.partition('=')
         files = sorted(f for f in glob.glob(osp.join(folder, '*.png')))
