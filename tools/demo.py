@@ -33,7 +33,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: demo_stages, t
 SCHEDULES = dict(
     full=dict(num_train=400, num_val=64, partnet_iters=1500, ipose_iters=1200, segmenter_iters=600,
               num_grids=8),
-    quick=dict(num_train=40, num_val=8, partnet_iters=10, ipose_iters=4, segmenter_iters=10, num_grids=2))
+    quick=dict(num_train=40, num_val=8, partnet_iters=2, ipose_iters=2, segmenter_iters=5, num_grids=2))
 
 logger = logging.getLogger('mmipose.demo')
 
