@@ -56,4 +56,3 @@ val_evaluator = dict(type='Evaluator')
 test_cfg = dict(type='MultiTestLoop')
 test_evaluator = dict(type='Evaluator')
 
-optim_wrapper = dict(constructor='MultiOptimWrapperConstructor')
