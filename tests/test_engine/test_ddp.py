@@ -95,7 +95,6 @@ def test_train_tool_pytorch_launcher_single_rank_gloo(tmp_path, monkeypatch):
     assert osp.isfile(tmp_path / 'work' / 'iter_2.pth')
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU-only path')
 def test_two_cpu_processes_match_single_process(tmp_path):
     """``tools/dist_train.sh CONFIG 2`` (gloo, 2 x batch 2) == one process with batch 4.

@@ -65,7 +65,6 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
     assert hub_r.get_scalar('train/loss_g').current() == hub_s.get_scalar('train/loss_g').current()
 
 
-@pytest.mark.slow
 def test_sigkill_then_resume_with_train_tool(tmp_path):
     """SIGKILL ``tools/train.py`` mid-run; ``--resume`` restarts at the pointed checkpoint."""
     cfg = tiny_gan_config(str(tmp_path), max_iters=10000, interval=3, sleep=0.02)
