@@ -20,7 +20,7 @@ echo "[mmipose] creating the environment in $VENV (first run: about 5-10 minutes
 start=$(date +%s)
 rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --upgrade "pip<26" >/dev/null
+"$VENV/bin/python" -m pip install --quiet --upgrade "pip<26" >/dev/null 2>&1 || true
 "$VENV/bin/python" -m pip install --quiet --progress-bar off \
     -r requirements/runtime.txt -r requirements/tests.txt 2>&1 \
     | { grep -v -e "is ignored: it is neither a file nor a directory" -e "^$" || true; }
