@@ -39,18 +39,18 @@ optim_wrapper = dict(
     discriminator=dict(optimizer=dict(lr=1e-3, betas=(0.0, 0.999))))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', key='img'),
-    dict(type='LoadImageFromFile', key='label', color_type='unchanged'),
-    dict(type='LoadImageFromFile', key='inst', color_type='unchanged'),
+    dict(type='LoadImageChecked', key='img'),
+    dict(type='LoadImageChecked', key='label', color_type='unchanged'),
+    dict(type='LoadImageChecked', key='inst', color_type='unchanged'),
     dict(type='Flip', keys=['img', 'label', 'inst'], flip_ratio=0.5, direction='horizontal'),
     dict(type='ComputeObjectBoxes', part_categories=object_part_categories),
     dict(type='CopyValues', src_keys=['img'], dst_keys=['gt_img']),
     dict(type='PackInputs', keys=['img', 'label', 'inst'], data_keys=['gt_img'], meta_keys=['objects', 'image_name']),
 ]
 val_pipeline = [
-    dict(type='LoadImageFromFile', key='img'),
-    dict(type='LoadImageFromFile', key='label', color_type='unchanged'),
-    dict(type='LoadImageFromFile', key='inst', color_type='unchanged'),
+    dict(type='LoadImageChecked', key='img'),
+    dict(type='LoadImageChecked', key='label', color_type='unchanged'),
+    dict(type='LoadImageChecked', key='inst', color_type='unchanged'),
     dict(type='ComputeObjectBoxes', part_categories=object_part_categories),
     dict(type='CopyValues', src_keys=['img'], dst_keys=['gt_img']),
     dict(type='PackInputs', keys=['img', 'label', 'inst'], data_keys=['gt_img'], meta_keys=['objects', 'image_name']),

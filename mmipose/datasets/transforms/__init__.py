@@ -1,2 +1,3 @@
 from .part_transforms import LoadPartPair, PackPartInputs, RandomPartAugment, ResizePartPair  # noqa: F401
 from .object_transforms import ComputeObjectBoxes  # noqa: F401
+from .checked_loading import ImageDecodeError, LoadImageChecked  # noqa: F401
