@@ -1,1 +1,3 @@
 from .part_accuracy import PartAccuracy  # noqa: F401
+from .ipose_fid import IPOSEFID  # noqa: F401
+from .object_fid import ObjectFID  # noqa: F401

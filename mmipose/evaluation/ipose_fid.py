@@ -1,0 +1,68 @@
+"""FID for iPOSE with a local StyleGAN Inception file (no download attempts)."""
+import os.path as osp
+from typing import Optional, Tuple
+
+import torch.nn as nn
+from mmagic.evaluation.metrics.fid import TransFID
+
+from mmipose.registry import METRICS
+
+INCEPTION_SOURCE = (
+    'the StyleGAN2-ADA TorchScript Inception "inception-2015-12-05.pt" '
+    '(https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/'
+    'inception-2015-12-05.pt, as documented by MMagic)')
+
+
+def check_inception_path(inception_path: Optional[str], metric: str) -> str:
+    """Return ``inception_path`` if it is an existing local file, else raise a clear error.
+
+    Args:
+        inception_path (str, optional): Local path of the TorchScript Inception network.
+        metric (str): Metric name used in the message.
+
+    Returns:
+        str: The path, unchanged.
+    """
+    if not inception_path or not osp.isfile(inception_path):
+        raise FileNotFoundError(
+            f'{metric}: inception_path={inception_path!r} is not an existing file. '
+            f'Download {INCEPTION_SOURCE} on a machine with network access and set '
+            '`inception_path` in the metric config to its local path.')
+    return inception_path
+
+
+@METRICS.register_module()
+class IPOSEFID(TransFID):
+    """MMagic's ``TransFID`` that loads the StyleGAN Inception only from a local file.
+
+    Real statistics come from the val loader's ``gt_img`` (real_key) at the working
+    resolution; fake features from each output's ``fake_img`` (or ``ema.fake_img`` /
+    ``orig.fake_img`` per ``sample_model``). The Inception network is called as
+    ``net(uint8 RGB (N,3,H,W), return_features=True) -> (N,2048)``.
+
+    Args:
+        fake_nums (int): Number of generated images (= size of the val set, one per label).
+        inception_path (str): Local TorchScript file; a missing file raises
+            ``FileNotFoundError`` naming it and where to get it (no download is attempted).
+        real_key (str): Key of real images in the data batch. Defaults to ``'gt_img'``.
+        **kwargs: Other ``TransFID`` arguments (``real_nums``, ``inception_pkl``,
+            ``sample_model`` ...).
+    """
+
+    def __init__(self, fake_nums: int, inception_path: Optional[str] = None,
+                 real_key: str = 'gt_img', **kwargs) -> None:
+        kwargs.setdefault('inception_style', 'StyleGAN')
+        super().__init__(fake_nums, inception_path=inception_path, real_key=real_key, **kwargs)
+
+    def _load_inception(self, inception_style: str,
+                        inception_path: Optional[str]) -> Tuple[nn.Module, str]:
+        if inception_style != 'StyleGAN':
+            raise ValueError(f'IPOSEFID: inception_style must be "StyleGAN", got {inception_style!r}.')
+        return load_local_inception(inception_path, 'IPOSEFID'), 'StyleGAN'
+
+
+def load_local_inception(inception_path: Optional[str], metric: str) -> nn.Module:
+    """Load a TorchScript Inception network from a local file, in eval mode."""
+    import torch
+    net = torch.jit.load(check_inception_path(inception_path, metric), map_location='cpu')
+    return net.eval()
