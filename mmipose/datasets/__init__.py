@@ -1,3 +1,7 @@
 from . import transforms  # noqa: F401
 from .toy_scenes import ToySceneDataset  # noqa: F401
 from .part_dataset import PartNetDataset  # noqa: F401
+from .semantic_base import IPOSESemanticDataset  # noqa: F401
+from .cityscapes import IPOSECityscapesDataset  # noqa: F401
+from .ade20k import IPOSEADE20KDataset  # noqa: F401
+from .coco_stuff import IPOSECocoStuffDataset  # noqa: F401

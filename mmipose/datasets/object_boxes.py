@@ -31,7 +31,8 @@ def compute_object_boxes(inst: ArrayLike,
                          class_to_category: Mapping[int, int],
                          original_size: Tuple[int, int] = (1, 1),
                          min_extent: int = 2,
-                         background_value: Optional[int] = 0) -> np.ndarray:
+                         background_value: Optional[int] = 0,
+                         min_instance_value: int = 0) -> np.ndarray:
     """Object rows ``[instance_value, part_category, hs, he, ws, we, H0, W0]`` of a scene.
 
     An object is a value ``v`` of ``inst`` whose pixels' class (``class_map``, e.g. the label
@@ -50,6 +51,8 @@ def compute_object_boxes(inst: ArrayLike,
         original_size (tuple): (H0, W0) stored in every row (aspect restoration); (1, 1) = none.
         min_extent (int): Minimum box height and width (after the even rule).
         background_value (int, optional): Instance value that is never an object.
+        min_instance_value (int): Smaller instance values are never objects (Cityscapes: 1000;
+            its crowd regions carry the bare label id).
 
     Returns:
         np.ndarray: (K, 8) int64.
@@ -77,7 +80,7 @@ def compute_object_boxes(inst: ArrayLike,
     np.maximum.at(cls, flat_index, class_map.ravel())
     table = []
     for i, value in enumerate(values.tolist()):
-        if background_value is not None and value == background_value:
+        if (background_value is not None and value == background_value) or value < min_instance_value:
             continue
         if int(cls[i]) not in order:
             continue

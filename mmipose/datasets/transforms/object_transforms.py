@@ -24,6 +24,7 @@ class ComputeObjectBoxes(BaseTransform):
         original_size_key (str, optional): Key holding the original (H0, W0) image shape used
             for aspect restoration (ADE20K, COCO-Stuff: ``'ori_img_shape'``); None = (1, 1).
         min_extent (int): Smallest box side kept.
+        min_instance_value (int): Instance values below it are never objects (Cityscapes: 1000).
     """
 
     def __init__(self,
@@ -31,12 +32,14 @@ class ComputeObjectBoxes(BaseTransform):
                  inst_key: str = 'inst',
                  class_key: str = 'label',
                  original_size_key: Optional[str] = None,
-                 min_extent: int = 2):
+                 min_extent: int = 2,
+                 min_instance_value: int = 0):
         self.part_categories = {int(k): int(v) for k, v in part_categories.items()}
         self.inst_key = inst_key
         self.class_key = class_key
         self.original_size_key = original_size_key
         self.min_extent = min_extent
+        self.min_instance_value = min_instance_value
 
     def transform(self, results: dict) -> dict:
         for key in (self.inst_key, self.class_key):
@@ -55,7 +58,8 @@ class ComputeObjectBoxes(BaseTransform):
             original = tuple(int(v) for v in results[self.original_size_key][:2])
         results['objects'] = compute_object_boxes(inst, classes, self.part_categories,
                                                   original_size=original,
-                                                  min_extent=self.min_extent)
+                                                  min_extent=self.min_extent,
+                                                  min_instance_value=self.min_instance_value)
         return results
 
     def __repr__(self) -> str:

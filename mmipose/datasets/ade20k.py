@@ -1,0 +1,30 @@
+"""ADE20K (SceneParsing 150 classes + the Places 2017 instance annotations) for iPOSE."""
+from mmipose.registry import DATASETS
+from .semantic_base import IPOSESemanticDataset
+
+# instance class (R channel of annotations_instance, the 100-class instance list) -> part category,
+# in the reference's object order (select_categorys = [24, 26, 36, 11, 9, 18, 4, 28, 27, 20, 1, 5,
+# 14, 2, 38, 39]).
+ADE20K_OBJECT_CATEGORIES = {4: 24, 9: 26, 68: 36, 6: 11, 8: 9, 11: 18, 48: 4, 50: 28, 53: 27,
+                            58: 20, 59: 1, 64: 5, 74: 14, 83: 2, 80: 38, 65: 39}
+
+
+@DATASETS.register_module()
+class IPOSEADE20KDataset(IPOSESemanticDataset):
+    """``ADEChallengeData2016/images/<split>/*.jpg`` + ``annotations`` + ``annotations_instance``.
+
+    Labels 0..150 (0 = other, the don't-care class; 151 semantic channels). The instance PNG holds
+    the instance class in R and the instance id in G (split by ``SplitADE20KInstance``).
+
+    Args:
+        data_root (str): The ``ADEChallengeData2016`` folder.
+        split (str): 'training' or 'validation'.
+    """
+
+    def __init__(self, data_root: str, split: str = 'training', **kwargs):
+        kwargs.setdefault('metainfo', dict(classes=('other', ) + tuple(f'class_{i}' for i in range(1, 151))))
+        super().__init__(
+            data_root=data_root,
+            data_prefix=dict(img=f'images/{split}', label=f'annotations/{split}',
+                             inst=f'annotations_instance/{split}'),
+            img_suffix='.jpg', label_suffix='.png', inst_suffix='.png', **kwargs)

@@ -1,0 +1,76 @@
+"""Label and instance map transforms of the real datasets."""
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmipose.registry import TRANSFORMS
+
+
+def _map(results: dict, key: str) -> np.ndarray:
+    if key not in results:
+        raise KeyError(f'results have no {key!r} map (keys: {sorted(results)})')
+    return np.asarray(results[key])
+
+
+@TRANSFORMS.register_module()
+class SplitADE20KInstance(BaseTransform):
+    """ADE20K instance PNG (loaded as RGB): R = instance class -> ``class_key``, G = id -> ``key``."""
+
+    def __init__(self, key: str = 'inst', class_key: str = 'inst_class'):
+        self.key = key
+        self.class_key = class_key
+
+    def transform(self, results: dict) -> dict:
+        rgb = _map(results, self.key)
+        if rgb.ndim != 3 or rgb.shape[-1] < 2:
+            raise ValueError(f'SplitADE20KInstance: {results.get(self.key + "_path", self.key)} '
+                             f'must be an RGB instance PNG, got shape {rgb.shape}')
+        results[self.class_key] = rgb[..., 0].astype(np.int32)
+        results[self.key] = rgb[..., 1].astype(np.int32)
+        return results
+
+
+@TRANSFORMS.register_module()
+class InstanceClassFromId(BaseTransform):
+    """``class_key = inst // divisor`` (instance ids ``class * divisor + k``, e.g. COCO maps)."""
+
+    def __init__(self, key: str = 'inst', class_key: str = 'inst_class', divisor: int = 1000):
+        self.key = key
+        self.class_key = class_key
+        self.divisor = divisor
+
+    def transform(self, results: dict) -> dict:
+        results[self.class_key] = np.squeeze(_map(results, self.key)).astype(np.int32) // self.divisor
+        return results
+
+
+@TRANSFORMS.register_module()
+class ShiftLabel(BaseTransform):
+    """``label + offset``, with ``ignore_value`` mapped to ``ignore_to`` (COCO-Stuff: raw+1, 255->0)."""
+
+    def __init__(self, key: str = 'label', offset: int = 1, ignore_value: int = 255, ignore_to: int = 0):
+        self.key = key
+        self.offset = offset
+        self.ignore_value = ignore_value
+        self.ignore_to = ignore_to
+
+    def transform(self, results: dict) -> dict:
+        label = _map(results, self.key).astype(np.int32)
+        results[self.key] = np.where(label == self.ignore_value, self.ignore_to, label + self.offset)
+        return results
+
+
+@TRANSFORMS.register_module()
+class CheckLabelRange(BaseTransform):
+    """Fail early, naming the file, when a label map has ids outside ``0..num_classes-1``."""
+
+    def __init__(self, num_classes: int, key: str = 'label'):
+        self.num_classes = num_classes
+        self.key = key
+
+    def transform(self, results: dict) -> dict:
+        label = _map(results, self.key)
+        bad = np.unique(label[(label < 0) | (label >= self.num_classes)])
+        if bad.size:
+            raise ValueError(f'{results.get(self.key + "_path", self.key)}: label values '
+                             f'{bad[:10].tolist()} outside 0..{self.num_classes - 1}')
+        return results
