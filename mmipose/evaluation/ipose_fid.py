@@ -2,6 +2,7 @@
 import os.path as osp
 from typing import Optional, Tuple
 
+import torch
 import torch.nn as nn
 from mmagic.evaluation.metrics.fid import TransFID
 
@@ -41,7 +42,8 @@ class IPOSEFID(TransFID):
     ``net(uint8 RGB (N,3,H,W), return_features=True) -> (N,2048)``.
 
     Args:
-        fake_nums (int): Number of generated images (= size of the val set, one per label).
+        fake_nums (int): Number of generated images; -1 = the size of the evaluated
+            dataset (one sample per label map, the paper's protocol).
         inception_path (str): Local TorchScript file; a missing file raises
             ``FileNotFoundError`` naming it and where to get it (no download is attempted).
         real_key (str): Key of real images in the data batch. Defaults to ``'gt_img'``.
@@ -54,6 +56,12 @@ class IPOSEFID(TransFID):
         kwargs.setdefault('inception_style', 'StyleGAN')
         super().__init__(fake_nums, inception_path=inception_path, real_key=real_key, **kwargs)
 
+    def prepare(self, module: nn.Module, dataloader) -> None:
+        """Resolve ``fake_nums=-1`` to the dataset size, then build the real statistics."""
+        if self.fake_nums == -1:
+            self.fake_nums = len(dataloader.dataset)
+        super().prepare(module, dataloader)
+
     def _load_inception(self, inception_style: str,
                         inception_path: Optional[str]) -> Tuple[nn.Module, str]:
         if inception_style != 'StyleGAN':
@@ -62,7 +70,12 @@ class IPOSEFID(TransFID):
 
 
 def load_local_inception(inception_path: Optional[str], metric: str) -> nn.Module:
-    """Load a TorchScript Inception network from a local file, in eval mode."""
-    import torch
+    """Load a TorchScript Inception network from a local file, frozen and in eval mode.
+
+    Parameters are frozen because MMagic's real-feature pass runs outside ``no_grad`` and
+    calls ``.numpy()`` on the features.
+    """
     net = torch.jit.load(check_inception_path(inception_path, metric), map_location='cpu')
+    for param in net.parameters():
+        param.requires_grad = False
     return net.eval()

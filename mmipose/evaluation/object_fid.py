@@ -48,6 +48,7 @@ class ObjectFID(BaseMetric):
         prefix (str, optional): Metric prefix.
     """
     default_prefix = 'ObjectFID'
+    SAMPLER_MODE = 'normal'  # MMagic's MultiValLoop/MultiTestLoop: feed the val loader as is
 
     def __init__(self, inception_path: Optional[str] = None, sample_model: str = 'ema',
                  crop_size: int = 128, collect_device: str = 'cpu',
@@ -56,6 +57,23 @@ class ObjectFID(BaseMetric):
         self.inception = load_local_inception(inception_path, 'ObjectFID')
         self.sample_model = sample_model
         self.crop_size = crop_size
+        self.size: Optional[int] = None
+
+    def prepare(self, module, dataloader) -> None:
+        """MMagic evaluator hook: remember the dataset size, put Inception on the model's device."""
+        self.size = len(dataloader.dataset)
+        module = getattr(module, 'module', module)
+        device = getattr(module.data_preprocessor, 'device', None)
+        if device is not None:
+            self.inception.to(device)
+
+    def get_metric_sampler(self, model, dataloader, metrics):
+        """MMagic evaluator hook: object crops come from the ordinary val/test loader."""
+        return dataloader
+
+    def evaluate(self, size: Optional[int] = None) -> dict:
+        """Evaluate over ``size`` images (defaults to the prepared dataset size)."""
+        return super().evaluate(size or self.size or len(self.results))
 
     @torch.no_grad()
     def forward_inception(self, bgr: Tensor) -> Tensor:
@@ -80,7 +98,8 @@ class ObjectFID(BaseMetric):
             objects = torch.as_tensor(np.asarray(objects), dtype=torch.long).reshape(-1, 8)
             keep = (objects[:, 3] > objects[:, 2]) & (objects[:, 5] > objects[:, 4])
             picks = [(0, int(r)) for r in torch.nonzero(keep).flatten()]
-            if not picks:
+            if not picks:  # keep one entry per image so distributed collection stays aligned
+                self.results.append(None)
                 continue
             fake = self._fake_image(sample)[None]
             real = _as_image(_field(sample, 'gt_img'), 'gt_img')[None].to(fake.device)
@@ -90,6 +109,7 @@ class ObjectFID(BaseMetric):
 
     def compute_metrics(self, results: List[tuple]) -> dict:
         """Frechet distance between fake-crop and real-crop feature statistics."""
+        results = [r for r in results if r is not None]
         if not results:
             raise RuntimeError('ObjectFID: no objects were seen during evaluation.')
         fake = torch.cat([r[0] for r in results]).double().numpy()

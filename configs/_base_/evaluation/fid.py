@@ -5,7 +5,7 @@ inception_path = 'checkpoints/inception-2015-12-05.pt'
 fid_metric = dict(
     type='IPOSEFID',
     prefix='FID',
-    fake_nums=500,  # = len(val set); override per dataset (Cityscapes val: 500)
+    fake_nums=-1,  # -1 = size of the val set (one sample per label map)
     real_nums=-1,
     inception_style='StyleGAN',
     inception_path=inception_path,
