@@ -65,7 +65,8 @@ class IPOSEFID(TransFID):
     def _load_inception(self, inception_style: str,
                         inception_path: Optional[str]) -> Tuple[nn.Module, str]:
         if inception_style != 'StyleGAN':
-            raise ValueError(f'IPOSEFID: inception_style must be "StyleGAN", got {inception_style!r}.')
+            raise ValueError('IPOSEFID: inception_style must be "StyleGAN", '
+                             f'got {inception_style!r}.')
         return load_local_inception(inception_path, 'IPOSEFID'), 'StyleGAN'
 
 

@@ -12,7 +12,8 @@ class TinyInception(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(3, 3, 1)
         with torch.no_grad():
-            self.conv.weight.copy_(torch.tensor([[1., 0.5, 0.], [0., 1., -0.5], [0.3, 0., 1.]])[..., None, None])
+            weight = torch.tensor([[1., 0.5, 0.], [0., 1., -0.5], [0.3, 0., 1.]])
+            self.conv.weight.copy_(weight[..., None, None])
             self.conv.bias.zero_()
 
     def forward(self, x: Tensor, return_features: bool = False) -> Tensor:

@@ -20,7 +20,8 @@ def test_fid_matches_independent_frechet_distance(tmp_path):
                                 sample_model='ema'))
     g = torch.Generator().manual_seed(0)
     real_bgr = torch.randint(0, 256, (8, 3, 8, 16), generator=g).float()
-    fake_bgr = (real_bgr * 0.5 + torch.randint(0, 120, (8, 3, 8, 16), generator=g)).round()  # <= 247
+    # stays <= 247, so the uint8 cast inside forward_inception does not wrap
+    fake_bgr = (real_bgr * 0.5 + torch.randint(0, 120, (8, 3, 8, 16), generator=g)).round()
     # real statistics as prepare() builds them: forward_inception on BGR gt images
     # (the runner's val/test loops run under no_grad, as here)
     with torch.no_grad():

@@ -57,7 +57,8 @@ class IPOSESaveOutputsHook(Hook):
         self._count = 0
         if self.palette is None:
             dataset = getattr(getattr(runner, 'test_dataloader', None), 'dataset', None)
-            palette = getattr(dataset, 'metainfo', {}).get('palette') if dataset is not None else None
+            metainfo = getattr(dataset, 'metainfo', None) or {}
+            palette = metainfo.get('palette')
             if palette is not None:
                 self.palette = palette
 
