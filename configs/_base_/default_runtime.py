@@ -52,7 +52,5 @@ visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=10000, val_begin=1, val_interval=10000)
 val_cfg = dict(type='MultiValLoop')
-val_evaluator = dict(type='Evaluator')
 test_cfg = dict(type='MultiTestLoop')
-test_evaluator = dict(type='Evaluator')
 
