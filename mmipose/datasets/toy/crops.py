@@ -10,6 +10,8 @@ from typing import Tuple
 
 import numpy as np
 
+from ..object_boxes import make_even_extent
+
 
 def mask_box(mask: np.ndarray) -> Tuple[int, int, int, int]:
     """Inclusive min/max rows and columns ``(hs, he, ws, we)`` of a non-empty (H, W) bool mask."""
@@ -24,14 +26,8 @@ def expand_box(box: Tuple[int, int, int, int], height: int, width: int) -> Tuple
     """Expand by 2 px, clip to the image and make ``he-hs`` / ``we-ws`` even (reference §2.1 step 1)."""
     hs, he, ws, we = box
     hs, ws, he, we = max(0, hs - 2), max(0, ws - 2), min(he + 2, height), min(we + 2, width)
-    if (he - hs) % 2 and he + 1 <= height:
-        he += 1
-    if (he - hs) % 2 and hs - 1 >= 0:
-        hs -= 1
-    if (we - ws) % 2 and we + 1 <= width:
-        we += 1
-    if (we - ws) % 2 and ws - 1 >= 0:
-        ws -= 1
+    hs, he = make_even_extent(hs, he, height)
+    ws, we = make_even_extent(ws, we, width)
     return hs, he, ws, we
 
 

@@ -8,6 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmipose.datasets.object_boxes import make_even_extent
 from mmipose.registry import MODELS
 from .partnet import PartNet
 from .support_bank import SupportBank
@@ -33,14 +34,6 @@ class ObjectCrop:
     square: int
 
 
-def _even(start: int, end: int, limit: int) -> Tuple[int, int]:
-    if (end - start) % 2 == 1 and end + 1 <= limit:
-        end += 1
-    if (end - start) % 2 == 1 and start - 1 >= 0:
-        start -= 1
-    return start, end
-
-
 def plan_object_crop(batch: int, row: Sequence[int], height: int, width: int) -> ObjectCrop:
     """The reference's crop geometry (reference doc §2.1 steps 1-4) for one object row.
 
@@ -53,8 +46,8 @@ def plan_object_crop(batch: int, row: Sequence[int], height: int, width: int) ->
     value, _, hs, he, ws, we, h0, w0 = (int(v) for v in row)
     hs, ws = max(0, hs - 2), max(0, ws - 2)
     he, we = min(he + 2, height), min(we + 2, width)
-    hs, he = _even(hs, he, height)
-    ws, we = _even(ws, we, width)
+    hs, he = make_even_extent(hs, he, height)
+    ws, we = make_even_extent(ws, we, width)
     h, w = he - hs, we - ws
     aspect_size = None
     if h0 > w0:
