@@ -9,6 +9,18 @@ ADE20K_OBJECT_CATEGORIES = {4: 24, 9: 26, 68: 36, 6: 11, 8: 9, 11: 18, 48: 4, 50
                             58: 20, 59: 1, 64: 5, 74: 14, 83: 2, 80: 38, 65: 39}
 
 
+def ade20k_metainfo() -> dict:
+    """Names and colours of the 151 labels: 0 = 'other' (black), then MMSeg's 150 classes.
+
+    Returns:
+        dict: ``classes`` (151 names) and ``palette`` (151 RGB rows).
+    """
+    from mmseg.datasets import ADE20KDataset
+    meta = ADE20KDataset.METAINFO
+    return dict(classes=('other', ) + tuple(meta['classes']),
+                palette=[[0, 0, 0]] + [list(c) for c in meta['palette']])
+
+
 @DATASETS.register_module()
 class IPOSEADE20KDataset(IPOSESemanticDataset):
     """``ADEChallengeData2016/images/<split>/*.jpg`` + ``annotations`` + ``annotations_instance``.
@@ -19,10 +31,11 @@ class IPOSEADE20KDataset(IPOSESemanticDataset):
     Args:
         data_root (str): The ``ADEChallengeData2016`` folder.
         split (str): 'training' or 'validation'.
+        **kwargs: ``pipeline``, ``test_mode``, ``metainfo``... of ``BaseDataset``.
     """
 
     def __init__(self, data_root: str, split: str = 'training', **kwargs):
-        kwargs.setdefault('metainfo', dict(classes=('other', ) + tuple(f'class_{i}' for i in range(1, 151))))
+        kwargs.setdefault('metainfo', ade20k_metainfo())
         super().__init__(
             data_root=data_root,
             data_prefix=dict(img=f'images/{split}', label=f'annotations/{split}',

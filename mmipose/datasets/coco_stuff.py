@@ -1,12 +1,42 @@
-"""COCO-Stuff 164k for iPOSE: raw stuff+thing label ids, instance maps ``category*1000+k``."""
+"""COCO-Stuff 164k for iPOSE: raw stuff+thing label ids, instance maps ``category*256+k``."""
 from mmipose.registry import DATASETS
 from .semantic_base import IPOSESemanticDataset
 
-# COCO category id (= instance id // 1000 in the instance maps) -> part category, in the
+# COCO category id (= instance id // 256 in the instance maps) -> part category, in the
 # reference's order.
 COCO_OBJECT_CATEGORIES = {1: 24, 2: 2, 3: 26, 4: 14, 5: 1, 6: 28, 7: 19, 8: 27, 9: 4, 13: 37,
                           16: 3, 17: 8, 18: 12, 19: 13, 20: 17, 21: 10, 44: 5, 62: 9, 72: 20,
                           78: 38, 24: 40}
+# Instance map ids are ``category_id * COCO_INSTANCE_DIVISOR + k`` (tools/dataset_converters/
+# coco_instances.py); category * 1000 would not fit the 16-bit PNG (category ids go up to 90).
+COCO_INSTANCE_DIVISOR = 256
+# COCO thing category ids 12, 26, 29, 30, 45, 66, 68, 69, 71, 83, 91 are unused: their raw
+# stuffthingmaps values (category_id - 1) never occur and have no class in the 171-class list.
+COCO_UNUSED_RAW_IDS = (11, 25, 28, 29, 44, 65, 67, 68, 70, 82, 90)
+COCO_NUM_RAW_IDS = 182
+
+
+def coco_stuff_metainfo() -> dict:
+    """Names and colours of the 183 labels ``raw + 1`` (0 = unlabeled, black).
+
+    The 171 used raw ids take MMSeg's COCO-Stuff names and colours in order; the 11 unused ids
+    are ``'unused_<raw>'`` (black).
+
+    Returns:
+        dict: ``classes`` (183 names) and ``palette`` (183 RGB rows).
+    """
+    from mmseg.datasets import COCOStuffDataset
+    names = iter(COCOStuffDataset.METAINFO['classes'])
+    colours = iter(COCOStuffDataset.METAINFO['palette'])
+    classes, palette = ['unlabeled'], [[0, 0, 0]]
+    for raw in range(COCO_NUM_RAW_IDS):
+        if raw in COCO_UNUSED_RAW_IDS:
+            classes.append(f'unused_{raw}')
+            palette.append([0, 0, 0])
+        else:
+            classes.append(next(names))
+            palette.append(list(next(colours)))
+    return dict(classes=tuple(classes), palette=palette)
 
 
 @DATASETS.register_module()
@@ -15,18 +45,20 @@ class IPOSECocoStuffDataset(IPOSESemanticDataset):
 
     Labels are the raw stuffthingmaps values; ``ShiftLabel`` makes them ``raw + 1`` with 255
     (unlabeled) -> 0, the don't-care class (183 semantic channels, as the reference). Instance
-    maps are 16-bit PNGs with ids ``category_id * 1000 + k`` under ``inst_dir`` (they never
-    collide with label values, unlike the reference's maps).
+    maps are 16-bit PNGs with ids ``category_id * 256 + k`` (0 = no object) under ``inst_dir``,
+    written by ``tools/dataset_converters/coco_instances.py``; ids are >= 257, so they never
+    collide with label values, unlike the reference's maps.
 
     Args:
         data_root (str): COCO root.
         split (str): 'train2017' or 'val2017'.
         inst_dir (str): Folder of the instance maps under the root.
+        **kwargs: ``pipeline``, ``test_mode``, ``metainfo``... of ``BaseDataset``.
     """
 
     def __init__(self, data_root: str, split: str = 'train2017', inst_dir: str = 'instance_maps',
                  **kwargs):
-        kwargs.setdefault('metainfo', dict(classes=('unlabeled', ) + tuple(f'class_{i}' for i in range(182))))
+        kwargs.setdefault('metainfo', coco_stuff_metainfo())
         super().__init__(
             data_root=data_root,
             data_prefix=dict(img=split, label=f'stuffthingmaps_trainval2017/{split}',

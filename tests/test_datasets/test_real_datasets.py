@@ -92,7 +92,7 @@ def test_coco_stuff_label_shift_and_instance_classes(tmp_path):
     raw = np.full((h, w), 255, np.uint8)  # unlabeled -> 0
     raw[4:12, 4:12] = 2   # raw id 2 (car, category 3) -> label 3
     inst = np.zeros((h, w), np.uint16)
-    inst[4:12, 4:12] = 3 * 1000 + 1
+    inst[4:12, 4:12] = 3 * 256 + 1
     _save(str(tmp_path / 'val2017' / '000000000139.jpg'), np.zeros((h, w, 3), np.uint8))
     _save(str(tmp_path / 'stuffthingmaps_trainval2017' / 'val2017' / '000000000139.png'), raw)
     _save(str(tmp_path / 'instance_maps' / 'val2017' / '000000000139.png'), inst)
@@ -100,7 +100,7 @@ def test_coco_stuff_label_shift_and_instance_classes(tmp_path):
     sample = dataset[0]
     assert sorted(np.unique(sample['inputs']['label'].numpy()).tolist()) == [0, 3]
     objects = sample['data_samples'].metainfo['objects']
-    assert objects[0, :2].tolist() == [3001, 26]
+    assert objects[0, :2].tolist() == [3 * 256 + 1, 26]
 
 
 def test_label_out_of_range_names_file(tmp_path):

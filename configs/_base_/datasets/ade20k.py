@@ -11,6 +11,7 @@ _load = [
     dict(type='LoadImageChecked', key='label', color_type='unchanged'),
     dict(type='LoadImageChecked', key='inst', color_type='color', channel_order='rgb'),
     dict(type='SplitADE20KInstance', key='inst', class_key='inst_class'),
+    dict(type='CheckMapSizes', keys=['img', 'label', 'inst']),  # before the resize hides it
     dict(type='CheckLabelRange', num_classes=151),
     dict(type='Resize', keys=['img'], scale=working_scale, interpolation='bicubic'),
     dict(type='Resize', keys=['label', 'inst', 'inst_class'], scale=working_scale,

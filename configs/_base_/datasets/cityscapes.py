@@ -9,6 +9,7 @@ _load = [
     dict(type='LoadImageChecked', key='img'),
     dict(type='LoadImageChecked', key='label', color_type='unchanged'),
     dict(type='LoadImageChecked', key='inst', color_type='unchanged'),  # 16-bit ids kept
+    dict(type='CheckMapSizes', keys=['img', 'label', 'inst']),  # before the resize hides it
     dict(type='CheckLabelRange', num_classes=35),
     dict(type='Resize', keys=['img'], scale=working_scale, interpolation='bicubic'),
     dict(type='Resize', keys=['label', 'inst'], scale=working_scale, interpolation='nearest'),

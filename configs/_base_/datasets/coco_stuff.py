@@ -1,6 +1,7 @@
 # COCO-Stuff 256x256 (reference: cocoins, raw+1 labels with 255 -> 0 don't care, 183 channels).
-# Instance maps: 16-bit PNGs with ids category*1000+k under <data_root>/instance_maps/<split>
-# (made from COCO's instances_<split>.json; ids never collide with label values).
+# Instance maps: 16-bit PNGs with ids category_id*256+k under <data_root>/instance_maps/<split>,
+# written by tools/dataset_converters/coco_instances.py from COCO's instances_<split>.json (ids
+# are >= 257, so they never collide with label values; category*1000 would not fit 16 bits).
 data_root = 'data/coco'
 object_part_categories = {1: 24, 2: 2, 3: 26, 4: 14, 5: 1, 6: 28, 7: 19, 8: 27, 9: 4, 13: 37,
                           16: 3, 17: 8, 18: 12, 19: 13, 20: 17, 21: 10, 44: 5, 62: 9, 72: 20,
@@ -11,9 +12,10 @@ _load = [
     dict(type='LoadImageChecked', key='img'),
     dict(type='LoadImageChecked', key='label', color_type='unchanged'),
     dict(type='LoadImageChecked', key='inst', color_type='unchanged'),
+    dict(type='CheckMapSizes', keys=['img', 'label', 'inst']),  # before the resize hides it
+    dict(type='CheckLabelRange', num_classes=182, ignore_values=[255]),  # raw ids, 255 unlabeled
     dict(type='ShiftLabel', key='label', offset=1, ignore_value=255, ignore_to=0),
-    dict(type='CheckLabelRange', num_classes=183),
-    dict(type='InstanceClassFromId', key='inst', class_key='inst_class', divisor=1000),
+    dict(type='InstanceClassFromId', key='inst', class_key='inst_class', divisor=256),
     dict(type='Resize', keys=['img'], scale=working_scale, interpolation='bicubic'),
     dict(type='Resize', keys=['label', 'inst', 'inst_class'], scale=working_scale,
          interpolation='nearest'),

@@ -1,4 +1,6 @@
 """Label and instance map transforms of the real datasets."""
+from typing import Sequence
+
 import numpy as np
 from mmcv.transforms import BaseTransform
 
@@ -61,16 +63,29 @@ class ShiftLabel(BaseTransform):
 
 @TRANSFORMS.register_module()
 class CheckLabelRange(BaseTransform):
-    """Fail early, naming the file, when a label map has ids outside ``0..num_classes-1``."""
+    """Fail early, naming the file, when a label map has ids outside ``0..num_classes-1``.
 
-    def __init__(self, num_classes: int, key: str = 'label'):
+    Args:
+        num_classes (int): Valid values are ``0..num_classes-1``.
+        key (str): Key of the label map.
+        ignore_values (Sequence[int]): Further allowed values (COCO-Stuff raw maps: 255).
+    """
+
+    def __init__(self, num_classes: int, key: str = 'label', ignore_values: Sequence[int] = ()):
         self.num_classes = num_classes
         self.key = key
+        self.ignore_values = tuple(int(v) for v in ignore_values)
 
     def transform(self, results: dict) -> dict:
         label = _map(results, self.key)
-        bad = np.unique(label[(label < 0) | (label >= self.num_classes)])
+        outside = (label < 0) | (label >= self.num_classes)
+        if self.ignore_values:
+            outside &= ~np.isin(label, self.ignore_values)
+        bad = np.unique(label[outside])
         if bad.size:
+            allowed = f'0..{self.num_classes - 1}'
+            if self.ignore_values:
+                allowed += f' or {list(self.ignore_values)}'
             raise ValueError(f'{results.get(self.key + "_path", self.key)}: label values '
-                             f'{bad[:10].tolist()} outside 0..{self.num_classes - 1}')
+                             f'{bad[:10].tolist()} outside {allowed}')
         return results

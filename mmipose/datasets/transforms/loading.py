@@ -1,0 +1,45 @@
+"""Checks run right after loading, while the maps still have their stored sizes."""
+from typing import Sequence
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmipose.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class CheckMapSizes(BaseTransform):
+    """Fail when the loaded image and its label / instance maps differ in size.
+
+    Put it after the loaders and before any resize: a resize to the working size would hide a
+    label map that belongs to another image (or another resolution) and silently misalign
+    every box. The error names both files (``<key>_path``).
+
+    Args:
+        keys (Sequence[str]): Keys to compare; the first one is the reference
+            (``('img', 'label', 'inst')``).
+    """
+
+    def __init__(self, keys: Sequence[str] = ('img', 'label', 'inst')):
+        if len(keys) < 2:
+            raise ValueError(f'CheckMapSizes: needs at least two keys, got {keys}')
+        self.keys = tuple(keys)
+
+    def transform(self, results: dict) -> dict:
+        missing = [key for key in self.keys if key not in results]
+        if missing:
+            raise KeyError(f'CheckMapSizes: results have no {missing} (keys: {sorted(results)}); '
+                           'load them before this transform')
+        first = self.keys[0]
+        size = np.asarray(results[first]).shape[:2]
+        for key in self.keys[1:]:
+            other = np.asarray(results[key]).shape[:2]
+            if other != size:
+                raise ValueError(
+                    f'{key} map {results.get(key + "_path", key)} is {other[0]}x{other[1]} but '
+                    f'{first} {results.get(first + "_path", first)} is {size[0]}x{size[1]} '
+                    '(H x W); they must have the same size')
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(keys={self.keys})'
