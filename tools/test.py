@@ -15,7 +15,19 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 import mmipose  # noqa: E402,F401  (registers mmipose components; mmcv-lite guard)
 from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
+
+
+class _KeepTestMetrics(Hook):
+    """MMagic's MultiTestLoop.run returns None; its metrics only reach after_test_epoch."""
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.metrics = None
+
+    def after_test_epoch(self, runner, metrics=None):
+        self.metrics = metrics
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,7 +64,9 @@ def main(argv=None) -> dict:
     cfg.load_from = args.checkpoint
 
     runner = Runner.from_cfg(cfg)
-    metrics = runner.test()
+    keep = _KeepTestMetrics()
+    runner.register_hook(keep)
+    metrics = runner.test() or keep.metrics or {}
 
     out = args.out or osp.join(cfg.work_dir, 'metrics.json')
     if runner.rank == 0:
