@@ -18,6 +18,7 @@ _load = [
          interpolation='nearest'),
 ]
 _pack = [
+    dict(type='CastMaps', keys=['label', 'inst'], dtype='int32'),  # no torch.uint16 tensors
     # aspect restoration of the object crops uses the original image size (H0, W0)
     dict(type='ComputeObjectBoxes', part_categories=object_part_categories,
          class_key='inst_class', original_size_key='ori_img_shape'),

@@ -15,6 +15,7 @@ _load = [
     dict(type='Resize', keys=['label', 'inst'], scale=working_scale, interpolation='nearest'),
 ]
 _pack = [
+    dict(type='CastMaps', keys=['label', 'inst'], dtype='int32'),  # no torch.uint16 tensors
     dict(type='ComputeObjectBoxes', part_categories=object_part_categories, min_instance_value=1000),
     dict(type='CopyValues', src_keys=['img'], dst_keys=['gt_img']),
     dict(type='PackInputs', keys=['img', 'label', 'inst'], data_keys=['gt_img'],

@@ -21,6 +21,7 @@ _load = [
          interpolation='nearest'),
 ]
 _pack = [
+    dict(type='CastMaps', keys=['label', 'inst'], dtype='int32'),  # no torch.uint16 tensors
     dict(type='ComputeObjectBoxes', part_categories=object_part_categories,
          class_key='inst_class', original_size_key='ori_img_shape'),
     dict(type='CopyValues', src_keys=['img'], dst_keys=['gt_img']),

@@ -43,3 +43,30 @@ class CheckMapSizes(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(keys={self.keys})'
+
+
+@TRANSFORMS.register_module()
+class CastMaps(BaseTransform):
+    """Cast integer maps, e.g. 16-bit instance ids, to a dtype torch handles everywhere.
+
+    Cityscapes and COCO instance PNGs load as uint16, which would become ``torch.uint16``
+    tensors (many ops, e.g. ``max``, are not implemented for them); int32 keeps every id.
+
+    Args:
+        keys (Sequence[str]): Keys to cast.
+        dtype (str): numpy dtype name. Defaults to 'int32'.
+    """
+
+    def __init__(self, keys: Sequence[str] = ('label', 'inst'), dtype: str = 'int32'):
+        self.keys = tuple(keys)
+        self.dtype = np.dtype(dtype)
+
+    def transform(self, results: dict) -> dict:
+        for key in self.keys:
+            if key not in results:
+                raise KeyError(f'CastMaps: results have no {key!r} (keys: {sorted(results)})')
+            results[key] = np.asarray(results[key]).astype(self.dtype, copy=False)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(keys={self.keys}, dtype={self.dtype.name})'
