@@ -1,4 +1,5 @@
 """Object FID: FID between object crops of generated and real validation images."""
+import warnings
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -108,14 +109,19 @@ class ObjectFID(BaseMetric):
                                  self.forward_inception(real_crops)))
 
     def compute_metrics(self, results: List[tuple]) -> dict:
-        """Frechet distance between fake-crop and real-crop feature statistics."""
+        """Frechet distance between fake-crop and real-crop feature statistics.
+
+        With fewer than 2 objects in the whole set (no covariance) the FID is NaN, with a
+        warning, so the other metrics of the same pass are still reported.
+        """
         results = [r for r in results if r is not None]
-        if not results:
-            raise RuntimeError('ObjectFID: no objects were seen during evaluation.')
+        num_objects = sum(len(r[0]) for r in results)
+        if num_objects < 2:
+            warnings.warn(f'ObjectFID: {num_objects} object(s) in the evaluated set; at least 2 '
+                          'are needed for a covariance, reporting fid=nan')
+            return {'fid': float('nan'), 'num_objects': num_objects}
         fake = torch.cat([r[0] for r in results]).double().numpy()
         real = torch.cat([r[1] for r in results]).double().numpy()
-        if len(fake) < 2:
-            raise RuntimeError(f'ObjectFID needs >= 2 objects for a covariance, got {len(fake)}.')
         fid, mean, cov = IPOSEFID._calc_fid(fake.mean(0), np.cov(fake, rowvar=False),
                                             real.mean(0), np.cov(real, rowvar=False))
-        return {'fid': fid, 'mean': mean, 'cov': cov, 'num_objects': len(fake)}
+        return {'fid': fid, 'mean': mean, 'cov': cov, 'num_objects': num_objects}

@@ -66,3 +66,18 @@ def test_object_fid_matches_independent_numpy(tmp_path):
     assert result['ObjectFID/num_objects'] == 6
     assert expected > 1e-3
     assert result['ObjectFID/fid'] == pytest.approx(expected, rel=1e-3)
+
+
+def test_images_without_objects_evaluate_normally(tmp_path):
+    """Scenes with K=0 objects are skipped; a set with < 2 objects reports nan with a warning."""
+    metric = METRICS.build(dict(type='ObjectFID', inception_path=save_tiny_inception(tmp_path / 'i.pt'),
+                                crop_size=8, prefix='ObjectFID'))
+    samples = []
+    for objects in (np.zeros((0, 8), np.int64), np.array([[1, 24, 0, 4, 0, 4, 1, 1]])):
+        s = DataSample(gt_img=torch.rand(3, 8, 8) * 255, fake_img=torch.rand(3, 8, 8) * 255,
+                       metainfo=dict(objects=objects))
+        samples.append(s.to_dict())
+    metric.process({}, samples)
+    with pytest.warns(UserWarning, match='1 object'):
+        result = metric.evaluate(size=2)
+    assert np.isnan(result['ObjectFID/fid']) and result['ObjectFID/num_objects'] == 1
