@@ -5,7 +5,7 @@ _base_ = [
     '../_base_/models/ipose.py',
     '../_base_/datasets/cityscapes.py',
     '../_base_/default_runtime.py',
-    '../_base_/evaluation/fid.py',  # FID + object FID (local Inception weights)
+    '../_base_/evaluation/segmentation_cityscapes.py',  # FID, object FID; test: + AC / mIoU
 ]
 
 semantic_nc = 35

@@ -5,7 +5,7 @@ _base_ = [
     '../_base_/models/ipose.py',
     '../_base_/datasets/ade20k.py',
     '../_base_/default_runtime.py',
-    '../_base_/evaluation/fid.py',  # FID + object FID (local Inception weights)
+    '../_base_/evaluation/segmentation_ade20k.py',  # FID, object FID; test: + AC / mIoU
 ]
 
 semantic_nc = 151  # 150 classes + "other" 0 (don't care)

@@ -5,7 +5,7 @@ _base_ = [
     '../_base_/models/ipose.py',
     '../_base_/datasets/coco_stuff.py',
     '../_base_/default_runtime.py',
-    '../_base_/evaluation/fid.py',  # FID + object FID (local Inception weights)
+    '../_base_/evaluation/segmentation_coco_stuff.py',  # FID, object FID; test: + AC / mIoU
 ]
 
 semantic_nc = 183  # 182 labels (raw + 1) + unlabeled 0 (don't care)
