@@ -18,6 +18,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmipose.apis import use_partnet_weights_from_checkpoint  # noqa: E402
+
 
 class _KeepTestMetrics(Hook):
     """MMagic's MultiTestLoop.run returns None; its metrics only reach after_test_epoch."""
@@ -49,8 +51,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def main(argv=None) -> dict:
-    args = parse_args(argv)
+def build_config(args: argparse.Namespace) -> Config:
+    """The runner config: the file with ``--cfg-options``, work dir and ``load_from`` applied.
+
+    When the checkpoint holds the PartNet tensors, the config's PartNet weight file is dropped
+    (:func:`mmipose.apis.use_partnet_weights_from_checkpoint`): the Runner builds the model
+    before it loads ``load_from``, and PartNet would otherwise need its file at build time.
+    """
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
     cfg = Config.fromfile(args.config)
@@ -62,6 +69,13 @@ def main(argv=None) -> dict:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    use_partnet_weights_from_checkpoint(cfg, args.checkpoint)
+    return cfg
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    cfg = build_config(args)
 
     runner = Runner.from_cfg(cfg)
     keep = _KeepTestMetrics()
