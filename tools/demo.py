@@ -30,10 +30,10 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: demo_stages, train
 
 # Iterations per stage, sized for 15 minutes on 2 CPU cores (measured on an idle 2-core machine:
-# ~2 s per PartNet step at batch 4, ~2 s per toy iPOSE step, dominated by PartNet's 9 part rows per
-# object). This is brief training: the numbers show the pipeline working, not converged quality.
+# ~1.05 s per PartNet step at batch 4, ~1.3 s per toy iPOSE step, dominated by PartNet's 9 part rows
+# per object). This is brief training: the numbers show the pipeline working, not converged quality.
 SCHEDULES = dict(
-    full=dict(num_train=400, num_val=64, partnet_iters=150, ipose_iters=150, segmenter_iters=300,
+    full=dict(num_train=400, num_val=64, partnet_iters=400, ipose_iters=180, segmenter_iters=300,
               num_grids=8),
     quick=dict(num_train=40, num_val=8, partnet_iters=2, ipose_iters=2, segmenter_iters=5, num_grids=2))
 
@@ -97,7 +97,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     partnet_ckpt, part_metrics = stages.run('partnet', partnet_stage, work_dir, data_root, args, schedule)
     metrics['partnet'] = part_metrics
     ipose_ckpt = stages.run('ipose', ipose_stage, work_dir, data_root, partnet_ckpt, args, schedule)
-    seg_ckpt = stages.run('segmenter', segmenter_stage, work_dir, data_root, args, schedule)
+    seg_ckpt, metrics['segmenter_on_real_val'] = stages.run('segmenter', segmenter_stage, work_dir, data_root, args,
+                                                            schedule)
     metrics['synthesis'] = stages.run('evaluate', evaluate_stage, work_dir, data_root, ipose_ckpt, partnet_ckpt,
                                       seg_ckpt, args, schedule)
     metrics['seconds'] = dict(stages.timings, total=stages.total)

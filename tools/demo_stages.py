@@ -110,16 +110,20 @@ def data_preview(data_root: str, out_path: str, num_scenes: int = 4) -> str:
     return out_path
 
 
-def segmenter_stage(work_dir: str, data_root: str, args, schedule: dict) -> str:
-    """Train the small MMSeg segmenter on the real toy images; returns its checkpoint."""
+def segmenter_stage(work_dir: str, data_root: str, args, schedule: dict) -> Tuple[str, dict]:
+    """Train the small MMSeg segmenter on the real toy images; returns its checkpoint and its
+    aAcc / mIoU on the real val images."""
     iters = schedule['segmenter_iters']
     seg_dir = osp.join(work_dir, 'segmenter')
     options = {f'{split}_dataloader.dataset.data_root': data_root for split in ('train', 'val', 'test')}
-    options.update({'param_scheduler.0.end': iters, 'train_cfg.val_interval': iters,
+    options.update({'param_scheduler.0.end': iters, 'train_cfg.val_interval': iters + 1,
                     'default_hooks.checkpoint.interval': iters, 'randomness.seed': args.seed})
     runner = build_runner(SEGMENTER_CONFIG, seg_dir, options, iters, 'segmenter')
     runner.train()
-    return last_checkpoint(seg_dir)
+    # its score on the *real* val images: the ceiling for the synthesized ones
+    real = {k: round(float(v), 2) for k, v in runner.val().items()}
+    logger.info('toy segmenter on real val images: %s', real)
+    return last_checkpoint(seg_dir), real
 
 
 def partnet_data_options(data_root: str) -> dict:
@@ -147,11 +151,15 @@ def partnet_stage(work_dir: str, data_root: str, args, schedule: dict) -> Tuple[
     part_dir = osp.join(work_dir, 'partnet')
     options = partnet_data_options(data_root)
     options.update({'train_cfg.val_interval': iters + 1, 'default_hooks.checkpoint.interval': iters,
-                    'randomness.seed': args.seed})
+                    'param_scheduler.0.end': iters, 'randomness.seed': args.seed})
     runner = build_runner(PARTNET_CONFIG, part_dir, options, iters, 'partnet')
     runner.train()
-    metrics = {k: float(v) for k, v in runner.val().items()}
-    logger.info('PartNet part accuracy: %s', metrics)
+    metrics = {k.split('/')[-1]: round(float(v), 2) for k, v in runner.val().items()}
+    for group in ('basis', 'novel'):
+        if f'{group}_obj_acc' in metrics:
+            logger.info('PartNet %s categories: %.1f %% of object pixels right (best constant part: %.1f %%); '
+                        '%.1f %% of whole crops', group, metrics[f'{group}_obj_acc'],
+                        metrics[f'{group}_obj_baseline'], metrics[f'{group}_acc'])
     # PartNet alone (PartNet(checkpoint=...) reads plain PartNet state dicts)
     import torch
     from mmipose.utils.official_checkpoint import make_checkpoint
@@ -182,19 +190,21 @@ def _synthesize_val(model, dataloader, num_grids: int, grid_dir: str, palette):
 
     from mmipose.visualization.sample_grid import samples_to_grid
     os.makedirs(grid_dir, exist_ok=True)
-    outputs, batches = [], []
-    saved = 0
+    outputs, batches, shown = [], [], []
     torch.manual_seed(0)
     for batch in tqdm(dataloader, desc='synthesize val', unit='batch', dynamic_ncols=True):
         samples = model.val_step(batch)
         for sample in samples:
-            if saved < num_grids:
-                name = sample.metainfo.get('image_name', f'sample_{saved:03d}')
+            if len(shown) < num_grids:
+                name = sample.metainfo.get('image_name', f'sample_{len(shown):03d}')
                 grid = samples_to_grid([sample], palette, scale=3)
                 cv2.imwrite(osp.join(grid_dir, f'{name}.png'), grid[..., ::-1])
-                saved += 1
+                shown.append(sample)
         outputs.append(samples)
         batches.append(batch)
+    if shown:  # the first four scenes in one picture (the README shows it)
+        overview = samples_to_grid(shown[:4], palette, scale=2)
+        cv2.imwrite(osp.join(grid_dir, 'overview.png'), overview[..., ::-1])
     return batches, outputs
 
 

@@ -44,8 +44,13 @@ def test_quick_demo_end_to_end(tmp_path):
     for key, value in metrics['synthesis']['segmentation'].items():
         assert math.isfinite(value), key
     assert 'skipped' in metrics['synthesis']['fid']
-    grids = list((tmp_path / 'demo' / 'grids').glob('*.png'))
+    grids = [g for g in (tmp_path / 'demo' / 'grids').glob('*.png') if g.name != 'overview.png']
     assert len(grids) == demo.SCHEDULES['quick']['num_grids']
+    assert (tmp_path / 'demo' / 'grids' / 'overview.png').is_file()
+    for group in ('basis', 'novel'):  # the object-pixel accuracy comes with its constant-part baseline
+        if f'{group}_acc' in metrics['partnet']:
+            assert 0 <= metrics['partnet'][f'{group}_obj_baseline'] <= 100
+    assert set(metrics['segmenter_on_real_val']) >= {'aAcc', 'mIoU'}
     for name in ('multimodal.png', 'part_editing.png'):
         assert (tmp_path / 'demo' / 'editing' / name).is_file()
     assert set(metrics['seconds']) >= {'data', 'partnet', 'ipose', 'segmenter', 'evaluate', 'total'}
