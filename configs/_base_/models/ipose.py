@@ -17,6 +17,9 @@ model = dict(
         output_channel_order='RGB'),
     part_inferencer=dict(
         type='ObjectPartInferencer',
+        # objects per PartNet call, a memory/speed knob with no numeric effect: on 2 CPU cores
+        # 128 objects took 7.1 s in chunks of 32 vs 9.7 s in one call (peak 4.2 vs 5.0 GB)
+        chunk_size=32,
         partnet=dict(type='PartNet', checkpoint=partnet_checkpoint),
         support_bank=dict(
             type='SupportBank',
