@@ -102,8 +102,9 @@ def test_g_step_updates_generator_before_d_step_fake(message_hub):
     assert seen['gen_step'] == 1
 
 
-@pytest.mark.parametrize('objects_per_image', [(0, 0), (40, 3)])
+@pytest.mark.parametrize('objects_per_image', [(0, 0), (40, 3), (250, 1)])
 def test_zero_and_many_objects(message_hub, objects_per_image):
+    """No objects, many, and 250 (boxes overlap, many objects fully covered by later ones)."""
     torch.manual_seed(0)
     model = build_model()
     out = model.train_step(make_batch(objects_per_image=objects_per_image), optim_wrappers(model))

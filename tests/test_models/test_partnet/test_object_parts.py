@@ -156,3 +156,32 @@ def test_partnet_checkpoint_is_loaded_and_missing_file_named(parts, tmp_path):
         assert torch.equal(inferencer.partnet.state_dict()[name], value), name
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         ObjectPartInferencer(PartNet(), bank, partnet_checkpoint=str(tmp_path / 'missing.pth'))
+
+
+@pytest.mark.slow
+def test_more_than_200_objects_match_the_literal_implementation(parts):
+    """220 objects in one image (a crowd): Cityscapes-style ids 24001.. / 26001.., overlapping boxes,
+    one batched call in chunks of 64 gives the same maps as 220 separate PartNet calls."""
+    partnet, bank = parts
+    H, W = 64, 256
+    inst = torch.zeros(1, 1, H, W, dtype=torch.long)
+    rows = []
+    rng = np.random.default_rng(1)
+    for k in range(220):
+        category = 24 if k % 2 else 26
+        value = category * 1000 + k + 1
+        h, w = int(rng.integers(3, 12)), int(rng.integers(3, 12))
+        top, left = int(rng.integers(0, H - h)), int(rng.integers(0, W - w))
+        inst[0, 0, top:top + h, left:left + w] = value  # later objects overwrite earlier ones
+        rows.append([value, category, top, top + h - 1, left, left + w - 1, 1, 1])
+    visible = [r for r in rows if (inst == r[0]).any()]
+    assert len(visible) > 200
+    for r in visible:  # boxes of what is left visible (as ComputeObjectBoxes would give)
+        ys, xs = torch.nonzero(inst[0, 0] == r[0], as_tuple=True)
+        r[2:6] = [int(ys.min()), int(ys.max()), int(xs.min()), int(xs.max())]
+    objects = [torch.tensor(visible)]
+    feats, logits = ObjectPartInferencer(partnet, bank, chunk_size=64)(inst, objects)
+    ref_feats, ref_logits = literal_part_generator(partnet, bank, inst, objects)
+    assert torch.isfinite(feats).all() and (logits.abs().sum(1) > 0).float().mean() > 0.3
+    assert torch.equal(logits, ref_logits)
+    assert torch.allclose(feats, ref_feats, atol=1e-5)
