@@ -6,7 +6,6 @@ config preparation + MMEngine Runner ``load_from`` must build the model and end 
 PartNet tensors of the model checkpoint; without those tensors the missing file must still be
 reported by name.
 """
-import importlib.util
 import os
 import os.path as osp
 
@@ -17,6 +16,7 @@ from mmengine.runner import Runner
 
 from mmipose.apis import init_model, use_partnet_weights_from_checkpoint
 from mmipose.datasets.toy import prepare_toy_data
+from tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4_toy-64x128.py')
@@ -25,11 +25,7 @@ NUM_PARTNET_TENSORS = 86  # the official best_G.pth layout, as in a Runner-writt
 
 
 def _test_tool():
-    spec = importlib.util.spec_from_file_location('mmipose_test_tool',
-                                                  osp.join(ROOT, 'tools', 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('test.py')
 
 
 @pytest.fixture(scope='module')

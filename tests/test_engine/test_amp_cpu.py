@@ -1,5 +1,4 @@
 """``--amp`` on a CPU-only machine: bfloat16 autocast (CPUAutocastOptimWrapper), finite losses."""
-import importlib.util
 import math
 import os.path as osp
 
@@ -10,16 +9,13 @@ from mmengine.runner import Runner
 
 from _tiny_gan import tiny_gan_config
 from mmipose.engine.optim_wrappers import CPUAutocastOptimWrapper
+from tool_loader import load_tool
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def _train_tool():
-    spec = importlib.util.spec_from_file_location('mmipose_train_tool',
-                                                  osp.join(ROOT, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('train.py')
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA uses MMEngine AmpOptimWrapper')

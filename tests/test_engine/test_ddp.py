@@ -1,6 +1,5 @@
 """Distributed training on CPU: gloo backend, MMSeparateDistributedDataParallel, same numbers as a
 single process over the same global batch."""
-import importlib.util
 import os
 import os.path as osp
 import socket
@@ -14,16 +13,13 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from _tiny_gan import tiny_gan_config
+from tool_loader import load_tool
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def _train_tool():
-    spec = importlib.util.spec_from_file_location('mmipose_train_tool',
-                                                  osp.join(ROOT, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('train.py')
 
 
 def _free_port() -> int:

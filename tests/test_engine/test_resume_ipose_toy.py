@@ -22,6 +22,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import _tiny_gan  # noqa: F401  (registers MMIPoseStateDumpHook)
+from tool_loader import load_tool
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'toy', 'ipose*.py')))
@@ -235,12 +236,8 @@ def test_ipose_toy_sigkill_then_resume_with_train_tool(tmp_path, data_root):
 def test_ipose_toy_amp_bfloat16_on_cpu(tmp_path, data_root):
     """``--amp`` without CUDA: both optimizers become CPUAutocastOptimWrapper (bf16); the toy
     iPOSE trains with finite losses."""
-    import importlib.util
     import math
-    spec = importlib.util.spec_from_file_location('mmipose_train_tool',
-                                                  osp.join(ROOT, 'tools', 'train.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('train.py')
     cfg = small_ipose_cfg(tmp_path, data_root, max_iters=2, interval=100)
     tool._enable_amp(cfg)
     runner = Runner.from_cfg(cfg)

@@ -6,7 +6,6 @@ its four folders. The SegmentationMetric result is checked against the
 toy segmenter run by hand on the images the hook saved.
 """
 import glob
-import importlib.util
 import json
 import os.path as osp
 import sys
@@ -18,6 +17,7 @@ import torch
 from mmengine.config import Config
 
 from mmipose.registry import METRICS, MODELS
+from tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_IPOSE = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4_toy-64x128.py')
@@ -26,10 +26,7 @@ pytestmark = pytest.mark.slow
 
 
 def _test_tool():
-    spec = importlib.util.spec_from_file_location('mmipose_test_tool', osp.join(ROOT, 'tools', 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('test.py')
 
 
 def _rebase(node, old: str, new: str):

@@ -1,5 +1,4 @@
 """tools/build_part_dataset.py on tiny labels written in the real Panoptic-Parts on-disk formats."""
-import importlib.util
 import os.path as osp
 import platform
 import sys
@@ -9,15 +8,13 @@ import pytest
 from PIL import Image
 
 from mmipose.datasets.panoptic_parts_reader import decode_uids, load_spec
+from tool_loader import load_tool
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location('build_part_dataset', osp.join(ROOT, 'tools', 'build_part_dataset.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('build_part_dataset.py')
 
 
 @pytest.fixture(scope='module')

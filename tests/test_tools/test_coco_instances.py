@@ -1,5 +1,4 @@
 """tools/dataset_converters/coco_instances.py: COCO json -> 16-bit maps -> IPOSECocoStuffDataset objects."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -10,16 +9,13 @@ from mmengine.config import Config
 from PIL import Image
 
 from mmipose.registry import DATASETS
+from tool_loader import load_tool
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def _tool():
-    path = osp.join(ROOT, 'tools', 'dataset_converters', 'coco_instances.py')
-    spec = importlib.util.spec_from_file_location('coco_instances', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('dataset_converters/coco_instances.py')
 
 
 def _rect(ann_id, category, x0, y0, x1, y1, image_id=1, crowd=0):

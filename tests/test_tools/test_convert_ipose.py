@@ -3,7 +3,6 @@
 The official key layouts (reference-implementation.md §8) are written out here by hand, with the
 documented shapes; widths are parameters so the same layout can be checked at tiny widths.
 """
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -13,6 +12,7 @@ from mmipose.utils.official_checkpoint import (CheckpointConversionError,
                                                convert_discriminator_state_dict,
                                                convert_generator_state_dict,
                                                convert_ipose_checkpoints, read_checkpoint)
+from tool_loader import load_tool
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
@@ -174,10 +174,7 @@ def test_wrong_file_is_reported():
 
 
 def test_cli_writes_one_ipose_checkpoint(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        'convert_official_checkpoint', osp.join(REPO, 'tools', 'convert_official_checkpoint.py'))
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    cli = load_tool('convert_official_checkpoint.py')
     paths = {}
     for name, sd in (('G', random_state_dict(official_generator_shapes(channels_g=2), 1)),
                      ('EMA', random_state_dict(official_generator_shapes(channels_g=2), 2)),

@@ -1,5 +1,4 @@
 """Official PartNet checkpoint (best_G.pth layout) -> mmipose, and loading either form."""
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -8,6 +7,7 @@ import torch
 from mmipose.models.partnet import PartNet
 from mmipose.utils.official_checkpoint import (CheckpointConversionError, convert_partnet_state_dict,
                                                load_partnet_weights)
+from tool_loader import load_tool
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
@@ -51,11 +51,7 @@ def official_state_dict(prefix='', seed=0):
 
 
 def load_cli():
-    spec = importlib.util.spec_from_file_location('convert_official_checkpoint',
-                                                  osp.join(REPO, 'tools', 'convert_official_checkpoint.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('convert_official_checkpoint.py')
 
 
 def test_official_layout_has_86_tensors_and_converts_strictly():

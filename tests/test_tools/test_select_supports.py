@@ -1,19 +1,16 @@
 """tools/select_supports.py: k-medoids on 1-IoU finds obvious shape clusters and writes SupportBank folders."""
-import importlib.util
 import os
 import os.path as osp
 
 import numpy as np
 from PIL import Image
+from tool_loader import load_tool
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('select_supports', osp.join(ROOT, 'tools', 'select_supports.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('select_supports.py')
 
 
 def _shape(kind, jitter):

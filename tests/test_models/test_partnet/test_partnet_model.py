@@ -1,6 +1,5 @@
 """PartNetModel: loss equals a per-object transcription of the reference step, pools, predict, and a
 tiny end-to-end run of tools/train.py on a synthetic part dataset."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -15,6 +14,7 @@ from PIL import Image
 from mmipose.models.partnet import PartNet, SupportBank, part_index_to_onehot
 from mmipose.models.partnet.partnet_model import PartNetModel, export_partnet_weights, splice_shot
 from mmipose.registry import MODELS
+from tool_loader import load_tool
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 
@@ -162,9 +162,7 @@ def test_train_tool_end_to_end(tmp_path):
     """tools/train.py main() on the tiny config: 4 iterations, validation with PartAccuracy, best ckpt."""
     data = str(tmp_path / 'data')
     write_part_dataset(data)
-    spec = importlib.util.spec_from_file_location('mmipose_train_tool', osp.join(ROOT, 'tools', 'train.py'))
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
+    train = load_tool('train.py')
     work_dir = str(tmp_path / 'work')
     train.main([
         osp.join(ROOT, 'configs/partnet/partnet_1xb2-4iters_synthetic-64x64.py'), '--work-dir', work_dir,
