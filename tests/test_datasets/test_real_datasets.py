@@ -12,12 +12,7 @@ from mmipose.registry import DATASETS
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-@pytest.fixture(autouse=True)
-def mmagic_scope():
-    # configs run with default_scope='mmagic' (MMagic's Resize / Flip / PackInputs)
-    from mmengine.registry import DefaultScope
-    with DefaultScope.overwrite_default_scope('mmagic'):
-        yield
+pytestmark = pytest.mark.usefixtures('mmagic_scope')  # see conftest.py
 
 
 def _save(path, array):

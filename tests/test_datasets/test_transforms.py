@@ -15,11 +15,7 @@ from mmipose.registry import DATASETS, MODELS, TRANSFORMS
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-@pytest.fixture(autouse=True)
-def mmagic_scope():
-    from mmengine.registry import DefaultScope
-    with DefaultScope.overwrite_default_scope('mmagic'):
-        yield
+pytestmark = pytest.mark.usefixtures('mmagic_scope')  # see conftest.py
 
 
 def _save(path, array):
