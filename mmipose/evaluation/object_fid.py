@@ -9,16 +9,8 @@ from torch import Tensor
 
 from mmipose.models.losses.clip_style_loss import crop_objects
 from mmipose.registry import METRICS
+from mmipose.utils.sample_fields import sample_field
 from .ipose_fid import IPOSEFID, load_local_inception
-
-
-def _field(sample, key: str):
-    """Read ``key`` from a DataSample or from its ``to_dict()`` form (None when absent)."""
-    if isinstance(sample, dict):
-        return sample.get(key)
-    if key in sample:
-        return getattr(sample, key)
-    return sample.metainfo.get(key)
 
 
 def _as_image(value, name: str) -> Tensor:
@@ -84,15 +76,15 @@ class ObjectFID(BaseMetric):
         return self.inception(rgb, return_features=True).float().cpu()
 
     def _fake_image(self, sample) -> Tensor:
-        branch = _field(sample, self.sample_model)
-        if branch is not None and _field(branch, 'fake_img') is not None:
-            return _as_image(_field(branch, 'fake_img'), f'{self.sample_model}.fake_img')
-        return _as_image(_field(sample, 'fake_img'), 'fake_img')
+        branch = sample_field(sample, self.sample_model)
+        if branch is not None and sample_field(branch, 'fake_img') is not None:
+            return _as_image(sample_field(branch, 'fake_img'), f'{self.sample_model}.fake_img')
+        return _as_image(sample_field(sample, 'fake_img'), 'fake_img')
 
     def process(self, data_batch: dict, data_samples: Sequence) -> None:
         """Crop every object of every output and store (fake, real) Inception features."""
         for sample in data_samples:
-            objects = _field(sample, 'objects')
+            objects = sample_field(sample, 'objects')
             if objects is None:
                 raise KeyError('ObjectFID: output metainfo has no "objects" (K,8); pack it with '
                                "meta_keys=['objects', ...].")
@@ -103,7 +95,7 @@ class ObjectFID(BaseMetric):
                 self.results.append(None)
                 continue
             fake = self._fake_image(sample)[None]
-            real = _as_image(_field(sample, 'gt_img'), 'gt_img')[None].to(fake.device)
+            real = _as_image(sample_field(sample, 'gt_img'), 'gt_img')[None].to(fake.device)
             fake_crops, real_crops = crop_objects([fake, real], [objects], picks, self.crop_size)
             self.results.append((self.forward_inception(fake_crops),
                                  self.forward_inception(real_crops)))

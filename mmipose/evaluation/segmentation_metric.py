@@ -7,19 +7,9 @@ from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
 from mmipose.registry import METRICS
+from mmipose.utils.sample_fields import sample_field
 from .mmseg_segmenter import build_segmenter, segment, segmenter_num_classes
 from .segmenter_class_maps import IGNORE_INDEX, resolve_class_map
-
-
-def _field(sample, key: str):
-    """``key`` of a DataSample or of its ``to_dict()`` form (None when absent)."""
-    if sample is None:
-        return None
-    if isinstance(sample, dict):
-        return sample.get(key)
-    if key in sample:
-        return getattr(sample, key)
-    return sample.metainfo.get(key)
 
 
 @METRICS.register_module()
@@ -118,10 +108,10 @@ class SegmentationMetric(BaseMetric):
 
     # -- per batch -----------------------------------------------------------------------
     def _fake(self, sample) -> Tensor:
-        value = _field(_field(sample, self.sample_model), 'fake_img')
+        value = sample_field(sample_field(sample, self.sample_model), 'fake_img')
         name = f'{self.sample_model}.fake_img'
         if value is None:
-            value, name = _field(sample, 'fake_img'), 'fake_img'
+            value, name = sample_field(sample, 'fake_img'), 'fake_img'
         if value is None:
             raise KeyError('SegmentationMetric: output has no fake_img / '
                            f'{self.sample_model}.fake_img ((3,H,W) BGR [0,255])')
@@ -131,7 +121,7 @@ class SegmentationMetric(BaseMetric):
         return img.float()
 
     def _label(self, sample) -> Tensor:
-        label = _field(sample, 'label')
+        label = sample_field(sample, 'label')
         if label is None:
             raise KeyError("SegmentationMetric: output has no 'label' ((1,H,W) input label map)")
         label = torch.as_tensor(label).long()
@@ -148,7 +138,7 @@ class SegmentationMetric(BaseMetric):
                              f'{tuple(labels.shape[-2:])} differ in size')
         outside = (labels < 0) | (labels >= len(self.class_map))
         if outside.any():
-            names = [_field(s, 'image_name') for s, o in zip(data_samples, outside) if o.any()]
+            names = [sample_field(s, 'image_name') for s, o in zip(data_samples, outside) if o.any()]
             raise ValueError(f'SegmentationMetric: label values {labels[outside].unique()[:10].tolist()}'
                              f' (images {names}) outside the class_map (0..{len(self.class_map) - 1})')
         pred = segment(self.segmenter, fakes, tuple(labels.shape[-2:]), self.eval_size)

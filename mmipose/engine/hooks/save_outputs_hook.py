@@ -9,16 +9,8 @@ import torch
 from mmengine.hooks import Hook
 
 from mmipose.registry import HOOKS
+from mmipose.utils.sample_fields import sample_field
 from mmipose.visualization.palette import colorize_label, colorize_parts
-
-
-def _get(sample, key: str):
-    """Read a data field or metainfo key from a DataSample or dict (None when absent)."""
-    if isinstance(sample, dict):
-        return sample.get(key)
-    if key in sample:
-        return getattr(sample, key)
-    return sample.metainfo.get(key)
 
 
 def _numpy(value) -> np.ndarray:
@@ -64,16 +56,16 @@ class IPOSESaveOutputsHook(Hook):
 
     def _name(self, sample) -> str:
         for key in ('image_name', 'img_path', 'gt_path'):
-            value = _get(sample, key)
+            value = sample_field(sample, key)
             if isinstance(value, str) and value:
                 return osp.splitext(osp.basename(value))[0] + '.png'
         return f'{self._count:06d}.png'
 
     def _fake(self, sample):
-        branch = _get(sample, self.sample_model)
-        if branch is not None and _get(branch, 'fake_img') is not None:
-            return _get(branch, 'fake_img')
-        fake = _get(sample, 'fake_img')
+        branch = sample_field(sample, self.sample_model)
+        if branch is not None and sample_field(branch, 'fake_img') is not None:
+            return sample_field(branch, 'fake_img')
+        fake = sample_field(sample, 'fake_img')
         if fake is None:
             raise KeyError('IPOSESaveOutputsHook: output has no fake_img (3,H,W) BGR [0,255].')
         return fake
@@ -87,12 +79,12 @@ class IPOSESaveOutputsHook(Hook):
             name = self._name(sample)
             fake = _numpy(self._fake(sample)).round().clip(0, 255).astype(np.uint8)
             cv2.imwrite(osp.join(root, 'image', name), fake.transpose(1, 2, 0))  # BGR file order
-            label = _get(sample, 'label')
+            label = sample_field(sample, 'label')
             if label is not None:
                 colour = colorize_label(_numpy(label), num_classes=self.num_classes,
                                         palette=self.palette, channel_order='bgr')
                 cv2.imwrite(osp.join(root, 'label', name), colour)
-            parts = _get(sample, 'pred_parts')
+            parts = sample_field(sample, 'pred_parts')
             if parts is not None:
                 part_ids = _numpy(parts).reshape(_numpy(parts).shape[-2:]).astype(np.uint8)
                 cv2.imwrite(osp.join(root, 'part', name), colorize_parts(part_ids, 'bgr'))
