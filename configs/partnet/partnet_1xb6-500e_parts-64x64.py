@@ -6,7 +6,7 @@
 _base_ = ['../_base_/datasets/part_dataset.py', '../_base_/partnet_runtime.py']
 
 data_root = 'data/Full_Parts'
-support_root = data_root + '/support_shape/3'
+support_root = data_root + '/support_shape/3'  # select_supports.py output; --cfg-options model.support_bank.root=...
 
 model = dict(
     type='PartNetModel',

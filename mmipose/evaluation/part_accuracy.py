@@ -66,9 +66,12 @@ class PartAccuracy(BaseMetric):
         on_object = gt > 0
         correct = hits.flatten(1).sum(1).tolist()  # one host sync per batch
         object_correct = (hits & on_object).flatten(1).sum(1).tolist()
-        # (N, num_parts) ground-truth part histograms of the object pixels (for the constant baseline)
-        num_parts = int(gt.max()) + 1
-        histograms = torch.stack([torch.bincount(g[g > 0].flatten(), minlength=num_parts) for g in gt]).tolist()
+        # (N, num_parts) ground-truth part histograms of the object pixels (for the constant baseline),
+        # one bincount over sample-offset part ids
+        num_samples, num_parts = gt.shape[0], int(gt.max()) + 1
+        offset_ids = gt + num_parts * torch.arange(num_samples, device=gt.device).view(-1, *[1] * (gt.dim() - 1))
+        histograms = torch.bincount(offset_ids[on_object], minlength=num_samples * num_parts)
+        histograms = histograms.view(num_samples, num_parts).tolist()
         total = gt[0].numel()
         for sample, hit, obj_hit, hist in zip(data_samples, correct, object_correct, histograms):
             self.results.append(dict(category=int(sample['category']), correct=int(hit), total=total,
