@@ -7,6 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
+from dataset_writers import part_map as _part
+from dataset_writers import write_part_pair as _write
 from mmipose.registry import DATASETS, TRANSFORMS
 
 
@@ -16,21 +18,6 @@ def _mmagic_scope():
     from mmengine.registry import DefaultScope
     with DefaultScope.overwrite_default_scope('mmagic'):
         yield
-
-
-def _write(root, category, split, name, part):
-    folder = os.path.join(root, str(category), split)
-    os.makedirs(folder, exist_ok=True)
-    Image.fromarray((part > 0).astype(np.uint8)).save(os.path.join(folder, f'{name}_label.png'))
-    Image.fromarray(part.astype(np.uint8)).save(os.path.join(folder, f'{name}_part.png'))
-
-
-def _part(seed):
-    part = np.zeros((64, 64), np.uint8)
-    part[10 + seed:50, 20:44] = 1
-    part[10 + seed:20, 20:44] = 2
-    part[40:50, 20:30] = 3
-    return part
 
 
 PIPELINE = [dict(type='LoadPartPair'), dict(type='ResizePartPair', size=64), dict(type='PackPartInputs')]

@@ -4,21 +4,15 @@ import os.path as osp
 import numpy as np
 import pytest
 from mmengine.config import Config
-from PIL import Image
 
 from mmipose.datasets.object_boxes import compute_object_boxes
 from mmipose.registry import DATASETS
+from dataset_writers import save_png as _save
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 pytestmark = pytest.mark.usefixtures('mmagic_scope')  # see conftest.py
-
-
-def _save(path, array):
-    import os
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    Image.fromarray(array).save(path)
 
 
 def _build(base, data_root, scale, split_key, split):
