@@ -6,6 +6,8 @@ from types import SimpleNamespace
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
 
 from mmipose.engine.hooks import EMABNRefreshHook
 from mmipose.registry import HOOKS
@@ -136,3 +138,67 @@ def test_refresh_matches_manual_running_average():
     assert not ema.training  # back to the mode it had
     for k, v in ema.conv.state_dict().items():
         assert torch.equal(v, weights_before[k])  # weights untouched
+
+
+class _IndexDataset(torch.utils.data.Dataset):
+    """Sample i is ``dict(idx=i)``."""
+
+    def __len__(self):
+        return 20
+
+    def __getitem__(self, index):
+        return dict(idx=index)
+
+
+class _StreamRecorder(BaseModel):
+    """Records the sample ids of every training step and every refresh."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(1, 1)
+        self.train_ids = []
+        self.refresh_ids = []
+
+    def train_step(self, data, optim_wrapper):
+        self.train_ids.append(list(data['idx']))
+        return dict()
+
+    def refresh_ema_norm_stats(self, batches):
+        batches = [list(b['idx']) for b in batches]
+        self.refresh_ids.append(batches)
+        return len(batches)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError
+
+
+def _train_stream(tmp_path, with_hook):
+    runner = Runner(
+        model=_StreamRecorder(), work_dir=str(tmp_path / f'hook{with_hook}'),
+        train_dataloader=dict(
+            dataset=_IndexDataset(), batch_size=2, num_workers=2, persistent_workers=True,
+            sampler=dict(type='InfiniteSampler', shuffle=True, seed=3)),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=12),
+        custom_hooks=[dict(type='EMABNRefreshHook', interval=3, num_batches=4)] if with_hook else [],
+        default_hooks=dict(checkpoint=None, logger=None), randomness=dict(seed=5),
+        env_cfg=dict(mp_cfg=dict(mp_start_method='fork')), default_scope='mmagic')
+    runner.train()
+    return runner.model
+
+
+@pytest.mark.timeout(120)
+def test_refresh_leaves_persistent_worker_training_stream_intact(tmp_path):
+    """Workers + persistent_workers + InfiniteSampler: training sees the batches it would see
+    without the hook, and every refresh reads its own num_batches full batches."""
+    plain = _train_stream(tmp_path, with_hook=False)
+    hooked = _train_stream(tmp_path, with_hook=True)
+    assert len(plain.train_ids) == 12
+    assert hooked.train_ids == plain.train_ids
+    # after iterations 3, 6, 9, 12 (the end-of-training refresh is skipped: already fresh)
+    assert len(hooked.refresh_ids) == 4
+    for batches in hooked.refresh_ids:
+        assert len(batches) == 4 and all(len(b) == 2 for b in batches)
+        ids = [i for b in batches for i in b]
+        assert len(set(ids)) == 8 and all(0 <= i < 20 for i in ids)  # a permutation's prefix
+    assert hooked.refresh_ids[0] != hooked.refresh_ids[1]  # a new draw for each refresh

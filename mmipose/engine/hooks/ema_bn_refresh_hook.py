@@ -1,9 +1,12 @@
-"""Refresh the normalisation statistics of the EMA generator (reference §2.6)."""
+"""Refresh the normalisation statistics of the EMA generator on training batches."""
 import itertools
-from typing import Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
+import torch
+from mmengine.dist import get_dist_info
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from torch.utils.data import DataLoader
 
 from mmipose.registry import HOOKS
 
@@ -27,6 +30,17 @@ class EMABNRefreshHook(Hook):
     ``cur_iter % k == 0`` (after its 1st, 1001st, ... step); this hook follows MMEngine's
     ``every_n_train_iters`` (after the 1000th, 2000th, ... step), so the refreshed statistics are
     the ones saved by a CheckpointHook with the same interval (this hook's priority runs before it).
+
+    Data source: the refresh never touches the training loop's iterator. With
+    ``persistent_workers=True`` ``iter(train_dataloader)`` would reset and return the loop's own
+    iterator, so a refresh would restart or swallow the training stream. Instead each refresh
+    builds a separate, non-persistent ``DataLoader`` over the same dataset, collate function,
+    batch size and worker settings, reading ``num_batches`` batches of a random permutation seeded
+    by the run's seed and ``completed_iters`` (each rank takes its own ``rank::world_size`` share).
+    The training batches are therefore exactly those of a run without this hook, and the
+    refresh batches are reproducible, also after a resume. Its worker seeds come from a private
+    generator, so the global RNGs are not consumed for them. A training "dataloader" that is not a
+    ``torch.utils.data.DataLoader`` (a list in tests) is read from its start.
 
     Args:
         interval (int): Refresh every ``interval`` training iterations; ``<= 0`` disables the
@@ -75,7 +89,7 @@ class EMABNRefreshHook(Hook):
             self.refresh(runner, completed_iters=runner.iter)
 
     def refresh(self, runner, completed_iters: int) -> None:
-        """Run the refresh now on ``runner.train_dataloader``.
+        """Run the refresh now on batches of ``runner.train_dataloader``'s dataset.
 
         Args:
             runner: The MMEngine runner.
@@ -87,11 +101,39 @@ class EMABNRefreshHook(Hook):
             raise TypeError(
                 f'EMABNRefreshHook: model {type(model).__name__} has no '
                 '`refresh_ema_norm_stats(batches)` method; use it with an IPOSE model.')
-        batches = itertools.islice(iter(runner.train_dataloader), self.num_batches)
+        batches = itertools.islice(
+            self._refresh_batches(runner, completed_iters), self.num_batches)
         used = model.refresh_ema_norm_stats(batches)
         self._last_refresh_iter = completed_iters
         runner.logger.info(f'EMABNRefreshHook: refreshed EMA generator statistics on {used} '
                            f'training batches after {completed_iters} iterations.')
+
+
+    def _refresh_batches(self, runner, completed_iters: int) -> Iterable:
+        """Batches for one refresh, from a loader separate from the training loop's iterator."""
+        train_loader = runner.train_dataloader
+        if not isinstance(train_loader, DataLoader):
+            return iter(train_loader)
+        batch_size = train_loader.batch_size
+        if batch_size is None:  # a custom batch_sampler
+            batch_size = getattr(train_loader.batch_sampler, 'batch_size', 1)
+        rank, world_size = get_dist_info()
+        seed = (getattr(runner, 'seed', None) or 0) + completed_iters
+        perm = torch.randperm(len(train_loader.dataset),
+                              generator=torch.Generator().manual_seed(seed))
+        indices = perm[rank::world_size][:self.num_batches * batch_size].tolist()
+        return iter(DataLoader(
+            train_loader.dataset,
+            batch_size=batch_size,
+            sampler=indices,
+            num_workers=train_loader.num_workers,
+            collate_fn=train_loader.collate_fn,
+            pin_memory=train_loader.pin_memory,
+            drop_last=train_loader.drop_last,
+            worker_init_fn=train_loader.worker_init_fn,
+            multiprocessing_context=train_loader.multiprocessing_context,
+            generator=torch.Generator().manual_seed(seed + 7919 * rank),
+            persistent_workers=False))
 
 
 def _is_training_run(runner) -> bool:
