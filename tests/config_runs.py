@@ -105,6 +105,8 @@ def prepare_run(config: str, tmp: str, iters: int = 4, interval: int = 2) -> Lis
     # widths
     opts.update({'model.generator.channels_g': 2, 'model.generator.spade_hidden_nc': 8,
                  'model.discriminator.base_channels': 2})
+    if cfg.model.get('loss_config', {}).get('style_loss') is not None:  # random-init CLIP, narrow
+        opts['model.loss_config.style_loss.vision_width'] = 64
     if cfg.model.get('part_inferencer') is not None:
         bank = cfg.model.part_inferencer.support_bank
         support_root = osp.join(tmp, 'support_shape', '3')
@@ -119,6 +121,8 @@ def prepare_run(config: str, tmp: str, iters: int = 4, interval: int = 2) -> Lis
             key = f'{evaluator}.metrics.{i}'
             if 'inception_path' in metric:
                 opts[f'{key}.inception_path'] = inception
+            if metric['type'] == 'IPOSEFID':  # real statistics cached here, not in ~/.cache
+                opts[f'{key}.inception_pkl'] = osp.join(tmp, f'{evaluator}_{i}_real.pkl')
             if 'crop_size' in metric:
                 opts[f'{key}.crop_size'] = working[0]
             if 'segmenter_config' in metric:

@@ -125,6 +125,10 @@ class CLIPStyleLoss(nn.Module):
         crop_size (int): Side of the object crops.
         fp16 (bool, optional): Run CLIP in float16 autocast; default: only on CUDA.
         loss_weight (float): Multiplier (lambda_style is applied by the model).
+        vision_width (int, optional): Narrower visual transformer (multiple of 64, one head per
+            64 channels) with random weights and a one-layer text tower, for quick runs of a
+            config on a CPU (``--cfg-options model.loss_config.style_loss.vision_width=64``).
+            None = the architecture of ``model_name``. Cannot be combined with ``pretrained``.
     """
 
     def __init__(self,
@@ -134,10 +138,20 @@ class CLIPStyleLoss(nn.Module):
                  max_objects: int = 10,
                  crop_size: int = 128,
                  fp16: Optional[bool] = None,
-                 loss_weight: float = 1.0):
+                 loss_weight: float = 1.0,
+                 vision_width: Optional[int] = None):
         super().__init__()
         import open_clip  # lazy: heavy import, only needed when the loss is used
-        clip_model = open_clip.create_model(model_name, pretrained=None)
+        overrides = {}
+        if vision_width is not None:
+            if pretrained is not None or vision_width < 64 or vision_width % 64:
+                raise ValueError('CLIPStyleLoss: vision_width must be a multiple of 64 and needs '
+                                 f'pretrained=None, got vision_width={vision_width}, '
+                                 f'pretrained={pretrained!r}')
+            model_cfg = open_clip.get_model_config(model_name)
+            overrides = dict(vision_cfg=dict(model_cfg['vision_cfg'], width=vision_width),
+                             text_cfg=dict(model_cfg['text_cfg'], width=64, heads=1, layers=1))
+        clip_model = open_clip.create_model(model_name, pretrained=None, **overrides)
         self.visual = clip_model.visual
         if pretrained is not None:
             load_clip_visual_weights(self.visual, pretrained)

@@ -84,3 +84,14 @@ def test_missing_weights_file_names_it(tmp_path):
     missing = str(tmp_path / 'ViT-B-32.pt')
     with pytest.raises(FileNotFoundError, match='ViT-B-32.pt'):
         CLIPStyleLoss(pretrained=missing)
+
+
+def test_vision_width_narrows_the_visual_tower_only_without_weights():
+    narrow = CLIPStyleLoss(vision_width=64)
+    assert narrow.visual.transformer.width == 64 and len(narrow.visual.transformer.resblocks) == 12
+    tokens = narrow.tokens(torch.zeros(2, 3, 32, 32))
+    assert tokens.shape == (2, 49, 64)  # 7x7 patches of the 224 input, CLS dropped
+    with pytest.raises(ValueError, match='vision_width must be a multiple of 64'):
+        CLIPStyleLoss(vision_width=96)
+    with pytest.raises(ValueError, match="pretrained='clip.pt'"):
+        CLIPStyleLoss(pretrained='clip.pt', vision_width=64)

@@ -1,0 +1,109 @@
+"""Every shipped training config, launched as users launch it: ``tools/train.py`` until every hook
+has fired, ``--resume`` for one more round, then ``tools/test.py`` with its metrics.
+
+Each run uses tiny data in the dataset's real on-disk format and overrides only widths, image size,
+iteration counts, hook intervals and data / checkpoint / support paths (``tests/config_runs.py``).
+The Cityscapes config runs in the default suite; the others are slow.
+"""
+import glob
+import json
+import math
+import os.path as osp
+
+import cv2
+import pytest
+
+from config_runs import REPO, checkpoint_iter, latest_run, prepare_run, run_tool
+
+IPOSE = sorted(glob.glob(osp.join(REPO, 'configs', 'ipose', '*.py')))
+ABLATIONS = sorted(glob.glob(osp.join(REPO, 'configs', 'ablations', '*.py')))
+PARTNET = osp.join(REPO, 'configs', 'partnet', 'partnet_1xb6-500e_parts-64x64.py')
+DEFAULT = osp.join(REPO, 'configs', 'ipose', 'ipose_2xb2-372kiters_cityscapes-256x512.py')
+
+
+def _param(config):
+    marks = () if config == DEFAULT else (pytest.mark.slow,)
+    return pytest.param(config, marks=marks, id=osp.splitext(osp.basename(config))[0])
+
+
+def _train(config, work_dir, opts, extra=()):
+    return run_tool(['tools/train.py', config, '--work-dir', work_dir, *extra, '--cfg-options', *opts])
+
+
+def _finite_numbers(metrics: dict, keys):
+    for key in keys:
+        assert isinstance(metrics.get(key), (int, float)) and math.isfinite(metrics[key]), (key, metrics)
+
+
+def _with(opts, **values):
+    """``opts`` with the given ``key=value`` entries replaced (keys use '__' for '.')."""
+    values = {k.replace('__', '.'): v for k, v in values.items()}
+    return [o for o in opts if o.split('=', 1)[0] not in values] + [f'{k}={v}' for k, v in values.items()]
+
+
+@pytest.mark.parametrize('config', [_param(c) for c in IPOSE + ABLATIONS])
+def test_ipose_config_trains_resumes_and_tests(config, tmp_path):
+    opts = prepare_run(config, str(tmp_path), iters=2, interval=1)
+    work = str(tmp_path / 'work')
+
+    # 1) train 2 iterations: logger, checkpoint, validation, EMA BN refresh and sample grid at 1 and 2
+    _train(config, work, opts)
+    log, records = latest_run(work)
+    for i in (1, 2):
+        assert f'Iter(train) [{i}/2]' in log and 'loss_g:' in log
+        assert f'EMABNRefreshHook: refreshed EMA generator statistics on 1 training batches after {i} ' \
+               'iterations' in log
+        assert osp.isfile(osp.join(work, f'iter_{i}.pth'))
+        grid = cv2.imread(osp.join(work, 'samples', f'iter_{i}.png'))
+        assert grid is not None and grid.shape[0] >= 3 * 64 and grid.std() > 0  # 3 val maps
+    val = [r for r in records if 'FID/fid' in r]
+    assert [r['step'] for r in val] == [1, 2]
+    for record in val:
+        _finite_numbers(record, ['FID/fid', 'ObjectFID/fid'])
+    assert glob.glob(osp.join(work, 'best_FID_fid_iter_*.pth'))
+    assert checkpoint_iter(osp.join(work, 'iter_2.pth')) == 2
+
+    # 2) resume from iter_2 for one more iteration
+    _train(config, work, _with(opts, train_cfg__max_iters=3), extra=['--resume'])
+    log, _ = latest_run(work)
+    assert 'resumed epoch: 0, iter: 2' in log
+    assert 'Iter(train) [3/3]' in log and 'Iter(train) [1/3]' not in log
+    assert checkpoint_iter(osp.join(work, 'iter_3.pth')) == 3
+
+    # 3) evaluate the resumed checkpoint: FID, object FID and the segmenter's AC / mIoU
+    test_dir = str(tmp_path / 'test')
+    run_tool(['tools/test.py', config, osp.join(work, 'iter_3.pth'), '--work-dir', test_dir,
+              '--cfg-options', *opts])
+    with open(osp.join(test_dir, 'metrics.json')) as f:
+        metrics = json.load(f)
+    _finite_numbers(metrics, ['FID/fid', 'ObjectFID/fid', 'Seg/AC', 'Seg/mIoU'])
+    assert 0 <= metrics['Seg/AC'] <= 100 and 0 <= metrics['Seg/mIoU'] <= 100
+    assert len(glob.glob(osp.join(test_dir, 'test_outputs', 'image', '*.png'))) == 3
+
+
+@pytest.mark.slow
+def test_partnet_config_trains_resumes_and_tests(tmp_path):
+    opts = prepare_run(PARTNET, str(tmp_path), iters=2, interval=1)
+    work = str(tmp_path / 'work')
+    _train(PARTNET, work, opts)
+    log, records = latest_run(work)
+    assert 'Epoch(train)   [1]' in log and 'Epoch(train)   [2]' in log
+    for epoch in (1, 2):
+        assert osp.isfile(osp.join(work, f'epoch_{epoch}.pth'))
+    val = [r for r in records if 'PartAccuracy/basis_acc' in r]
+    assert [r['epoch'] if 'epoch' in r else r['step'] for r in val] == [1, 2]
+    for record in val:
+        _finite_numbers(record, ['PartAccuracy/basis_acc', 'PartAccuracy/novel_acc'])
+    assert glob.glob(osp.join(work, 'best_PartAccuracy_basis_acc_epoch_*.pth'))
+
+    _train(PARTNET, work, _with(opts, train_cfg__max_epochs=3), extra=['--resume'])
+    log, _ = latest_run(work)
+    assert 'resumed epoch: 2, iter:' in log and 'Epoch(train)   [3]' in log
+    assert 'Epoch(train)   [1]' not in log
+
+    test_dir = str(tmp_path / 'test')
+    run_tool(['tools/test.py', PARTNET, osp.join(work, 'epoch_3.pth'), '--work-dir', test_dir,
+              '--cfg-options', *opts])
+    with open(osp.join(test_dir, 'metrics.json')) as f:
+        metrics = json.load(f)
+    _finite_numbers(metrics, ['PartAccuracy/basis_acc', 'PartAccuracy/novel_acc'])
