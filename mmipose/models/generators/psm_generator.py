@@ -29,8 +29,11 @@ class PSMGenerator(nn.Module):
     The part mask is ``argmax(part_logits) > 0`` (a part, not background, is predicted).
 
     ``part_injection`` selects the paper's Table 3 variants: ``'psm'`` (iPOSE), ``'spade'`` (the
-    32-ch part features appended to SPADE's conditioning map), ``'concat'`` (part features
-    appended to every block's input) and ``'none'`` (plain OASIS generator).
+    reference's ``SPADEConcat`` in the part-norm slot of every block: a SPADE conditioned on the
+    semantic map, the 3D noise and the 32-ch part features, then ``conv_p``; the block's own
+    SPADEs keep the semantic map alone), ``'concat'`` (part features appended to every block's
+    input; the reference has no code for it, this follows the paper's description) and
+    ``'none'`` (plain OASIS generator).
     Module names follow the reference, so its generator weights load with ``strict=True``
     (the embedded PartNet lives in :class:`ObjectPartInferencer` here).
 
@@ -74,7 +77,7 @@ class PSMGenerator(nn.Module):
         self.part_injection = part_injection
         ch = [16, 16, 16, 8, 4, 2, 1]
         self.channels: List[int] = [c * channels_g for c in ch]
-        label_nc = z_dim + semantic_nc + (part_nc if part_injection == 'spade' else 0)
+        label_nc = z_dim + semantic_nc
         extra_in = part_nc if part_injection == 'concat' else 0
 
         if part_injection != 'none':
@@ -88,7 +91,8 @@ class PSMGenerator(nn.Module):
                                part_nc) for i in range(num_res_blocks))
         self.body = nn.ModuleList(
             PSMResBlock(self.channels[i] + extra_in, self.channels[i + 1], label_nc,
-                        use_part_modulation=part_injection == 'psm', part_nc=part_nc,
+                        part_norm=part_injection if part_injection in ('psm', 'spade') else None,
+                        part_nc=part_nc,
                         norm_type=norm_type, spade_hidden_nc=spade_hidden_nc)
             for i in range(num_res_blocks))
         self.fc = nn.Conv2d(z_dim + semantic_nc, self.channels[0], 3, padding=1)
@@ -143,8 +147,6 @@ class PSMGenerator(nn.Module):
             z = torch.randn(b, self.z_dim, device=onehot.device, dtype=onehot.dtype)
         seg = torch.cat([z.view(b, self.z_dim, 1, 1).expand(b, self.z_dim, h, w), onehot], dim=1)
         x = self.fc(F.interpolate(seg, size=(h0, w0), mode='nearest'))
-        if self.part_injection == 'spade':
-            seg = torch.cat([seg, part], dim=1)
 
         for i, block in enumerate(self.body):
             if self.part_injection == 'concat':

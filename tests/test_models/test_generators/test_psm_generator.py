@@ -170,3 +170,55 @@ def test_psm_block_matches_literal_implementation():
     scale = expected.abs().max()
     assert scale > 0.1  # a meaningful comparison, not of near-zero outputs
     assert (out - expected).abs().max() <= 1e-5 * max(1.0, float(scale))
+
+
+def _reference_spade(norm, x, cond):
+    """SPADE written out: param-free BN (running stats, eval) modulated by convs of ``cond``."""
+    bn = F.batch_norm(x, norm.first_norm.running_mean, norm.first_norm.running_var, training=False)
+    cond = F.interpolate(cond, size=x.shape[-2:], mode='nearest')
+    actv = F.relu(F.conv2d(cond, norm.mlp_shared[0].weight, norm.mlp_shared[0].bias, padding=1))
+    gamma = F.conv2d(actv, norm.mlp_gamma.weight, norm.mlp_gamma.bias, padding=1)
+    beta = F.conv2d(actv, norm.mlp_beta.weight, norm.mlp_beta.bias, padding=1)
+    return bn * (1 + gamma) + beta
+
+
+def test_spade_injection_is_the_reference_spade_concat_in_the_part_norm_slot():
+    """Reference block with ``norm_p = SPADEConcat(opt, fin, z + C, 32)``:
+    x = conv_p(LReLU(SPADE(x, cat[seg, part]))), then the OASIS block with SPADE on seg alone."""
+    torch.manual_seed(0)
+    gen = PSMGenerator(semantic_nc=5, channels_g=2, spade_hidden_nc=8, part_injection='spade').eval()
+    with torch.no_grad():  # non-trivial BN statistics
+        for block in gen.body:
+            for m in block.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.running_mean.uniform_(-0.5, 0.5)
+                    m.running_var.uniform_(0.5, 2.0)
+    block = gen.body[3]  # fin 16 -> fout 8: learned shortcut
+    assert block.norm_p.mlp_shared[0].in_channels == 64 + 5 + 32
+    assert block.norm_0.mlp_shared[0].in_channels == 64 + 5
+    x = torch.randn(2, block.conv_0.in_channels, 8, 16)
+    seg, part = torch.randn(2, 69, 64, 128), torch.randn(2, 32, 64, 128)
+
+    def lrelu(t):
+        return F.leaky_relu(t, 0.2)
+
+    with torch.no_grad():
+        xp = block.conv_p(lrelu(_reference_spade(block.norm_p, x, torch.cat([seg, part], 1))))
+        x_s = block.conv_s(_reference_spade(block.norm_s, xp, seg))
+        dx = block.conv_0(lrelu(_reference_spade(block.norm_0, xp, seg)))
+        expected = x_s + block.conv_1(lrelu(_reference_spade(block.norm_1, dx, seg)))
+        torch.testing.assert_close(block(x, seg, part), expected, rtol=1e-5, atol=1e-5)
+
+        # the generator hands every block [z, one-hot] as seg and the conv_part features as part
+        onehot, feats, logits = _inputs()
+        z = torch.randn(2, 64)
+        seen = []
+        hooks = [b.register_forward_pre_hook(lambda m, args: seen.append(args[:2] + (args[2],)))
+                 for b in gen.body]
+        gen(onehot, feats, logits, z=z)
+        for h in hooks:
+            h.remove()
+        seg_full = torch.cat([z[:, :, None, None].expand(2, 64, 64, 128), onehot], 1)
+        for _, seg_in, part_in in seen:
+            assert torch.equal(seg_in, seg_full)
+            torch.testing.assert_close(part_in, gen.conv_part(feats))
