@@ -94,7 +94,7 @@ def prepare_run(config: str, tmp: str, iters: int = 4, interval: int = 2) -> Lis
 
     write, train_split, val_split, stored, working, seg_classes = DATASETS[dataset_type]
     train_batch = cfg.train_dataloader.batch_size
-    write(data_root, train_split, train_batch + 1, size=stored, seed=0)
+    write(data_root, train_split, 2 * train_batch + 1, size=stored, seed=0)  # 2 DDP ranks
     write(data_root, val_split, NUM_VAL, size=stored, seed=1)
     scale = (working[1], working[0])  # MMagic Resize scale is (w, h)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):

@@ -50,7 +50,7 @@ def test_ipose_config_trains_resumes_and_tests(config, tmp_path):
     _train(config, work, opts)
     log, records = latest_run(work)
     assert 'Iter(train) [1/1]' in log and 'loss_g:' in log
-    assert 'EMABNRefreshHook: refreshed EMA generator statistics on 1 training batches after 1 ' \
+    assert 'EMABNRefreshHook: refreshed EMA generator statistics on 2 training batches after 1 ' \
            'iterations' in log
     grid = cv2.imread(osp.join(work, 'samples', 'iter_1.png'))
     assert grid is not None and grid.shape[0] >= 3 * 64 and grid.std() > 0  # 3 val maps
@@ -105,3 +105,38 @@ def test_partnet_config_trains_resumes_and_tests(tmp_path):
     with open(osp.join(test_dir, 'metrics.json')) as f:
         metrics = json.load(f)
     _finite_numbers(metrics, ['PartAccuracy/basis_acc', 'PartAccuracy/novel_acc'])
+
+
+@pytest.mark.slow
+def test_cityscapes_config_through_dist_train_sh_on_two_cpu_processes(tmp_path):
+    """``tools/dist_train.sh CONFIG 2``: gloo on CPU, the config's own workers and samplers."""
+    import socket
+    import subprocess
+    import sys
+
+    import torch
+
+    from config_runs import tool_env
+    opts = prepare_run(DEFAULT, str(tmp_path), iters=2, interval=2)
+    work = str(tmp_path / 'work')
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    proc = subprocess.run(['bash', 'tools/dist_train.sh', DEFAULT, '2', '--work-dir', work,
+                           '--cfg-options', *opts], cwd=REPO, capture_output=True, text=True,
+                          env=dict(tool_env(), PORT=str(port), PYTHON=sys.executable), timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+    log, records = latest_run(work)
+    # torchrun fails the job if any rank fails; rank 0 logs the world and its gloo process group
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log
+    assert 'distributed training on CPU with the gloo backend (rank 0 of 2)' in log
+    assert 'Iter(train) [2/2]' in log
+    assert [r['step'] for r in records if 'FID/fid' in r] == [2]
+    checkpoint = torch.load(osp.join(work, 'iter_2.pth'), map_location='cpu', weights_only=False)
+    state = checkpoint['state_dict']
+    assert checkpoint['meta']['iter'] == 2
+    assert not any(k.startswith('module.') or '.module.module.' in k for k in state)  # unwrapped
+    assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
+    # the DDP checkpoint is an ordinary one: a single process resumes it and evaluates
+    _train(DEFAULT, work, _with(opts, train_cfg__max_iters=3), extra=['--resume'])
+    assert 'resumed epoch: 0, iter: 2' in latest_run(work)[0]
