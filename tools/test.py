@@ -19,6 +19,7 @@ from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmipose.apis import use_partnet_weights_from_checkpoint  # noqa: E402
+from mmipose.utils import destroy_process_group  # noqa: E402
 
 
 class _KeepTestMetrics(Hook):
@@ -77,10 +78,14 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     cfg = build_config(args)
 
-    runner = Runner.from_cfg(cfg)
-    keep = _KeepTestMetrics()
-    runner.register_hook(keep)
-    metrics = runner.test() or keep.metrics or {}
+    try:
+        runner = Runner.from_cfg(cfg)
+        keep = _KeepTestMetrics()
+        runner.register_hook(keep)
+        metrics = runner.test() or keep.metrics or {}
+    except BaseException:
+        destroy_process_group(wait_for_all=False)
+        raise
 
     out = args.out or osp.join(cfg.work_dir, 'metrics.json')
     if runner.rank == 0:
@@ -89,6 +94,7 @@ def main(argv=None) -> dict:
             json.dump({k: float(v) if hasattr(v, '__float__') else v for k, v in metrics.items()},
                       f, indent=2)
         print(f'metrics written to {out}')
+    destroy_process_group()
     return metrics
 
 

@@ -19,6 +19,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmipose.utils import destroy_process_group  # noqa: E402
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train an mmipose model')
@@ -121,8 +123,13 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = build_config(args)
     _configure_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+    except BaseException:
+        destroy_process_group(wait_for_all=False)
+        raise
+    destroy_process_group()
 
 
 if __name__ == '__main__':

@@ -31,7 +31,7 @@ model = dict(
     discriminator=dict(semantic_nc=semantic_nc, base_channels=16),
     # momentum 0.05 (decay 0.95): the demo trains a few hundred iterations, and with 0.01 the EMA
     # generator still held ~20 % of its random initial weights after 150 (its samples were grey fields)
-    ema_config=dict(type='ExponentialMovingAverage', momentum=0.05, interval=1, update_buffers=True),
+    ema_config=dict(type='DeviceSafeEMA', momentum=0.05, interval=1, update_buffers=True),
     loss_config=dict(
         nplus1_loss=dict(type='OASISLoss', contain_dontcare_label=True),
         lambda_labelmix=5.0,

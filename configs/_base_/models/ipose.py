@@ -38,9 +38,10 @@ model = dict(
     discriminator=dict(
         type='OASISDiscriminator', semantic_nc=semantic_nc, base_channels=128,
         use_global_head=True),
-    # MMagic EMA: ema = (1 - momentum) * ema + momentum * G, so momentum = 1 - decay.
+    # MMagic EMA: ema = (1 - momentum) * ema + momentum * G, so momentum = 1 - decay. DeviceSafeEMA
+    # = MMagic's ExponentialMovingAverage that keeps averaging after the Runner's model.to(device).
     # Cityscapes decay 0.999 (reference config.py); buffers too (BN stats, SN u/v: K11).
-    ema_config=dict(type='ExponentialMovingAverage', momentum=0.001, interval=1,
+    ema_config=dict(type='DeviceSafeEMA', momentum=0.001, interval=1,
                     update_buffers=True),
     loss_config=dict(
         nplus1_loss=dict(type='OASISLoss', contain_dontcare_label=True),

@@ -14,6 +14,25 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 WEIGHTS_HINT = ('Download the OpenAI CLIP ViT-B/32 weights (open_clip model "ViT-B-32-quickgelu", '
                 'pretrained tag "openai", e.g. the file ViT-B-32.pt of the OpenAI CLIP release) '
                 'and set `pretrained` to its local path.')
+# First open_clip release with VisionTransformer._embeds (conv1 + class/positional embeddings +
+# ln_pre), which tokens() runs before the transformer blocks.
+MIN_OPEN_CLIP = '2.32.0'
+
+
+def import_open_clip():
+    """Import open_clip, or raise an ImportError naming the installed and the required version."""
+    from mmengine.utils import digit_version
+    try:
+        import open_clip
+    except ImportError as err:
+        raise ImportError(f'CLIPStyleLoss needs open_clip_torch>={MIN_OPEN_CLIP} '
+                          f'(pip install "open_clip_torch>={MIN_OPEN_CLIP}").') from err
+    version = getattr(open_clip, '__version__', '0')
+    if digit_version(version) < digit_version(MIN_OPEN_CLIP):
+        raise ImportError(f'CLIPStyleLoss needs open_clip_torch>={MIN_OPEN_CLIP}, found {version} '
+                          f'(no VisionTransformer._embeds); pip install -U "open_clip_torch>='
+                          f'{MIN_OPEN_CLIP}".')
+    return open_clip
 
 
 def choose_clip_mode(step: int, seed: int = 0) -> str:
@@ -141,7 +160,7 @@ class CLIPStyleLoss(nn.Module):
                  loss_weight: float = 1.0,
                  vision_width: Optional[int] = None):
         super().__init__()
-        import open_clip  # lazy: heavy import, only needed when the loss is used
+        open_clip = import_open_clip()  # lazy: heavy import, only needed when the loss is used
         overrides = {}
         if vision_width is not None:
             if pretrained is not None or vision_width < 64 or vision_width % 64:

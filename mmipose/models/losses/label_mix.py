@@ -12,27 +12,28 @@ from mmipose.registry import MODELS
 def labelmix_mask(label_onehot: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
     """Random binary mask that is constant on every semantic class of the batch.
 
-    Each class gets a fair coin. The reference assigns the coins class by class in ascending
-    order *in place*, so pixels of class 0 whose coin is 1 are then re-assigned the coin of
-    class 1 (when class 1 is present): classes 0 and 1 can merge. That quirk is kept. The
-    coins are drawn on the label's device in one call (the reference draws one CPU coin per
-    present class), so the random stream differs but the distribution is the same.
+    Like the reference, one fair coin is drawn per class *present* in the batch, in ascending
+    class order, on the CPU (``torch.randint(0, 2, (1,))`` each), so with the same seed the mask
+    equals the reference's. The reference assigns the coins class by class *in place*, so pixels
+    of class 0 whose coin is 1 are then re-assigned the coin of class 1 (when class 1 is
+    present): classes 0 and 1 can merge. That quirk is kept.
 
     Args:
         label_onehot (Tensor): (B,C,H,W) one-hot label map.
-        generator (torch.Generator, optional): RNG for the coins.
+        generator (torch.Generator, optional): CPU RNG for the coins (default: torch's global one).
 
     Returns:
         Tensor: (B,1,H,W) float mask in {0, 1}.
     """
     target = label_onehot.argmax(dim=1, keepdim=True)
-    num_classes = label_onehot.shape[1]
-    coins = torch.randint(0, 2, (num_classes, ), generator=generator, device=label_onehot.device)
-    if num_classes > 1:
-        class1_present = (target == 1).any()
-        merged = torch.where((coins[0] == 1) & class1_present, coins[1], coins[0])
-        coins = torch.cat([merged.view(1), coins[1:]])
-    return coins[target].float()
+    present = torch.unique(target).cpu()  # sorted ascending
+    # one draw per class, as the reference: identical to a single (n,) draw on the CPU generator
+    coins = torch.randint(0, 2, (len(present), ), generator=generator)
+    if len(present) > 1 and present[0] == 0 and present[1] == 1 and coins[0] == 1:
+        coins[0] = coins[1]
+    table = torch.zeros(label_onehot.shape[1], dtype=torch.float32)
+    table[present] = coins.float()
+    return table.to(target.device)[target]
 
 
 def generate_labelmix(label_onehot: Tensor, fake: Tensor, real: Tensor,

@@ -95,3 +95,19 @@ def test_vision_width_narrows_the_visual_tower_only_without_weights():
         CLIPStyleLoss(vision_width=96)
     with pytest.raises(ValueError, match="pretrained='clip.pt'"):
         CLIPStyleLoss(pretrained='clip.pt', vision_width=64)
+
+
+@pytest.mark.parametrize('version', ['2.20.0', '2.31.0'])
+def test_too_old_open_clip_is_named_at_build_time(monkeypatch, version):
+    import open_clip
+    monkeypatch.setattr(open_clip, '__version__', version)
+    with pytest.raises(ImportError, match=rf'open_clip_torch>=2\.32\.0, found {version}'):
+        CLIPStyleLoss()
+
+
+def test_minimum_open_clip_version_matches_setup_cfg():
+    import os.path as osp
+    from mmipose.models.losses.clip_style_loss import MIN_OPEN_CLIP
+    setup_cfg = osp.join(osp.dirname(__file__), '..', '..', '..', 'setup.cfg')
+    with open(setup_cfg) as f:
+        assert f'open_clip_torch>={MIN_OPEN_CLIP}\n' in f.read()

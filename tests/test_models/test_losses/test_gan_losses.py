@@ -43,22 +43,30 @@ def test_oasis_loss_matches_per_pixel_loop():
         loss_fn(logits[:, :c], onehot, for_real=True)
 
 
-def _literal_labelmix_mask(label, coins):
-    """The reference's in-place loop: present classes ascending, pixels == c get coin c."""
-    target = label.clone()
-    for cls in torch.unique(label).tolist():
-        target[target == cls] = coins[cls]
-    return target
+def _reference_labelmix_mask(onehot, generator=None):
+    """The reference's procedure: argmax, then for each present class in ascending order, set
+    the pixels currently equal to it to one CPU coin ``randint(0, 2, (1,))``, in place."""
+    target = torch.argmax(onehot, dim=1, keepdim=True)
+    for cls in torch.unique(target):
+        target[target == cls] = torch.randint(0, 2, (1, ), generator=generator)
+    return target.float()
 
 
-def test_labelmix_mask_reproduces_sequential_reassignment():
-    label = torch.tensor([[[0, 0, 1], [2, 3, 1]]])
-    onehot = _onehot(label, 4)
-    for seed in range(20):
-        gen = torch.Generator().manual_seed(seed)
-        coins = torch.randint(0, 2, (4, ), generator=torch.Generator().manual_seed(seed))
-        mask = labelmix_mask(onehot, generator=gen)
-        assert torch.equal(mask[:, 0].long(), _literal_labelmix_mask(label, coins.tolist()))
+@pytest.mark.parametrize('label', [
+    torch.tensor([[[0, 0, 1], [2, 3, 1]]]),  # classes 0 and 1 present: they can merge
+    torch.tensor([[[0, 0, 5], [3, 3, 6]], [[6, 1, 1], [0, 5, 5]]]),  # absent ids in between
+    torch.tensor([[[4, 2, 2], [6, 4, 2]]]),  # no class 0 or 1
+])
+def test_labelmix_mask_equals_the_reference_with_the_same_seed(label):
+    onehot = _onehot(label, 7)
+    for seed in range(30):
+        mask = labelmix_mask(onehot, generator=torch.Generator().manual_seed(seed))
+        expected = _reference_labelmix_mask(onehot, torch.Generator().manual_seed(seed))
+        assert torch.equal(mask, expected), seed
+        torch.manual_seed(seed)  # the reference uses torch's global RNG
+        global_mask = labelmix_mask(onehot)
+        torch.manual_seed(seed)
+        assert torch.equal(global_mask, _reference_labelmix_mask(onehot)), seed
 
 
 def test_generate_labelmix_and_loss():
