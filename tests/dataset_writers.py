@@ -53,7 +53,8 @@ def write_cityscapes(root, split: str, num: int, size=(32, 64), seed: int = 0,
             cls = object_classes[k % len(object_classes)]
             label[y0:y1, x0:x1] = cls
             inst[y0:y1, x0:x1] = cls * 1000 + k
-        save_png(osp.join(root, 'leftImg8bit', split, 'aachen', f'{stem}_leftImg8bit.png'), _image(rng, h, w))
+        save_png(osp.join(root, 'leftImg8bit', split, 'aachen', f'{stem}_leftImg8bit.png'),
+                 _image(rng, h, w))
         gt = osp.join(root, 'gtFine', split, 'aachen')
         save_png(osp.join(gt, f'{stem}_gtFine_labelIds.png'), label)
         save_png(osp.join(gt, f'{stem}_gtFine_instanceIds.png'), inst)

@@ -38,7 +38,8 @@ class PSMResBlock(nn.Module):
                  part_nc: int = 32, norm_type: str = 'bn', spade_hidden_nc: int = 128):
         super().__init__()
         if part_norm not in ('psm', 'spade', None):
-            raise ValueError(f"PSMResBlock: part_norm must be 'psm', 'spade' or None, got {part_norm!r}")
+            raise ValueError("PSMResBlock: part_norm must be 'psm', 'spade' or None, "
+                             f'got {part_norm!r}')
         fmiddle = min(fin, fout)
         self.learned_shortcut = fin != fout
         self.part_norm = part_norm
@@ -63,7 +64,8 @@ class PSMResBlock(nn.Module):
         if self.part_norm == 'psm':
             x = self.conv_p(F.leaky_relu(self.norm_p(x, part_features, part_noise, mask), 0.2))
         elif self.part_norm == 'spade':
-            x = self.conv_p(F.leaky_relu(self.norm_p(x, torch.cat([seg, part_features], dim=1)), 0.2))
+            seg_and_parts = torch.cat([seg, part_features], dim=1)
+            x = self.conv_p(F.leaky_relu(self.norm_p(x, seg_and_parts), 0.2))
         x_s = self.conv_s(self.norm_s(x, seg)) if self.learned_shortcut else x
         dx = self.conv_0(F.leaky_relu(self.norm_0(x, seg), 0.2))
         dx = self.conv_1(F.leaky_relu(self.norm_1(dx, seg), 0.2))
