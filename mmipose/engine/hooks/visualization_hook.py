@@ -64,7 +64,11 @@ class IPOSESampleGridHook(Hook):
         if loader is None:
             loader = runner.train_dataloader
         if isinstance(loader, dict):  # not built yet by a val loop: build it (no worker processes)
-            loader = runner.build_dataloader(dict(loader, num_workers=0, persistent_workers=False))
+            # An explicit sampler seed: without one MMEngine's samplers agree on a seed through a
+            # broadcast, a collective that only rank 0 (the one saving grids) would enter, so
+            # distributed runs hung at the first grid.
+            loader = runner.build_dataloader(dict(loader, num_workers=0, persistent_workers=False),
+                                             seed=self.seed)
         return loader.dataset
 
     def _fixed_batch(self, runner) -> dict:

@@ -76,3 +76,22 @@ def test_hook_validates_arguments():
         IPOSESampleGridHook(split='test')
     with pytest.raises(ValueError, match='interval'):
         IPOSESampleGridHook(interval=0)
+
+
+def test_unbuilt_val_loader_is_built_without_a_collective(monkeypatch):
+    """Only rank 0 saves grids: building the loader must not enter a collective (DDP hang)."""
+    import types
+
+    import mmengine.dataset.sampler as sampler_module
+
+    def no_collective():
+        raise AssertionError('sync_random_seed() is a broadcast all ranks must enter')
+
+    monkeypatch.setattr(sampler_module, 'sync_random_seed', no_collective)
+    runner = types.SimpleNamespace(
+        _val_dataloader=dict(dataset=_TinyDataset(), batch_size=2,
+                             sampler=dict(type='DefaultSampler', shuffle=False),
+                             collate_fn=dict(type='pseudo_collate')),
+        train_dataloader=None, build_dataloader=Runner.build_dataloader)
+    dataset = IPOSESampleGridHook(split='val')._dataset(runner)
+    assert isinstance(dataset, _TinyDataset)
