@@ -17,6 +17,7 @@ def _distance(a, b):
     return sum(((a[k].double() - b[k].double()) ** 2).sum().item() for k in a) ** 0.5
 
 
+@pytest.mark.slow  # two training iterations of a shipped config in-process: ~40 s on 2 cores
 @pytest.mark.skipif(torch.cuda.is_available(), reason='the CPU path of the script')
 def test_cpu_smoke_run_reports_ema_movement_from_the_saved_weights(tmp_path):
     # the OASIS-baseline row: the cheapest shipped config with an EMA generator (no PartNet, no CLIP)
