@@ -130,7 +130,7 @@ def test_cityscapes_config_through_dist_train_sh_on_two_cpu_processes(tmp_path):
     log, records = latest_run(work)
     # torchrun fails the job if any rank fails; rank 0 logs the world and its gloo process group
     assert 'Distributed training: True' in log and 'GPU number: 2' in log
-    assert 'distributed training on CPU with the gloo backend (rank 0 of 2)' in log
+    assert 'distributed training on CPU with the gloo backend (rank 0 of 2)' in proc.stdout + proc.stderr
     assert 'Iter(train) [2/2]' in log
     assert [r['step'] for r in records if 'FID/fid' in r] == [2]
     checkpoint = torch.load(osp.join(work, 'iter_2.pth'), map_location='cpu', weights_only=False)
