@@ -60,7 +60,8 @@ def parameters_of(module: torch.nn.Module) -> Dict[str, torch.Tensor]:
 class _StatsHook(Hook):
     """Records the EMA generator's initial parameters, step times and peak CUDA memory."""
 
-    priority = 'VERY_LOW'
+    # first in every stage: the step time then excludes the checkpoint / EMA BN refresh hooks
+    priority = 'HIGHEST'
 
     def __init__(self, work_dir: str) -> None:
         self.work_dir = work_dir
