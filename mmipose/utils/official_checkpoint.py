@@ -2,8 +2,8 @@
 
 One ``convert_<network>_state_dict`` function per network, sharing :func:`map_keys` and
 :func:`check_against_model`; ``tools/convert_official_checkpoint.py`` is the command line. The official
-files are plain ``state_dict`` pickles (torch 1.7, tensors possibly on CUDA), keys without ``module.``
-(reference-implementation.md §8); they are read with ``map_location='cpu'`` and ``weights_only=True``.
+files are plain ``state_dict`` pickles (torch 1.7, tensors possibly on CUDA), keys without ``module.``;
+they are read with ``map_location='cpu'`` and ``weights_only=True``.
 """
 import os.path as osp
 from typing import Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple
@@ -106,7 +106,7 @@ def convert_partnet_state_dict(official: Mapping[str, Tensor], name: str = 'Part
     """Official PartNet weights (``best_G.pth``) -> :class:`~mmipose.models.partnet.PartNet` state dict.
 
     Strips ``module.``; if the keys come from a whole official generator (``*_G.pth``/``*_EMA.pth``),
-    takes its ``partnet.model.*`` entries (bit-faithful synthesis uses the EMA copy, §2.6). mmipose
+    takes its ``partnet.model.*`` entries (bit-faithful synthesis uses the EMA copy, whose PartNet the EMA has averaged). mmipose
     keeps the reference's parameter names, so no renaming is needed. Every key and shape is checked
     against a freshly built PartNet.
 
@@ -155,7 +155,7 @@ IPOSE_EMA_PREFIX = 'generator_ema.module.'
 IPOSE_DISCRIMINATOR_PREFIX = 'discriminator.'
 IPOSE_PARTNET_PREFIX = 'part_inferencer.partnet.'
 
-#: Official generator / discriminator tensor counts (reference-implementation.md §8).
+#: Tensor counts of the authors' ``*_G.pth``/``*_EMA.pth`` (any dataset) and ``*_D.pth`` files.
 OFFICIAL_GENERATOR_NUM_KEYS = 424
 OFFICIAL_DISCRIMINATOR_NUM_KEYS = 132
 
@@ -181,7 +181,7 @@ def _convert_sn_network(official: Mapping[str, Tensor], name: str, expected_keys
     if len(state_dict) != expected_keys:
         raise CheckpointConversionError(
             f'{name}: {len(state_dict)} tensors, the official file has {expected_keys} '
-            '(reference-implementation.md §8); is this the right file (G/EMA vs D)?')
+            '; is this the right file (G/EMA vs D)?')
     if spectral_norm == 'parametrization':
         state_dict = _legacy_spectral_norm_to_parametrization(state_dict)
     elif spectral_norm != 'legacy':
@@ -231,7 +231,7 @@ def convert_ipose_checkpoints(generator: Optional[Mapping[str, Tensor]] = None,
     Keys: ``generator.*`` (from G), ``generator_ema.module.*`` and ``generator_ema.steps`` (from
     EMA), ``discriminator.*`` and ``part_inferencer.partnet.*``. PartNet is taken from the EMA
     file when given, else from G: the reference's EMA also averages the frozen PartNet, which
-    drifts slightly from ``best_G.pth``, and its inference uses the EMA copy (§2.6, K11).
+    drifts slightly from ``best_G.pth``, and its inference uses the EMA copy (see docs/reference_differences.md).
     """
     if generator is None and ema is None and discriminator is None:
         raise ValueError('convert_ipose_checkpoints: give at least one of generator, ema, discriminator')

@@ -1,4 +1,4 @@
-"""Refresh the normalisation statistics of the EMA generator (reference §2.6)."""
+"""Refresh the normalisation statistics of the EMA generator, as the authors' ``update_EMA`` does."""
 import itertools
 from typing import Optional, Sequence
 

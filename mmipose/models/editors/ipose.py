@@ -238,7 +238,7 @@ class IPOSE(BaseGAN):
     def refresh_ema_norm_stats(self, batches: Iterable[dict]) -> int:
         """Recompute the EMA generator's BN statistics (and SN u/v) on training batches.
 
-        Runs the EMA generator in train mode under no_grad (reference §2.6), then restores its
+        Runs the EMA generator in train mode under no_grad (as the authors' code), then restores its
         mode. Used by :class:`mmipose.engine.hooks.EMABNRefreshHook`.
 
         Args:

@@ -35,7 +35,7 @@ class ObjectCrop:
 
 
 def plan_object_crop(batch: int, row: Sequence[int], height: int, width: int) -> ObjectCrop:
-    """The reference's crop geometry (reference doc §2.1 steps 1-4) for one object row.
+    """The reference's crop geometry (its ``PartGenerator``: box, aspect restore, pad, resize) for one object row.
 
     Args:
         batch (int): Image index.
@@ -83,7 +83,7 @@ class ObjectPartInferencer(nn.Module):
     transfer per batch); the device work is then queued without host synchronisation. Objects
     whose category has no supports are skipped (a warning names the category once).
 
-    Reference quirk F13 is **kept** for checkpoint parity: when the aspect-restored crop has an
+    A reference quirk is **kept** for checkpoint parity (see docs/reference_differences.md): when the aspect-restored crop has an
     odd ``hh - ww``, the padding ``(hh - ww) // 2`` on both sides leaves it one pixel short of a
     square, and it is stretched to 64x64 as the reference does. Fixed: where the even rule cannot
     make a box extent even (an odd image side fully covered by the box) the reference fails to

@@ -40,9 +40,8 @@ class SupportEncoding:
 class PartNet(nn.Module):
     """Predicts a part map of every object shape, guided by k annotated support part maps.
 
-    Architecture and numerics follow the authors' ``generator_partsyn2.PartGeneratorAttn``
-    (reference-implementation.md §1): a multi-scale shape encoder for the query and the support
-    silhouettes, a mask encoder for each support part mask, three cross-attention layers
+    Architecture and numerics follow the authors' ``generator_partsyn2.PartGeneratorAttn``:
+    a multi-scale shape encoder for the query and the support silhouettes, a mask encoder for each support part mask, three cross-attention layers
     (query -> support keys from shapes, values from part masks), a deconvolution decoder and a
     5x5 ``conv_img`` giving one logit per part row. Every object is processed as 9 part rows
     (row p attends to the p-th part masks of its supports). Parameter names and shapes equal the
@@ -63,7 +62,7 @@ class PartNet(nn.Module):
             ``best_G.pth`` or a file written by ``tools/convert_official_checkpoint.py``),
             see :func:`mmipose.utils.official_checkpoint.load_partnet_weights`.
 
-    Initialisation is the reference's (§2.5): Conv/ConvTranspose/Linear weights (MHA ``out_proj``
+    Initialisation is the reference's: Conv/ConvTranspose/Linear weights (MHA ``out_proj``
     included) ``xavier_normal_(gain=0.02)``, biases 0; MHA ``in_proj_weight`` xavier_uniform;
     LayerNorm 1/0. It runs in ``__init__`` (:meth:`reset_parameters`); there is deliberately no
     ``init_weights`` so an MMEngine runner does not overwrite loaded weights.

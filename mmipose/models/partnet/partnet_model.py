@@ -1,4 +1,4 @@
-"""PartNetModel: PartNet pretraining on the object part dataset (reference-implementation.md §1.5)."""
+"""PartNetModel: PartNet pretraining on the object part dataset (the authors' ``train_part_syn.py``)."""
 import os
 import os.path as osp
 import random
@@ -65,7 +65,7 @@ class PartNetModel(BaseModel):
     Prediction uses the fixed supports, no permutation, and returns the argmax part maps.
 
     Differences from the reference: the pool is read from *sorted* file lists (the reference's
-    ``os.listdir`` order is nondeterministic, quirk F6) and only for the categories in
+    ``os.listdir`` order depends on the file system) and only for the categories in
     ``support_bank``; BCE is computed from logits (``binary_cross_entropy_with_logits``: equal to
     ``BCE(sigmoid(x))`` except where the reference's sigmoid saturates); supports are encoded once per
     batch and category, and the ``rec`` sets reuse the encoded shots (:func:`splice_shot`).

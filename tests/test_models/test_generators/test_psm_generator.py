@@ -7,7 +7,7 @@ from mmipose.models.generators import PSMGenerator, PSMResBlock
 
 
 def official_generator_keys(semantic_nc):
-    """The reference *_G.pth keys without `partnet.model.*` (reference doc §8), with shapes."""
+    """The reference *_G.pth keys without `partnet.model.*`, with shapes."""
     keys = {'fc.weight': (1024, 64 + semantic_nc, 3, 3), 'fc.bias': (1024, ),
             'conv_img.weight': (3, 64, 3, 3), 'conv_img.bias': (3, ),
             'conv_part.0.weight': (32, 288, 3, 3), 'conv_part.0.bias': (32, ),

@@ -8,7 +8,7 @@ from mmipose.models.partnet import ObjectPartInferencer, PartNet, SupportBank
 
 
 def literal_part_generator(partnet, bank, inst, objects):
-    """Reference doc §2.1, one object at a time, one PartNet call per object."""
+    """The authors' PartGenerator crop rule, one object at a time, one PartNet call per object."""
     b, _, H, W = inst.shape
     feats = torch.zeros(b, 288, H, W)
     logits = torch.zeros(b, 9, H, W)
