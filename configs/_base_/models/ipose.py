@@ -57,10 +57,13 @@ model = dict(
 
 # Adam betas (0, 0.999) for both (paper and code). lr_d 4e-4; lr_g: Cityscapes 4e-4 in the
 # reference's dataset default (the paper states 1e-4 for all datasets).
+# NaNSkipOptimWrapper skips a step whose gradients are NaN/Inf (NaNGuardHook then stops or skips
+# the iteration).
 optim_wrapper = dict(
     constructor='MultiOptimWrapperConstructor',
-    generator=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=4e-4, betas=(0.0, 0.999))),
-    discriminator=dict(type='OptimWrapper',
+    generator=dict(type='NaNSkipOptimWrapper',
+                   optimizer=dict(type='Adam', lr=4e-4, betas=(0.0, 0.999))),
+    discriminator=dict(type='NaNSkipOptimWrapper',
                        optimizer=dict(type='Adam', lr=4e-4, betas=(0.0, 0.999))))
 
 # The EMA generator's averaged BN statistics do not match its averaged weights: recompute them
