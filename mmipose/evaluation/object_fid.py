@@ -7,6 +7,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
+from mmipose.datasets.object_boxes import OBJECT_ROW_WIDTH
 from mmipose.models.losses.clip_style_loss import crop_objects
 from mmipose.registry import METRICS
 from mmipose.utils.sample_fields import sample_field
@@ -88,7 +89,7 @@ class ObjectFID(BaseMetric):
             if objects is None:
                 raise KeyError('ObjectFID: output metainfo has no "objects" (K,8); pack it with '
                                "meta_keys=['objects', ...].")
-            objects = torch.as_tensor(np.asarray(objects), dtype=torch.long).reshape(-1, 8)
+            objects = torch.as_tensor(np.asarray(objects), dtype=torch.long).reshape(-1, OBJECT_ROW_WIDTH)
             keep = (objects[:, 3] > objects[:, 2]) & (objects[:, 5] > objects[:, 4])
             picks = [(0, int(r)) for r in torch.nonzero(keep).flatten()]
             if not picks:  # keep one entry per image so distributed collection stays aligned

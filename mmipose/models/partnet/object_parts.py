@@ -8,7 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from mmipose.datasets.object_boxes import make_even_extent
+from mmipose.datasets.object_boxes import OBJECT_ROW_WIDTH, make_even_extent
 from mmipose.registry import MODELS
 from .partnet import PartNet
 from .support_bank import SupportBank
@@ -132,24 +132,49 @@ class ObjectPartInferencer(nn.Module):
             self.partnet.eval()
         return self
 
+    def drop_unsupported_objects(self, objects: Sequence[Tensor]) -> List[Tensor]:
+        """The object tables without the rows whose part category has no supports.
+
+        Such objects get no part map (zeros, like stuff) instead of the SupportBank's KeyError
+        stopping a whole training run on one rare instance; a warning names each such category
+        once. :class:`~mmipose.models.editors.IPOSE` calls this before its losses so that they
+        see the same objects as PartNet.
+
+        Args:
+            objects (Sequence[Tensor]): B object tables (K_b, 8), data-contract rows.
+
+        Returns:
+            list[Tensor]: B int64 tables (K_b', 8), K_b' <= K_b, on the input device.
+        """
+        tables = [torch.as_tensor(rows).detach().long().reshape(-1, OBJECT_ROW_WIDTH)
+                  for rows in objects]
+        categories = getattr(getattr(self, 'support_bank', None), 'categories', None)
+        if categories is None or not any(len(t) for t in tables):
+            return tables
+        known = torch.as_tensor(list(categories), dtype=torch.long, device=tables[0].device)
+        keep = [torch.isin(t[:, 1], known.to(t.device)) for t in tables]
+        if bool(torch.cat(keep).all()):
+            return tables
+        unknown = set(torch.cat([t[~k, 1].cpu() for t, k in zip(tables, keep)]).tolist())
+        new = unknown - self._warned_categories
+        if new:
+            self._warned_categories |= new
+            warnings.warn(f'no supports for part category id(s) {sorted(new)} (the SupportBank '
+                          f'serves {list(categories)}); those objects get no part map. Add the '
+                          'category to the SupportBank to give them parts. This warning is shown '
+                          'once per category.')
+        return [t[k] for t, k in zip(tables, keep)]
+
     def _known_objects(self, objects: Sequence[Tensor]) -> List[Tuple[int, List[int]]]:
         """(b, row) pairs of objects whose category the support bank serves, in paste order."""
-        known = set(self.support_bank.categories)
-        tables = [torch.as_tensor(rows).detach().long().reshape(-1, 8) for rows in objects]
-        counts = [len(t) for t in tables]
+        tables = self.drop_unsupported_objects(objects)
         # one device -> host transfer for the whole batch
         all_rows = torch.cat([t.to(tables[0].device) for t in tables]).cpu().tolist() if tables else []
         kept = []
         start = 0
-        for b, count in enumerate(counts):
-            rows, start = all_rows[start:start + count], start + count
-            for row in rows:
-                if row[1] in known:
-                    kept.append((b, row))
-                elif row[1] not in self._warned_categories:
-                    self._warned_categories.add(row[1])
-                    warnings.warn(f'ObjectPartInferencer: no supports for part category {row[1]}; '
-                                  'its objects get no part map (add the category to the SupportBank)')
+        for b, table in enumerate(tables):
+            kept.extend((b, row) for row in all_rows[start:start + len(table)])
+            start += len(table)
         return kept
 
     def crop_queries(self, inst: Tensor, crops: Sequence[ObjectCrop]) -> Tensor:

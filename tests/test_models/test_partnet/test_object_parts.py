@@ -97,7 +97,7 @@ def test_matches_literal_per_object_implementation(parts):
     partnet, bank = parts
     inst, objects = _scene()
     inferencer = ObjectPartInferencer(partnet, bank, chunk_size=2)
-    with pytest.warns(UserWarning, match='part category 99'):
+    with pytest.warns(UserWarning, match=r'part category id\(s\) \[99\]'):
         feats, logits = inferencer(inst, objects)
     ref_feats, ref_logits = literal_part_generator(partnet, bank, inst, objects)
     assert feats.shape == (2, 288, 48, 80) and logits.shape == (2, 9, 48, 80)
