@@ -90,11 +90,9 @@ class ObjectPartInferencer(nn.Module):
     paste (shape mismatch); here the sliced output is resized (same mode) to the box instead.
 
     Args:
-        partnet (dict | PartNet): PartNet config or module (frozen unless ``finetune``).
+        partnet (dict | PartNet): PartNet config or module (frozen unless ``finetune``); its
+            weights come from ``PartNet(checkpoint=...)``.
         support_bank (dict | SupportBank): Support bank config or module.
-        partnet_checkpoint (str, optional): PartNet weights loaded after building ``partnet``
-            (official ``best_G.pth`` or a converted file), see
-            :func:`mmipose.utils.official_checkpoint.load_partnet_weights`.
         chunk_size (int, optional): Objects per PartNet call (memory knob; no numeric effect).
         finetune (bool): Train PartNet with the synthesis losses (the reference never does).
     """
@@ -102,15 +100,11 @@ class ObjectPartInferencer(nn.Module):
     def __init__(self,
                  partnet: Union[dict, PartNet],
                  support_bank: Union[dict, SupportBank],
-                 partnet_checkpoint: Optional[str] = None,
                  chunk_size: Optional[int] = None,
                  finetune: bool = False):
         super().__init__()
         self.partnet = MODELS.build(partnet) if isinstance(partnet, dict) else partnet
         self.support_bank = MODELS.build(support_bank) if isinstance(support_bank, dict) else support_bank
-        if partnet_checkpoint is not None:
-            from mmipose.utils.official_checkpoint import load_partnet_weights
-            load_partnet_weights(self.partnet, partnet_checkpoint)
         self.chunk_size = chunk_size
         self.finetune = finetune
         self._warned_categories = set()

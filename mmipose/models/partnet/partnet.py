@@ -10,6 +10,7 @@ from mmipose.registry import MODELS
 from .cross_attention import PartCrossAttention
 from .inputs import NUM_PARTS, build_query_rows, build_support_rows
 from .part_encoder import PartDecoder, PartShapeEncoder
+from .weights import load_partnet_weights
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class PartNet(nn.Module):
         num_heads (int): Attention heads (1 in the released model).
         checkpoint (str, optional): PartNet weights to load at construction (an official
             ``best_G.pth`` or a file written by ``tools/convert_official_checkpoint.py``),
-            see :func:`mmipose.utils.official_checkpoint.load_partnet_weights`.
+            see :func:`mmipose.models.partnet.weights.load_partnet_weights`.
 
     Initialisation is the reference's: Conv/ConvTranspose/Linear weights (MHA ``out_proj``
     included) ``xavier_normal_(gain=0.02)``, biases 0; MHA ``in_proj_weight`` xavier_uniform;
@@ -85,7 +86,6 @@ class PartNet(nn.Module):
         self.conv_img = nn.Conv2d(self.decoder.out_channels, 1, 5, padding=2)
         self.reset_parameters()
         if checkpoint is not None:
-            from mmipose.utils.official_checkpoint import load_partnet_weights
             load_partnet_weights(self, checkpoint)
 
     @property

@@ -12,6 +12,7 @@ from PIL import Image
 from torch import Tensor
 
 from mmipose.registry import MODELS
+from mmipose.utils.state_dict_io import make_checkpoint, map_keys, read_checkpoint
 from .inputs import NUM_PARTS, part_index_to_onehot
 from .partnet import PartNet, SupportEncoding
 from .support_bank import SupportBank
@@ -205,7 +206,6 @@ def export_partnet_weights(checkpoint: str, out: str) -> Dict[str, Tensor]:
     Returns:
         dict: the exported state dict.
     """
-    from mmipose.utils.official_checkpoint import make_checkpoint, map_keys, read_checkpoint
     state_dict = read_checkpoint(checkpoint, 'train one with configs/partnet/*.py').get('state_dict')
     if not state_dict or not any(k.startswith('partnet.') for k in state_dict):
         raise KeyError(f'{checkpoint} has no "partnet.*" weights; is it a PartNetModel checkpoint?')

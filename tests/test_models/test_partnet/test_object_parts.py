@@ -148,14 +148,17 @@ def test_box_over_a_whole_odd_side_is_resized_into_the_box(parts):
 
 
 def test_partnet_checkpoint_is_loaded_and_missing_file_named(parts, tmp_path):
+    """PartNet weights are given in one place, ``PartNet(checkpoint=...)``."""
     partnet, bank = parts
     path = tmp_path / 'partnet.pth'
     torch.save(partnet.state_dict(), path)
-    inferencer = ObjectPartInferencer(PartNet(), bank, partnet_checkpoint=str(path))
+    inferencer = ObjectPartInferencer(dict(type='PartNet', checkpoint=str(path)), bank)
     for name, value in partnet.state_dict().items():
         assert torch.equal(inferencer.partnet.state_dict()[name], value), name
     with pytest.raises(FileNotFoundError, match='missing.pth'):
-        ObjectPartInferencer(PartNet(), bank, partnet_checkpoint=str(tmp_path / 'missing.pth'))
+        ObjectPartInferencer(dict(type='PartNet', checkpoint=str(tmp_path / 'missing.pth')), bank)
+    with pytest.raises(TypeError, match='partnet_checkpoint'):
+        ObjectPartInferencer(PartNet(), bank, partnet_checkpoint=str(path))
 
 
 @pytest.mark.slow
