@@ -44,7 +44,8 @@ class PSMGenerator(nn.Module):
         partnet_feature_nc (int): PartNet decoder channels per part (32): part features have
             ``num_parts * partnet_feature_nc`` = 288 channels.
         part_injection (str): One of 'psm', 'spade', 'concat', 'none'.
-        norm_type (str): 'bn' or 'syncbn' for the parameter-free batch norms.
+        norm_type (str): 'bn' for the parameter-free batch norms (synchronized BN: the
+            config's ``sync_bn = 'torch'``).
         spade_hidden_nc (int): Hidden width of the SPADE nets (128; smaller for toy configs).
         init_gain (float): Gain of the xavier-normal initialisation.
     """

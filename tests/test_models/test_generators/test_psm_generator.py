@@ -170,3 +170,22 @@ def test_psm_block_matches_literal_implementation():
     scale = expected.abs().max()
     assert scale > 0.1  # a meaningful comparison, not of near-zero outputs
     assert (out - expected).abs().max() <= 1e-5 * max(1.0, float(scale))
+
+
+def test_syncbn_is_asked_for_only_with_the_runners_sync_bn():
+    """norm_type='syncbn' is gone; the error names the config key that replaces it, and MMEngine's
+    sync_bn conversion turns the generator's parameter-free BNs into SyncBatchNorm."""
+    from mmengine.model import convert_sync_batchnorm
+
+    from mmipose.models.generators.normalization import parameter_free_norm
+    with pytest.raises(ValueError, match="sync_bn = 'torch'"):
+        parameter_free_norm(4, 'syncbn')
+    with pytest.raises(ValueError, match="norm_type must be 'bn', got 'gn'"):
+        parameter_free_norm(4, 'gn')
+    generator = PSMGenerator(semantic_nc=3, channels_g=1, spade_hidden_nc=4)
+    num_bn = sum(isinstance(m, torch.nn.BatchNorm2d) for m in generator.modules())
+    converted = convert_sync_batchnorm(generator)
+    assert num_bn > 0
+    assert sum(isinstance(m, torch.nn.SyncBatchNorm) for m in converted.modules()) == num_bn
+    assert set(converted.state_dict()) == set(PSMGenerator(semantic_nc=3, channels_g=1,
+                                                           spade_hidden_nc=4).state_dict())
