@@ -68,4 +68,10 @@ optim_wrapper = dict(
 
 # The EMA generator's averaged BN statistics do not match its averaged weights: recompute them
 # on 51 training batches every 1000 iterations, as the reference does.
-custom_hooks = [dict(type='EMABNRefreshHook', interval=1000, num_batches=51)]
+custom_hooks = [
+    dict(type='EMABNRefreshHook', interval=1000, num_batches=51),
+    # tools/test.py: image/, label/, part/, part_ids/ under <work_dir>/test_outputs
+    dict(type='IPOSESaveOutputsHook', out_dir='test_outputs', sample_model='ema'),
+]
+# The reference synchronizes BN across GPUs; MMEngine converts the BNs only in distributed runs.
+sync_bn = 'torch'
