@@ -29,9 +29,9 @@ from typing import Dict, List, Optional
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: demo_stages, train
 
-# Iterations per stage, sized for 15 minutes on 2 CPU cores (measured on an idle 2-core machine:
-# ~1.05 s per PartNet step at batch 4, ~1.3 s per toy iPOSE step, dominated by PartNet's 9 part rows
-# per object). This is brief training: the numbers show the pipeline working, not converged quality.
+# Iterations per stage, sized so that the whole demo fits in about 15 minutes on 2 CPU cores (the
+# measured timings are in README.md); a toy iPOSE step costs most, because PartNet runs 9 part rows
+# per object. This is brief training: the numbers show the pipeline working, not converged quality.
 SCHEDULES = dict(
     full=dict(num_train=400, num_val=64, partnet_iters=400, ipose_iters=180, segmenter_iters=300,
               num_grids=8),

@@ -1,6 +1,6 @@
 # Runtime for PartNet pretraining (a single-optimizer mmengine BaseModel, plain ValLoop + Evaluator).
 # The reference trains 500 epochs with batch 6 and keeps `best_G.pth` by validation pixel accuracy
-# on the basis categories (reference-implementation.md §1.5).
+# on the basis categories.
 default_scope = 'mmagic'
 custom_imports = dict(imports=['mmipose'], allow_failed_imports=False)
 randomness = dict(seed=42)

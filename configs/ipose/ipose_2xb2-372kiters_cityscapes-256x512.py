@@ -22,13 +22,3 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=372000, val_begin=1, val_i
 default_hooks = dict(
     logger=dict(interval=100),
     checkpoint=dict(interval=10000, save_best='FID/fid', rule='less', max_keep_ckpts=5))
-custom_hooks = [
-    dict(type='EMABNRefreshHook', interval=1000, num_batches=51),
-    # <work_dir>/samples/iter_<n>.png (label | parts | synthesized | real of 4 val maps), as the
-    # reference saves sample images every 1000 iterations
-    dict(type='IPOSESampleGridHook', interval=1000, num_samples=4),
-    # tools/test.py: image/, label/, part/, part_ids/ under <work_dir>/test_outputs
-    dict(type='IPOSESaveOutputsHook', out_dir='test_outputs', sample_model='ema'),
-]
-# SynchronizedBatchNorm across GPUs in the reference (converted by MMEngine when distributed).
-sync_bn = 'torch'

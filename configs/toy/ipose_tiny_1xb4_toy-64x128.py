@@ -29,16 +29,16 @@ model = dict(
             num_supports=3)),
     generator=dict(semantic_nc=semantic_nc, channels_g=8, spade_hidden_nc=32),
     discriminator=dict(semantic_nc=semantic_nc, base_channels=16),
-    # momentum 0.05 (decay 0.95): the demo trains a few hundred iterations, and with 0.01 the EMA
-    # generator still held ~20 % of its random initial weights after 150 (its samples were grey fields)
+    # momentum 0.05 (decay 0.95): the demo trains only a few hundred iterations; a slower EMA would
+    # still hold much of the random initial weights at the end (grey samples)
     ema_config=dict(type='DeviceSafeEMA', momentum=0.05, interval=1, update_buffers=True),
     loss_config=dict(
         nplus1_loss=dict(type='OASISLoss', contain_dontcare_label=True),
         lambda_labelmix=5.0,
         style_loss=None))
 
-# Two time-scale rates as OASIS (D 4x G). On the demo's 180 iterations, G 2e-4 / D 8e-4 gave coloured
-# scenes with object silhouettes where 1e-3 / 1e-3 gave nearly uniform grey fields.
+# Two time-scale rates as OASIS (D 4x G): in the demo's short run equal rates gave nearly uniform
+# grey images (README.md has the numbers).
 optim_wrapper = dict(
     generator=dict(optimizer=dict(lr=2e-4, betas=(0.0, 0.999))),
     discriminator=dict(optimizer=dict(lr=8e-4, betas=(0.0, 0.999))))

@@ -4,12 +4,13 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
-from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
+from mmipose.datasets.object_boxes import OBJECT_ROW_WIDTH
 from mmipose.models.losses.clip_style_loss import crop_objects
 from mmipose.registry import METRICS
 from mmipose.utils.sample_fields import sample_field
+from .loader_metric import LoaderMetric
 from .ipose_fid import IPOSEFID, load_local_inception
 
 
@@ -24,7 +25,7 @@ def _as_image(value, name: str) -> Tensor:
 
 
 @METRICS.register_module()
-class ObjectFID(BaseMetric):
+class ObjectFID(LoaderMetric):
     """FID over object crops, real and fake crops both collected during the val pass.
 
     Every object row ``[inst, cat, hs, he, ws, we, H0, W0]`` of ``metainfo['objects']`` is
@@ -41,7 +42,6 @@ class ObjectFID(BaseMetric):
         prefix (str, optional): Metric prefix.
     """
     default_prefix = 'ObjectFID'
-    SAMPLER_MODE = 'normal'  # MMagic's MultiValLoop/MultiTestLoop: feed the val loader as is
 
     def __init__(self, inception_path: Optional[str] = None, sample_model: str = 'ema',
                  crop_size: int = 128, collect_device: str = 'cpu',
@@ -50,23 +50,9 @@ class ObjectFID(BaseMetric):
         self.inception = load_local_inception(inception_path, 'ObjectFID')
         self.sample_model = sample_model
         self.crop_size = crop_size
-        self.size: Optional[int] = None
 
-    def prepare(self, module, dataloader) -> None:
-        """MMagic evaluator hook: remember the dataset size, put Inception on the model's device."""
-        self.size = len(dataloader.dataset)
-        module = getattr(module, 'module', module)
-        device = getattr(module.data_preprocessor, 'device', None)
-        if device is not None:
-            self.inception.to(device)
-
-    def get_metric_sampler(self, model, dataloader, metrics):
-        """MMagic evaluator hook: object crops come from the ordinary val/test loader."""
-        return dataloader
-
-    def evaluate(self, size: Optional[int] = None) -> dict:
-        """Evaluate over ``size`` images (defaults to the prepared dataset size)."""
-        return super().evaluate(size or self.size or len(self.results))
+    def metric_network(self):
+        return self.inception
 
     @torch.no_grad()
     def forward_inception(self, bgr: Tensor) -> Tensor:
@@ -88,7 +74,7 @@ class ObjectFID(BaseMetric):
             if objects is None:
                 raise KeyError('ObjectFID: output metainfo has no "objects" (K,8); pack it with '
                                "meta_keys=['objects', ...].")
-            objects = torch.as_tensor(np.asarray(objects), dtype=torch.long).reshape(-1, 8)
+            objects = torch.as_tensor(np.asarray(objects), dtype=torch.long).reshape(-1, OBJECT_ROW_WIDTH)
             keep = (objects[:, 3] > objects[:, 2]) & (objects[:, 5] > objects[:, 4])
             picks = [(0, int(r)) for r in torch.nonzero(keep).flatten()]
             if not picks:  # keep one entry per image so distributed collection stays aligned

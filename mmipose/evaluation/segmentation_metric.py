@@ -3,17 +3,17 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
-from mmengine.evaluator import BaseMetric
 from torch import Tensor
 
 from mmipose.registry import METRICS
 from mmipose.utils.sample_fields import sample_field
+from .loader_metric import LoaderMetric
 from .mmseg_segmenter import build_segmenter, segment, segmenter_num_classes
 from .segmenter_class_maps import IGNORE_INDEX, resolve_class_map
 
 
 @METRICS.register_module()
-class SegmentationMetric(BaseMetric):
+class SegmentationMetric(LoaderMetric):
     """AC and mIoU of a segmenter's prediction on the fakes vs. the input label maps.
 
     The paper's protocol (SPADE / OASIS): a segmenter trained on real images segments every
@@ -50,7 +50,6 @@ class SegmentationMetric(BaseMetric):
         ValueError: the class map does not produce exactly the segmenter's class count.
     """
     default_prefix = 'Seg'
-    SAMPLER_MODE = 'normal'  # MMagic's MultiValLoop / MultiTestLoop feed the val loader as is
 
     def __init__(self,
                  segmenter_config: Union[str, dict],
@@ -87,24 +86,9 @@ class SegmentationMetric(BaseMetric):
         if device is not None:
             self.segmenter.to(device)
         self.device = device
-        self.size: Optional[int] = None
 
-    # -- MMagic evaluator interface ------------------------------------------------------
-    def prepare(self, module, dataloader) -> None:
-        """Remember the dataset size; move the segmenter to the evaluated model's device."""
-        self.size = len(dataloader.dataset)
-        module = getattr(module, 'module', module)
-        device = self.device or getattr(getattr(module, 'data_preprocessor', None), 'device', None)
-        if device is not None:
-            self.segmenter.to(device)
-
-    def get_metric_sampler(self, model, dataloader, metrics):
-        """The fakes come from the ordinary val / test loader."""
-        return dataloader
-
-    def evaluate(self, size: Optional[int] = None) -> dict:
-        """Pool the results of ``size`` images (default: the prepared dataset size)."""
-        return super().evaluate(size or self.size or len(self.results))
+    def metric_network(self):
+        return self.segmenter
 
     # -- per batch -----------------------------------------------------------------------
     def _fake(self, sample) -> Tensor:

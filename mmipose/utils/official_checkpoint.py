@@ -1,152 +1,30 @@
 """Conversion of the authors' released iPOSE checkpoints (csyxwei/iPOSE) to mmipose state dicts.
 
-One ``convert_<network>_state_dict`` function per network, sharing :func:`map_keys` and
-:func:`check_against_model`; ``tools/convert_official_checkpoint.py`` is the command line. The official
-files are plain ``state_dict`` pickles (torch 1.7, tensors possibly on CUDA), keys without ``module.``
-(reference-implementation.md §8); they are read with ``map_location='cpu'`` and ``weights_only=True``.
+One ``convert_<network>_state_dict`` function per network, sharing the helpers of
+:mod:`mmipose.utils.state_dict_io`; PartNet's own weight handling is in
+:mod:`mmipose.models.partnet.weights`; ``tools/convert_official_checkpoint.py`` is the command line. The official
+files are plain ``state_dict`` pickles (torch 1.7, tensors possibly on CUDA), keys without ``module.``;
+they are read with ``map_location='cpu'`` and ``weights_only=True``.
 """
-import os.path as osp
-from typing import Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Mapping, Optional, Tuple
 
 import torch
-import torch.nn as nn
 from torch import Tensor
 
-StateDict = Dict[str, Tensor]
-
-#: Where the user gets the PartNet weights (named in every "file missing" error).
-PARTNET_SOURCE_HINT = ("get best_G.pth from the authors' release (csyxwei/iPOSE README, Google Drive folder) "
-                       'and convert it with tools/convert_official_checkpoint.py')
-
-
-class CheckpointConversionError(ValueError):
-    """Raised when a state dict does not fit the network it is converted for."""
+from mmipose.models.partnet.partnet import PartNet
+from mmipose.models.partnet.weights import (OFFICIAL_GENERATOR_PARTNET_PREFIX,  # noqa: F401
+                                            PARTNET_SOURCE_HINT, load_partnet_weights,
+                                            partnet_state_dict)
+from mmipose.utils.state_dict_io import (CheckpointConversionError, StateDict,  # noqa: F401
+                                         check_against_model, make_checkpoint, map_keys,
+                                         read_checkpoint)
 
 
-def read_checkpoint(path: str, hint: str = '') -> dict:
-    """Load a checkpoint file on the CPU with ``weights_only=True``.
-
-    Raises:
-        FileNotFoundError: naming ``path`` and ``hint`` (where to get the file).
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint {path} does not exist' + (f'; {hint}' if hint else ''))
-    checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    if not isinstance(checkpoint, Mapping):
-        raise CheckpointConversionError(f'{path} holds a {type(checkpoint).__name__}, expected a state dict')
-    return dict(checkpoint)
-
-
-def map_keys(state_dict: Mapping[str, Tensor],
-             strip_prefixes: Sequence[str] = ('module.', ),
-             select_prefix: Optional[str] = None,
-             renames: Optional[Mapping[str, str]] = None,
-             add_prefix: str = '') -> StateDict:
-    """Shared key mapping of the converters.
-
-    Args:
-        state_dict: source tensors.
-        strip_prefixes: prefixes removed (repeatedly, in order) from every key, e.g. DataParallel's
-            ``module.``.
-        select_prefix: keep only keys starting with this prefix and drop it (e.g.
-            ``'partnet.model.'`` to take PartNet out of a generator checkpoint).
-        renames: ``{old key prefix: new key prefix}`` applied after stripping/selecting.
-        add_prefix: prefix added to every resulting key.
-
-    Returns:
-        dict: the mapped state dict (same tensors, new keys).
-    """
-    mapped: StateDict = {}
-    for key, value in state_dict.items():
-        changed = True
-        while changed:
-            changed = False
-            for prefix in strip_prefixes:
-                if key.startswith(prefix):
-                    key, changed = key[len(prefix):], True
-        if select_prefix is not None:
-            if not key.startswith(select_prefix):
-                continue
-            key = key[len(select_prefix):]
-        for old, new in (renames or {}).items():
-            if key.startswith(old):
-                key = new + key[len(old):]
-                break
-        mapped[add_prefix + key] = value
-    return mapped
-
-
-def check_against_model(state_dict: Mapping[str, Tensor], model: nn.Module, name: str) -> None:
-    """Raise a :class:`CheckpointConversionError` listing missing, unexpected and mismatched keys."""
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(expected))
-    mismatched = [
-        f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model {tuple(v.shape)}' for k, v in expected.items()
-        if k in state_dict and tuple(state_dict[k].shape) != tuple(v.shape)
-    ]
-    if missing or unexpected or mismatched:
-        lines = [f'{name}: the state dict does not match {type(model).__name__}']
-        for title, items in (('missing', missing), ('unexpected', unexpected), ('shape mismatch', mismatched)):
-            if items:
-                lines.append(f'  {title} ({len(items)}): ' + ', '.join(items[:20]) + (' ...' if len(items) > 20 else ''))
-        raise CheckpointConversionError('\n'.join(lines))
-
-
-def _build_partnet() -> nn.Module:
-    from mmipose.models.partnet import PartNet
-    return PartNet()
-
-
-#: Prefix of PartNet inside the official generator / EMA checkpoints.
-OFFICIAL_GENERATOR_PARTNET_PREFIX = 'partnet.model.'
-
-
-def convert_partnet_state_dict(official: Mapping[str, Tensor], name: str = 'PartNet checkpoint') -> StateDict:
-    """Official PartNet weights (``best_G.pth``) -> :class:`~mmipose.models.partnet.PartNet` state dict.
-
-    Strips ``module.``; if the keys come from a whole official generator (``*_G.pth``/``*_EMA.pth``),
-    takes its ``partnet.model.*`` entries (bit-faithful synthesis uses the EMA copy, §2.6). mmipose
-    keeps the reference's parameter names, so no renaming is needed. Every key and shape is checked
-    against a freshly built PartNet.
-
-    Raises:
-        CheckpointConversionError: listing missing / unexpected / mismatched keys.
-    """
-    keys = list(map_keys(official))
-    select = None
-    if not any(k.startswith('shape_encoder.') for k in keys) and any(
-            k.startswith(OFFICIAL_GENERATOR_PARTNET_PREFIX) for k in keys):
-        select = OFFICIAL_GENERATOR_PARTNET_PREFIX
-    state_dict = {k: v.detach().clone().float() for k, v in map_keys(official, select_prefix=select).items()}
-    check_against_model(state_dict, _build_partnet(), name)
-    return state_dict
-
-
-def make_checkpoint(state_dict: StateDict, meta: Optional[dict] = None) -> dict:
-    """MMEngine-style checkpoint ``{'meta': {...}, 'state_dict': ...}`` (plain types only, weights_only-safe)."""
-    return {'meta': dict(meta or {}), 'state_dict': state_dict}
-
-
-def load_partnet_weights(partnet: nn.Module, path: str) -> nn.Module:
-    """Load PartNet weights from an official ``best_G.pth`` (or generator file) or a converted file.
-
-    Args:
-        partnet: a :class:`~mmipose.models.partnet.PartNet`.
-        path: checkpoint path; converted files are ``{'state_dict': ..., 'meta': ...}``.
-
-    Returns:
-        the same ``partnet`` (loaded with ``strict=True``).
-
-    Raises:
-        FileNotFoundError: naming ``path`` and where to get the weights.
-        CheckpointConversionError: when the tensors do not fit PartNet.
-    """
-    checkpoint = read_checkpoint(path, PARTNET_SOURCE_HINT)
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    state_dict = convert_partnet_state_dict(state_dict, name=path)
-    partnet.load_state_dict(state_dict, strict=True)
-    return partnet
+def convert_partnet_state_dict(official: Mapping[str, Tensor],
+                               name: str = 'PartNet checkpoint') -> StateDict:
+    """Official PartNet weights (``best_G.pth`` or a generator file) -> PartNet state dict,
+    checked against a freshly built :class:`~mmipose.models.partnet.PartNet`."""
+    return partnet_state_dict(official, PartNet(), name)
 
 
 #: Key prefixes of the networks inside an :class:`~mmipose.models.editors.IPOSE` state dict.
@@ -155,7 +33,7 @@ IPOSE_EMA_PREFIX = 'generator_ema.module.'
 IPOSE_DISCRIMINATOR_PREFIX = 'discriminator.'
 IPOSE_PARTNET_PREFIX = 'part_inferencer.partnet.'
 
-#: Official generator / discriminator tensor counts (reference-implementation.md §8).
+#: Tensor counts of the authors' ``*_G.pth``/``*_EMA.pth`` (any dataset) and ``*_D.pth`` files.
 OFFICIAL_GENERATOR_NUM_KEYS = 424
 OFFICIAL_DISCRIMINATOR_NUM_KEYS = 132
 
@@ -181,7 +59,7 @@ def _convert_sn_network(official: Mapping[str, Tensor], name: str, expected_keys
     if len(state_dict) != expected_keys:
         raise CheckpointConversionError(
             f'{name}: {len(state_dict)} tensors, the official file has {expected_keys} '
-            '(reference-implementation.md §8); is this the right file (G/EMA vs D)?')
+            '; is this the right file (G/EMA vs D)?')
     if spectral_norm == 'parametrization':
         state_dict = _legacy_spectral_norm_to_parametrization(state_dict)
     elif spectral_norm != 'legacy':
@@ -231,7 +109,7 @@ def convert_ipose_checkpoints(generator: Optional[Mapping[str, Tensor]] = None,
     Keys: ``generator.*`` (from G), ``generator_ema.module.*`` and ``generator_ema.steps`` (from
     EMA), ``discriminator.*`` and ``part_inferencer.partnet.*``. PartNet is taken from the EMA
     file when given, else from G: the reference's EMA also averages the frozen PartNet, which
-    drifts slightly from ``best_G.pth``, and its inference uses the EMA copy (§2.6, K11).
+    drifts slightly from ``best_G.pth``, and its inference uses the EMA copy (see docs/reference_differences.md).
     """
     if generator is None and ema is None and discriminator is None:
         raise ValueError('convert_ipose_checkpoints: give at least one of generator, ema, discriminator')

@@ -11,6 +11,7 @@ import torch.nn as nn
 from mmipose.apis import IPOSEInferencer
 from mmipose.apis.inferencer import SynthesisResult
 from mmipose.models.editors.ipose import IPOSE
+from mmipose.models.partnet import ObjectPartInferencer
 
 NUM_CLASSES = 4  # 0 void, 1 road, 2 car, 3 person
 PART_CATEGORIES = {2: 26, 3: 24}
@@ -56,6 +57,9 @@ class _PartInferencer(nn.Module):
     def __init__(self):
         super().__init__()
         self.support_bank = _Bank()
+        self._warned_categories = set()
+
+    drop_unsupported_objects = ObjectPartInferencer.drop_unsupported_objects
 
     def forward(self, inst, objects):
         b, _, h, w = inst.shape

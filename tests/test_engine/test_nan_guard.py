@@ -8,16 +8,26 @@ from mmengine.runner import Runner
 
 from _tiny_gan import tiny_gan_config
 from mmipose.engine.hooks import NaNGuardHook, NonFiniteCheckpointError, NonFiniteLossError
+from mmipose.engine.optim_wrappers import CPUAutocastOptimWrapper, NaNSkipOptimWrapper
 from mmipose.utils.checkpoint import find_non_finite_tensors
 
 
+def _guard_wrappers(cfg: dict) -> None:
+    for key in ('generator', 'discriminator'):
+        cfg['optim_wrapper'][key]['type'] = 'NaNSkipOptimWrapper'
+
+
 def _runner(work_dir, max_iters, guard=None, poison_index=5, use_bn=True) -> Runner:
-    """Batches of 2 in order: sample 5 (NaN input) is in the 3rd batch (iteration 3)."""
+    """Batches of 2 in order: sample 5 (NaN input) is in the 3rd batch (iteration 3).
+
+    With a ``guard`` the optimizer wrappers are NaNSkipOptimWrappers, as in the iPOSE configs.
+    """
     cfg = tiny_gan_config(str(work_dir), max_iters=max_iters, interval=2, use_bn=use_bn)
     cfg['train_dataloader']['sampler']['shuffle'] = False
     cfg['train_dataloader']['dataset']['poison_index'] = poison_index
     if guard is not None:
         cfg['custom_hooks'].append(dict(type='NaNGuardHook', **guard))
+        _guard_wrappers(cfg)
     return Runner.from_cfg(Config(cfg))
 
 
@@ -81,7 +91,7 @@ def test_skip_gives_up_after_consecutive_bad_iterations(tmp_path):
 
 
 def test_only_selected_keys_are_checked(tmp_path):
-    hook = NaNGuardHook(keys=['loss_g'], guard_optimizer_steps=False)
+    hook = NaNGuardHook(keys=['loss_g'])
 
     class _Runner:
         iter = 0
@@ -109,9 +119,48 @@ def test_runtime_default_hooks_guard_and_checkpoint(tmp_path):
     cfg['default_hooks'] = runtime.default_hooks.to_dict()
     cfg['default_hooks']['checkpoint']['interval'] = 2
     cfg['default_hooks']['logger']['interval'] = 1
+    _guard_wrappers(cfg)
     runner = Runner.from_cfg(Config(cfg))
     assert {type(h).__name__ for h in runner.hooks} >= {'AtomicCheckpointHook', 'NaNGuardHook'}
     with pytest.raises(NonFiniteLossError, match='iteration 3'):
         runner.train()
     with open(tmp_path / 'last_checkpoint') as f:
         assert osp.basename(f.read().strip()) == 'iter_2.pth'
+
+
+@pytest.mark.parametrize('wrapper_type', [NaNSkipOptimWrapper, CPUAutocastOptimWrapper])
+def test_wrapper_skips_only_non_finite_steps(wrapper_type):
+    """A finite step equals plain SGD; a step with one NaN gradient entry changes nothing and
+    zeroes the gradients."""
+    layer = torch.nn.Linear(2, 2)
+    wrapper = wrapper_type(optimizer=torch.optim.SGD(layer.parameters(), lr=0.5))
+    before = [p.detach().clone() for p in layer.parameters()]
+    layer(torch.ones(1, 2)).sum().backward()
+    grads = [p.grad.clone() for p in layer.parameters()]
+    wrapper.step()
+    for p, b, g in zip(layer.parameters(), before, grads):
+        assert torch.equal(p.detach(), b - 0.5 * g)
+    assert wrapper.skipped_steps == 0
+    after_good = [p.detach().clone() for p in layer.parameters()]
+    wrapper.zero_grad()
+    layer(torch.ones(1, 2)).sum().backward()
+    layer.bias.grad[0] = float('nan')
+    wrapper.step()
+    assert wrapper.skipped_steps == 1
+    for p, b in zip(layer.parameters(), after_good):
+        assert torch.equal(p.detach(), b)
+        assert p.grad is None or not p.grad.any()
+
+
+def test_unguarded_wrapper_is_named_in_a_warning(tmp_path):
+    """A plain OptimWrapper cannot skip steps: the hook says which wrapper and what to set."""
+    cfg = tiny_gan_config(str(tmp_path), max_iters=1, interval=2)
+    cfg['custom_hooks'].append(dict(type='NaNGuardHook'))
+    cfg['optim_wrapper']['generator']['type'] = 'NaNSkipOptimWrapper'
+    runner = Runner.from_cfg(Config(cfg))
+    messages = []
+    runner.logger.warning = messages.append
+    runner.train()
+    unguarded = [m for m in messages if 'NaNGuardHook: optim_wrapper' in m]
+    assert len(unguarded) == 1 and "'discriminator' is a OptimWrapper" in unguarded[0]
+    assert 'NaNSkipOptimWrapper' in unguarded[0]

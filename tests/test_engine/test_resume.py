@@ -1,36 +1,14 @@
 """Resume: a resumed run continues exactly where the checkpoint left off (G and D optimizers, EMA,
 message hub), in-process and after SIGKILL of ``tools/train.py``."""
-import os
-import os.path as osp
-import signal
 import subprocess
-import sys
-import time
 
-import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from _resume_helpers import assert_nested_equal, kill_train_tool_after
 from _tiny_gan import tiny_gan_config
-
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-
-
-def _assert_nested_equal(a, b, where=''):
-    if torch.is_tensor(a):
-        assert torch.equal(a, b), where
-    elif isinstance(a, dict):
-        assert set(a) == set(b), where
-        for key in a:
-            _assert_nested_equal(a[key], b[key], f'{where}.{key}')
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b)):
-            _assert_nested_equal(x, y, f'{where}[{i}]')
-    else:
-        assert a == b, where
 
 
 def _run(work_dir, max_iters, resume=False):
@@ -50,16 +28,16 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
     dumped = torch.load(tmp_path / 'split' / 'state_before_train.pth', weights_only=True)
     saved = _load_checkpoint(str(tmp_path / 'split' / 'iter_4.pth'))
     assert dumped['iter'] == saved['meta']['iter'] == 4
-    _assert_nested_equal(dumped['state_dict'], saved['state_dict'], 'state_dict')
-    _assert_nested_equal(dumped['optimizer'], saved['optimizer'], 'optimizer')
+    assert_nested_equal(dumped['state_dict'], saved['state_dict'], 'state_dict')
+    assert_nested_equal(dumped['optimizer'], saved['optimizer'], 'optimizer')
     assert set(dumped['optimizer']) == {'generator', 'discriminator'}
     assert dumped['state_dict']['generator_ema.steps'] == 4  # EMA restored, not restarted
     assert dumped['hub_info']['keep_ckpt_ids'] == [2, 4]
 
     # And training continues as if never interrupted (same data order, same Adam moments).
     assert resumed.iter == straight.iter == 6
-    _assert_nested_equal(resumed.model.state_dict(), straight.model.state_dict(), 'final')
-    _assert_nested_equal(resumed.optim_wrapper.state_dict(), straight.optim_wrapper.state_dict(),
+    assert_nested_equal(resumed.model.state_dict(), straight.model.state_dict(), 'final')
+    assert_nested_equal(resumed.optim_wrapper.state_dict(), straight.optim_wrapper.state_dict(),
                          'final optimizer')
     hub_r, hub_s = resumed.message_hub, straight.message_hub
     assert hub_r.get_scalar('train/loss_g').current() == hub_s.get_scalar('train/loss_g').current()
@@ -70,24 +48,7 @@ def test_sigkill_then_resume_with_train_tool(tmp_path):
     cfg = tiny_gan_config(str(tmp_path), max_iters=10000, interval=3, sleep=0.02)
     config_path = tmp_path / 'tiny_gan_cfg.py'
     config_path.write_text(Config(cfg).pretty_text)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.dirname(__file__), ROOT]),
-               OMP_NUM_THREADS='1')
-    cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), str(config_path),
-           '--work-dir', str(tmp_path)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    pointer = tmp_path / 'last_checkpoint'
-    deadline = time.time() + 120
-    try:
-        while time.time() < deadline and proc.poll() is None:
-            if pointer.exists() and osp.basename(pointer.read_text().strip()) not in (
-                    'iter_3.pth', ''):
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-        os.kill(proc.pid, signal.SIGKILL)  # possibly in the middle of writing a checkpoint
-    finally:
-        proc.wait(timeout=30)
-    latest = pointer.read_text().strip()
+    cmd, env, latest = kill_train_tool_after(config_path, tmp_path, 'iter_3.pth', timeout=120)
     saved_iter = _load_checkpoint(latest)['meta']['iter']  # complete, loadable file
     assert saved_iter >= 6 and saved_iter % 3 == 0
     saved = _load_checkpoint(latest)
@@ -98,8 +59,8 @@ def test_sigkill_then_resume_with_train_tool(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     dumped = torch.load(tmp_path / 'state_before_train.pth', weights_only=True)
     assert dumped['iter'] == saved_iter
-    _assert_nested_equal(dumped['state_dict'], saved['state_dict'], 'state_dict')
-    _assert_nested_equal(dumped['optimizer'], saved['optimizer'], 'optimizer')
+    assert_nested_equal(dumped['state_dict'], saved['state_dict'], 'state_dict')
+    assert_nested_equal(dumped['optimizer'], saved['optimizer'], 'optimizer')
     assert dumped['hub_info']['last_ckpt'] == latest
     final = torch.load(tmp_path / 'after_train_rank0.pth', weights_only=True)
     assert final['iter'] == saved_iter + 2 and len(final['losses']) == 2

@@ -22,6 +22,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import _tiny_gan  # noqa: F401  (registers MMIPoseStateDumpHook)
+from _resume_helpers import assert_nested_equal, kill_train_tool_after
 from tool_loader import load_tool
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
@@ -103,21 +104,6 @@ def _dump_hook(runner):
     return next(h for h in runner.hooks if type(h).__name__ == 'MMIPoseStateDumpHook')
 
 
-def _equal_nested(a, b, where=''):
-    if torch.is_tensor(a):
-        assert torch.equal(a, b), where
-    elif isinstance(a, dict):
-        assert set(a) == set(b), where
-        for k in a:
-            _equal_nested(a[k], b[k], f'{where}.{k}')
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b)):
-            _equal_nested(x, y, f'{where}[{i}]')
-    else:
-        assert a == b, where
-
-
 def test_ipose_toy_resume_restores_everything(tmp_path, data_root):
     first = Runner.from_cfg(small_ipose_cfg(tmp_path, data_root, max_iters=2))
     first.train()
@@ -129,8 +115,8 @@ def test_ipose_toy_resume_restores_everything(tmp_path, data_root):
     dumped = torch.load(tmp_path / 'state_before_train.pth', weights_only=True)
     saved = _load_checkpoint(str(tmp_path / 'iter_2.pth'))  # weights_only=True loader
     assert dumped['iter'] == 2
-    _equal_nested(dumped['state_dict'], saved['state_dict'], 'state_dict')
-    _equal_nested(dumped['optimizer'], saved['optimizer'], 'optimizer')
+    assert_nested_equal(dumped['state_dict'], saved['state_dict'], 'state_dict')
+    assert_nested_equal(dumped['optimizer'], saved['optimizer'], 'optimizer')
     assert {'generator', 'discriminator'} <= set(dumped['optimizer'])
     assert any(k.startswith('generator_ema.') for k in dumped['state_dict'])
     assert dumped['hub_info']['last_ckpt'].endswith('iter_2.pth')
@@ -194,29 +180,10 @@ def test_ipose_toy_sigkill_then_resume_with_train_tool(tmp_path, data_root):
     """SIGKILL ``tools/train.py`` on the toy iPOSE while it trains (a checkpoint every
     iteration); ``--resume`` restarts from the checkpoint ``last_checkpoint`` names, with G, D,
     EMA and both Adam states equal to that file."""
-    import signal
-    import time
     cfg = small_ipose_cfg(tmp_path, data_root, max_iters=1000, interval=1)
     config = tmp_path / 'ipose_toy_kill.py'
     cfg.dump(str(config))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.dirname(__file__), ROOT]),
-               OMP_NUM_THREADS='1')
-    cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), str(config),
-           '--work-dir', str(tmp_path)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    pointer = tmp_path / 'last_checkpoint'
-    deadline = time.time() + 400
-    try:
-        while time.time() < deadline and proc.poll() is None:
-            if pointer.exists() and osp.basename(pointer.read_text().strip()) not in (
-                    'iter_1.pth', ''):
-                break
-            time.sleep(0.05)
-        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait(timeout=30)
-    latest = pointer.read_text().strip()
+    cmd, env, latest = kill_train_tool_after(config, tmp_path, 'iter_1.pth', timeout=400)
     saved = _load_checkpoint(latest)
     saved_iter = saved['meta']['iter']
     assert saved_iter >= 2
@@ -226,8 +193,8 @@ def test_ipose_toy_sigkill_then_resume_with_train_tool(tmp_path, data_root):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     dumped = torch.load(tmp_path / 'state_before_train.pth', weights_only=True)
     assert dumped['iter'] == saved_iter
-    _equal_nested(dumped['state_dict'], saved['state_dict'], 'state_dict')
-    _equal_nested(dumped['optimizer'], saved['optimizer'], 'optimizer')
+    assert_nested_equal(dumped['state_dict'], saved['state_dict'], 'state_dict')
+    assert_nested_equal(dumped['optimizer'], saved['optimizer'], 'optimizer')
     final = torch.load(tmp_path / 'after_train_rank0.pth', weights_only=True)
     assert final['iter'] == saved_iter + 1
 

@@ -1,6 +1,6 @@
 """Official iPOSE generator / EMA / discriminator checkpoints -> one IPOSE state dict.
 
-The official key layouts (reference-implementation.md §8) are written out here by hand, with the
+The official key layouts are written out here by hand, with the
 documented shapes; widths are parameters so the same layout can be checked at tiny widths.
 """
 import os.path as osp
@@ -131,7 +131,7 @@ def test_documented_key_counts():
     assert len(official_discriminator_shapes()) == 132
     params = sum(torch.Size(s).numel() for k, s in official_generator_shapes().items()
                  if not k.endswith(('_u', '_v', 'running_mean', 'running_var', 'tracked')))
-    assert params == pytest.approx(107.96e6, rel=2e-3)  # §8: 107.96M (Cityscapes)
+    assert params == pytest.approx(107.96e6, rel=2e-3)  # the official Cityscapes generator: 107.96M
 
 
 def test_convert_generator_discriminator_and_ipose_layout():

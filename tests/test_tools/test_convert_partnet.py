@@ -13,7 +13,7 @@ REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def official_partnet_shapes():
-    """The 86 tensors of the authors' best_G.pth (reference-implementation.md §8), written out by hand."""
+    """The 86 tensors of the authors' best_G.pth, written out by hand."""
     shapes = {}
     encoder = dict(enc0=(32, None, 7, 7), enc1=(64, 32, 4, 4), enc2=(64, 64, 4, 4), enc3=(96, 64, 4, 4),
                    ms_enc0=(96, 96, 4, 4), ms_enc1=(96, 96, 4, 4))

@@ -106,7 +106,7 @@ def synthetic_scene(num_classes, size, num_objects, seed, part_category=26):
     """Label (1,H,W), instance map (1,H,W), objects (K,8), image (3,H,W) uint8 BGR."""
     import numpy as np
     import torch
-    from mmipose.datasets.object_boxes import compute_object_boxes
+    from mmipose.datasets.object_boxes import OBJECT_ROW_WIDTH, compute_object_boxes
     h, w = size
     rng = np.random.default_rng(seed)
     label = np.zeros((h, w), np.int64)
@@ -129,7 +129,7 @@ def synthetic_scene(num_classes, size, num_objects, seed, part_category=26):
     objects = compute_object_boxes(inst, label, {object_class: part_category})
     image = rng.integers(0, 256, (3, h, w), dtype=np.uint8)
     return (torch.from_numpy(label)[None], torch.from_numpy(inst)[None],
-            np.asarray(objects, np.int64).reshape(-1, 8), torch.from_numpy(image))
+            np.asarray(objects, np.int64).reshape(-1, OBJECT_ROW_WIDTH), torch.from_numpy(image))
 
 
 def make_batch(num_classes, size, batch_size, num_objects=8, seed=0):

@@ -1,5 +1,6 @@
 # ADE20K 256x256 (reference: ade20kins, 150 classes + other = 151 channels). The reference sets
-# load_size 286 but resizes to 256 without a random crop (quirk F10); kept to match checkpoints.
+# load_size 286 but resizes to 256 without a random crop; kept to match checkpoints
+# (docs/reference_differences.md).
 data_root = 'data/ADEChallengeData2016'
 # instance class (R channel) -> part category, reference order
 object_part_categories = {4: 24, 9: 26, 68: 36, 6: 11, 8: 9, 11: 18, 48: 4, 50: 28, 53: 27,

@@ -1,6 +1,6 @@
 """Square 64x64 object crops made with the reference's synthesis-time crop rule.
 
-PartNet sees objects through this rule at synthesis (reference-implementation.md §2.1, H0=W0=1):
+PartNet sees objects through this rule at synthesis (the authors' ``PartGenerator``, square objects):
 box of the object's visible mask -> expand by 2 px and clip -> make both extents even -> slice
 (``he``/``we`` as exclusive ends) -> zero-pad to a centred square -> legacy-nearest resize to 64.
 The part dataset and the supports written for the toy scenes use the same rule, so PartNet is
@@ -23,7 +23,7 @@ def mask_box(mask: np.ndarray) -> Tuple[int, int, int, int]:
 
 
 def expand_box(box: Tuple[int, int, int, int], height: int, width: int) -> Tuple[int, int, int, int]:
-    """Expand by 2 px, clip to the image and make ``he-hs`` / ``we-ws`` even (reference §2.1 step 1)."""
+    """Expand by 2 px, clip to the image and make ``he-hs`` / ``we-ws`` even (the synthesis rule)."""
     hs, he, ws, we = box
     hs, ws, he, we = max(0, hs - 2), max(0, ws - 2), min(he + 2, height), min(we + 2, width)
     hs, he = make_even_extent(hs, he, height)

@@ -1,6 +1,6 @@
 """Transforms of the 64x64 (object shape, part map) pairs used to pretrain PartNet.
 
-Numerics follow the reference's ``PartSplitDataset.transforms`` (reference-implementation.md §1.5):
+Numerics follow the authors' PartNet training data (``PartSplitDataset.transforms``):
 PIL ``NEAREST`` resizes, PIL rotation with fill 0, Python ``random`` for the coin flips (seeded by
 MMEngine's ``randomness``). The unused colour image of the reference is dropped.
 """

@@ -1,4 +1,4 @@
-"""Stop or skip training iterations whose losses or gradients are NaN/Inf: ``NaNGuardHook``."""
+"""Stop or skip training iterations with NaN/Inf losses or skipped optimizer steps: ``NaNGuardHook``."""
 import math
 from typing import Dict, List, Optional, Sequence
 
@@ -6,8 +6,9 @@ import torch
 from mmengine.dist import all_reduce, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
+from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
 
+from mmipose.engine.optim_wrappers import NaNSkipOptimWrapper
 from mmipose.registry import HOOKS
 
 
@@ -29,42 +30,22 @@ def _describe(value) -> str:
     return str(value)
 
 
-def _grads_finite(optim_wrapper: OptimWrapper) -> bool:
-    """Whether every gradient of the wrapper's parameters is finite (one host sync).
-
-    The max-abs norm of all gradients (foreach kernels) is finite exactly when every entry is:
-    unlike the L2 norm it cannot overflow on large finite gradients, and NaN propagates.
-    """
-    grads = [p.grad for group in optim_wrapper.param_groups for p in group['params']
-             if p.grad is not None]
-    if not grads:
-        return True
-    if hasattr(torch.nn.utils, 'get_total_norm'):  # torch >= 2.6
-        return bool(torch.isfinite(torch.nn.utils.get_total_norm(grads, float('inf'))))
-    device = grads[0].device
-    return bool(torch.stack([torch.isfinite(g).all().to(device) for g in grads]).all())
-
-
 @HOOKS.register_module()
 class NaNGuardHook(Hook):
     """Guard training against NaN/Inf losses and gradients.
 
-    Two checks per training iteration:
+    Optimizer steps with non-finite gradients are skipped by the optimizer wrappers themselves
+    (:class:`~mmipose.engine.optim_wrappers.NaNSkipOptimWrapper`, the type of the iPOSE configs'
+    generator and discriminator wrappers; fp16 ``AmpOptimWrapper``'s ``GradScaler`` skips them
+    too). At the start of training this hook warns about any wrapper without such a guard.
+    After every iteration it checks the logged losses (``outputs`` of ``train_step``, all keys
+    or those in ``keys``) and whether a wrapper skipped a step in this iteration:
 
-    1. **Before each optimizer step** (every ``OptimWrapper`` of the runner, e.g. generator and
-       discriminator): if any gradient is non-finite the step is skipped and the gradients are
-       zeroed, so non-finite values never reach the parameters, the optimizer moments or the
-       EMA. DDP all-reduces gradients first, so all ranks take the same decision. Wrappers with
-       a dynamic loss scaler (fp16 ``AmpOptimWrapper``) are left alone: their ``GradScaler``
-       already skips such steps and must see them to lower the scale.
-    2. **After the iteration** (``after_train_iter``), on the logged losses (``outputs`` of
-       ``train_step``, all keys or those in ``keys``) and on the skipped steps:
-
-       - ``action='stop'``: raise :class:`NonFiniteLossError` naming the losses, their
-         values and the (1-based) iteration;
-       - ``action='skip'``: log a warning, restore the buffers (BatchNorm running
-         statistics and counters, spectral-norm vectors) saved before the iteration, and go on;
-         stop after ``max_consecutive_skips`` bad iterations in a row.
+    - ``action='stop'``: raise :class:`NonFiniteLossError` naming the losses, their values and
+      the (1-based) iteration;
+    - ``action='skip'``: log a warning, restore the buffers (BatchNorm running statistics and
+      counters, spectral-norm vectors) saved before the iteration, and go on; stop after
+      ``max_consecutive_skips`` bad iterations in a row.
 
     In distributed runs the bad/good decision is all-reduced, so every rank acts alike. Its
     priority ('ABOVE_NORMAL') runs it before the checkpoint hook of the same iteration;
@@ -75,7 +56,6 @@ class NaNGuardHook(Hook):
         keys (Sequence[str], optional): Loss names to check; None checks every logged value.
         max_consecutive_skips (int): With 'skip', stop after this many bad iterations in a
             row. Defaults to 10.
-        guard_optimizer_steps (bool): Install check 1. Defaults to True.
     """
 
     priority = 'ABOVE_NORMAL'
@@ -83,48 +63,40 @@ class NaNGuardHook(Hook):
     def __init__(self,
                  action: str = 'stop',
                  keys: Optional[Sequence[str]] = None,
-                 max_consecutive_skips: int = 10,
-                 guard_optimizer_steps: bool = True):
+                 max_consecutive_skips: int = 10):
         if action not in ('stop', 'skip'):
             raise ValueError(f"NaNGuardHook: action must be 'stop' or 'skip', got {action!r}")
         self.action = action
         self.keys = list(keys) if keys is not None else None
         self.max_consecutive_skips = max_consecutive_skips
-        self.guard_optimizer_steps = guard_optimizer_steps
         self.consecutive_skips = 0
         self.total_skips = 0
         self._skipped_steps: List[str] = []
+        self._guarded: Dict[str, NaNSkipOptimWrapper] = {}
+        self._skips_before: Dict[str, int] = {}
         self._buffer_backup: Optional[Dict[str, torch.Tensor]] = None
 
     # ------------------------------------------------------------------ setup
     def before_train(self, runner) -> None:
-        if not self.guard_optimizer_steps:
-            return
         wrappers = runner.optim_wrapper
         named = (wrappers.items() if isinstance(wrappers, OptimWrapperDict)
                  else [('optimizer', wrappers)])
+        self._guarded = {}
         for name, wrapper in named:
-            if isinstance(wrapper, AmpOptimWrapper) and wrapper.loss_scaler is not None:
-                continue  # GradScaler skips inf steps itself
-            self._guard_step(name, wrapper)
-
-    def _guard_step(self, name: str, wrapper: OptimWrapper) -> None:
-        original_step = wrapper.step
-
-        def guarded_step(**kwargs):
-            if _grads_finite(wrapper):
-                return original_step(**kwargs)
-            self._skipped_steps.append(name)
-            wrapper.zero_grad()
-
-        wrapper.step = guarded_step
+            if isinstance(wrapper, NaNSkipOptimWrapper):
+                self._guarded[name] = wrapper
+            elif not (isinstance(wrapper, AmpOptimWrapper) and wrapper.loss_scaler is not None):
+                runner.logger.warning(
+                    f'NaNGuardHook: optim_wrapper {name!r} is a {type(wrapper).__name__}, which '
+                    'applies non-finite gradients; set its type to NaNSkipOptimWrapper so such '
+                    'steps are skipped (only the losses are checked now).')
 
     def _model(self, runner) -> torch.nn.Module:
         return runner.model.module if is_model_wrapper(runner.model) else runner.model
 
     # ------------------------------------------------------------------ per iteration
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        self._skipped_steps = []
+        self._skips_before = {name: w.skipped_steps for name, w in self._guarded.items()}
         if self.action == 'skip':
             self._buffer_backup = {
                 name: buf.detach().clone() for name, buf in self._model(runner).named_buffers()
@@ -132,6 +104,8 @@ class NaNGuardHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         outputs = outputs or {}
+        self._skipped_steps = [name for name, w in self._guarded.items()
+                               if w.skipped_steps > self._skips_before.get(name, w.skipped_steps)]
         keys = self.keys if self.keys is not None else list(outputs)
         bad = {k: outputs[k] for k in keys if k in outputs and not _is_finite(outputs[k])}
         local_bad = float(bool(bad) or bool(self._skipped_steps))

@@ -6,8 +6,9 @@ from typing import Optional
 import cv2
 import numpy as np
 import torch
+from mmagic.engine.hooks import VisualizationHook
 from mmengine.dataset import pseudo_collate
-from mmengine.hooks import Hook
+from mmengine.dist import master_only
 from mmengine.model import is_model_wrapper
 
 from mmipose.registry import HOOKS
@@ -15,8 +16,14 @@ from mmipose.visualization.sample_grid import GRID_COLUMNS, samples_to_grid
 
 
 @HOOKS.register_module()
-class IPOSESampleGridHook(Hook):
+class IPOSESampleGridHook(VisualizationHook):
     """Every ``interval`` training iterations, synthesize a fixed set of samples and save a grid.
+
+    MMagic's :class:`~mmagic.engine.hooks.VisualizationHook` with its sampling step
+    (:meth:`vis_sample`) replaced: MMagic's visualizer concatenates image tensors, while an
+    iPOSE sample is best read next to its colourised label and part maps. The grid also comes
+    after the last iteration, and the hook saves nothing at test time (that is
+    :class:`IPOSESaveOutputsHook`'s job).
 
     The grid has one row per sample and the columns label | predicted parts | synthesized |
     real. It is written to ``<work_dir>/<out_dir>/iter_<n>.png`` and sent to every visualizer
@@ -48,8 +55,7 @@ class IPOSESampleGridHook(Hook):
         if interval < 1 or num_samples < 1:
             raise ValueError('IPOSESampleGridHook: interval and num_samples must be >= 1, got '
                              f'{interval} and {num_samples}.')
-        self.interval = interval
-        self.num_samples = num_samples
+        super().__init__(interval=interval, n_samples=num_samples, save_at_test=False)
         self.split = split
         self.sample_model = sample_model
         self.seed = seed
@@ -74,7 +80,7 @@ class IPOSESampleGridHook(Hook):
     def _fixed_batch(self, runner) -> dict:
         if self._batch is None:
             dataset = self._dataset(runner)
-            count = min(self.num_samples, len(dataset))
+            count = min(self.n_samples, len(dataset))
             self._batch = pseudo_collate([dataset[i] for i in range(count)])
             palette = dataset.metainfo.get('palette')
             self._palette = None if palette is None else np.asarray(palette, np.uint8)
@@ -99,15 +105,16 @@ class IPOSESampleGridHook(Hook):
             model.train(was_training)
         return samples_to_grid(samples, self._palette, titles=GRID_COLUMNS, scale=self.scale)
 
-    def _save(self, runner, step: int) -> None:
+    def vis_sample(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        """Write the grid to ``<work_dir>/<out_dir>/iter_<n>.png`` and the visualizer backends."""
+        step = runner.iter + 1
         grid = self.make_grid(runner)
         folder = osp.join(runner.work_dir, self.out_dir)
         os.makedirs(folder, exist_ok=True)
         cv2.imwrite(osp.join(folder, f'iter_{step}.png'), grid[..., ::-1])
         runner.visualizer.add_image(self.name, grid, step=step)
 
+    @master_only
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        step = runner.iter + 1
         if self.every_n_train_iters(runner, self.interval) or self.is_last_train_iter(runner):
-            if runner.rank == 0:
-                self._save(runner, step)
+            self.vis_sample(runner, batch_idx, data_batch, outputs)

@@ -1,5 +1,4 @@
 """IPOSE: the part-aware semantic image synthesis GAN (training step, sampling, EMA)."""
-import logging
 from copy import deepcopy
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
@@ -9,7 +8,6 @@ from mmagic.models.base_models import BaseGAN
 from mmagic.models.utils import set_requires_grad
 from mmagic.structures import DataSample
 from mmengine import MessageHub
-from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor
@@ -93,7 +91,6 @@ class IPOSE(BaseGAN):
         if isinstance(part_inferencer, dict):
             part_inferencer = MODELS.build(part_inferencer)
         self.part_inferencer = part_inferencer
-        self._warned_categories: set = set()
         if self.part_inferencer is not None:
             # Frozen: DDP (find_unused_parameters=False) then only moves it to the device.
             self.part_inferencer.requires_grad_(False)
@@ -139,33 +136,11 @@ class IPOSE(BaseGAN):
         if self.part_inferencer is None:
             return onehot, None, None, objects
         inst = check_instance_map(inputs.get('inst'), label)
-        objects = self._drop_unsupported_objects(objects)
+        # the losses see the objects that get parts
+        objects = self.part_inferencer.drop_unsupported_objects(objects)
         with torch.no_grad():
             part_features, part_logits = self.part_inferencer(inst, objects)
         return onehot, part_features, part_logits, objects
-
-    def _drop_unsupported_objects(self, objects: List[Tensor]) -> List[Tensor]:
-        """Skip objects whose part category has no supports (one warning per category).
-
-        Such objects get no part map (zeros, like stuff), instead of the SupportBank's KeyError
-        stopping a whole training run on one rare instance.
-        """
-        bank = getattr(self.part_inferencer, 'support_bank', None)
-        categories = getattr(bank, 'categories', None)
-        if categories is None or not any(len(t) for t in objects):
-            return objects
-        known = torch.as_tensor(categories, dtype=torch.long, device=objects[0].device)
-        keep = [torch.isin(t[:, 1], known) for t in objects]
-        if bool(torch.cat(keep).all()):
-            return objects
-        unknown = set(torch.cat([t[~k, 1] for t, k in zip(objects, keep)]).tolist())
-        new = unknown - self._warned_categories
-        if new:
-            self._warned_categories |= new
-            print_log(f'IPOSE: no supports for part category id(s) {sorted(new)} (the SupportBank '
-                      f'serves {list(categories)}); those objects get no part map. This warning '
-                      'is shown once per category.', logger='current', level=logging.WARNING)
-        return [t[k] for t, k in zip(objects, keep)]
 
     # ------------------------------------------------------------------ training
     def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> Dict[str, float]:
@@ -238,7 +213,7 @@ class IPOSE(BaseGAN):
     def refresh_ema_norm_stats(self, batches: Iterable[dict]) -> int:
         """Recompute the EMA generator's BN statistics (and SN u/v) on training batches.
 
-        Runs the EMA generator in train mode under no_grad (reference §2.6), then restores its
+        Runs the EMA generator in train mode under no_grad (as the authors' code), then restores its
         mode. Used by :class:`mmipose.engine.hooks.EMABNRefreshHook`.
 
         Args:

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-OBJECT_ROW_WIDTH = 8  # [instance_value, part_category, hs, he, ws, we, H0, W0], see the data contract
+from mmipose.datasets.object_boxes import OBJECT_ROW_WIDTH
 
 
 def label_to_onehot(label: Tensor, num_classes: int) -> Tensor:

@@ -33,7 +33,7 @@ class IPOSELosses(nn.Module):
         lambda_style (float): Style-loss weight (10).
         style_mode_seed (int): Seed of the per-step whole-image / object-crop choice. The
             reference draws it per GPU with ``random.sample``; here it is a function of
-            (global step, seed), identical on every rank (reference quirk F8, fixed).
+            (global step, seed), identical on every rank (see docs/reference_differences.md).
     """
 
     def __init__(self,

@@ -9,16 +9,26 @@ from torch import Tensor
 def parameter_free_norm(num_features: int, norm_type: str = 'bn') -> nn.Module:
     """BatchNorm without affine parameters (reference: synchronized BN, affine=False).
 
+    Synchronized BN for multi-GPU training is asked for the MMEngine way, with ``sync_bn = 'torch'``
+    in the config: the runner then converts every BatchNorm of the model to ``SyncBatchNorm`` (same
+    state-dict keys) in distributed runs only, so the same config also trains on one device.
+
     Args:
         num_features (int): Channels.
-        norm_type (str): 'bn' (``BatchNorm2d``) or 'syncbn' (``SyncBatchNorm``, multi-GPU
-            training). Both have the same state-dict keys.
+        norm_type (str): 'bn' (``BatchNorm2d``), the only value.
+
+    Raises:
+        ValueError: for ``norm_type='syncbn'`` (removed: it named the config key to use) or any
+            other value.
     """
     if norm_type == 'bn':
         return nn.BatchNorm2d(num_features, affine=False)
     if norm_type == 'syncbn':
-        return nn.SyncBatchNorm(num_features, affine=False)
-    raise ValueError(f"norm_type must be 'bn' or 'syncbn', got {norm_type!r}")
+        raise ValueError("norm_type='syncbn' is no longer supported: keep norm_type='bn' and set "
+                         "`sync_bn = 'torch'` in the config (MMEngine's runner then converts every "
+                         'BatchNorm to SyncBatchNorm in distributed runs).')
+    raise ValueError(f"norm_type must be 'bn', got {norm_type!r} (for synchronized BN set "
+                     "`sync_bn = 'torch'` in the config)")
 
 
 class SPADE(nn.Module):

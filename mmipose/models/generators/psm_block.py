@@ -30,7 +30,7 @@ class PSMResBlock(nn.Module):
         label_nc (int): Channels of the SPADE conditioning map.
         part_norm (str, optional): 'psm', 'spade' or None (see above).
         part_nc (int): Part feature / noise channels.
-        norm_type (str): 'bn' or 'syncbn'.
+        norm_type (str): 'bn' (synchronized BN: the config's ``sync_bn = 'torch'``).
         spade_hidden_nc (int): Hidden width of the SPADE nets (128).
     """
 

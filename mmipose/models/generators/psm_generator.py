@@ -21,7 +21,7 @@ def _conv_in_lrelu(conv: nn.Module, channels: int) -> nn.Sequential:
 class PSMGenerator(nn.Module):
     """OASIS generator whose blocks are modulated by the predicted part map (paper Sec. 3.2).
 
-    Data flow (reference ``generator_ipose.OASIS_Generator``, reference doc §2.2):
+    Data flow (the authors' ``generator_ipose.OASIS_Generator``):
     part features (B,288,H,W) -> ``conv_part`` (32 ch); part noise (B,31,h0,w0) + the raw class
     index map -> ``mlp`` -> 32 ch, upsampled by ``conv_nos`` alongside x; ``seg = [z, one-hot]``
     (z first, 3D noise = z broadcast over H,W); ``x = fc(nearest(seg -> (h0,w0)))``; six
@@ -47,7 +47,8 @@ class PSMGenerator(nn.Module):
         partnet_feature_nc (int): PartNet decoder channels per part (32): part features have
             ``num_parts * partnet_feature_nc`` = 288 channels.
         part_injection (str): One of 'psm', 'spade', 'concat', 'none'.
-        norm_type (str): 'bn' or 'syncbn' for the parameter-free batch norms.
+        norm_type (str): 'bn' for the parameter-free batch norms (synchronized BN: the
+            config's ``sync_bn = 'torch'``).
         spade_hidden_nc (int): Hidden width of the SPADE nets (128; smaller for toy configs).
         init_gain (float): Gain of the xavier-normal initialisation.
     """

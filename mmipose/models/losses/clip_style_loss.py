@@ -39,7 +39,7 @@ def choose_clip_mode(step: int, seed: int = 0) -> str:
     """Whole-image or object-crop style loss for a global training step (p = 0.5 each).
 
     A pure function of ``(step, seed)``, so every DDP rank makes the same choice. The reference
-    draws ``random.sample([0, 1], 1)`` per GPU replica (quirk F8), which lets ranks disagree.
+    draws ``random.sample([0, 1], 1)`` per GPU replica, which lets ranks disagree.
     """
     rng = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(step))
     return 'whole' if int(torch.randint(0, 2, (1, ), generator=rng)) == 1 else 'objects'

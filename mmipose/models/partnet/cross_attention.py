@@ -23,7 +23,7 @@ def _pointwise(conv: nn.Sequential, tokens: Tensor) -> Tensor:
 class PartCrossAttention(nn.Module):
     """Cross-attention from query-shape tokens to support (shape -> key, part mask -> value) tokens.
 
-    Reference (reference-implementation.md §1.2, ``CrossAttentionLayer``), per query row:
+    Reference (the authors' ``CrossAttentionLayer``), per query row:
     ``q = query_conv(Q)``, ``k_j = key_conv(shape_j)``, ``v_j = value_conv(mask_j)`` (1x1 convs);
     ``a = MHA(q, cat_j k_j, cat_j v_j)`` (its own in/out projections, scale 1/sqrt(head_dim));
     ``x = Q + LN1(a)`` (LayerNorm on the attention output, residual on the *unprojected* query);

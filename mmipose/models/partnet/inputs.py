@@ -1,6 +1,6 @@
 """PartNet input construction: the only place that builds the 5/6-channel rows of the reference.
 
-PartNet (reference-implementation.md §1.3) sees every object once per part channel ``p`` (9 rows per
+PartNet sees every object once per part channel ``p`` (9 rows per
 object, row = ``n * 9 + p``):
 
 * query row   ``[x, y, mask, mask, mask]``                 (identical for all 9 parts),

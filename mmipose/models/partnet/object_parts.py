@@ -8,7 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from mmipose.datasets.object_boxes import make_even_extent
+from mmipose.datasets.object_boxes import OBJECT_ROW_WIDTH, make_even_extent
 from mmipose.registry import MODELS
 from .partnet import PartNet
 from .support_bank import SupportBank
@@ -35,7 +35,7 @@ class ObjectCrop:
 
 
 def plan_object_crop(batch: int, row: Sequence[int], height: int, width: int) -> ObjectCrop:
-    """The reference's crop geometry (reference doc §2.1 steps 1-4) for one object row.
+    """The reference's crop geometry (its ``PartGenerator``: box, aspect restore, pad, resize) for one object row.
 
     Args:
         batch (int): Image index.
@@ -83,18 +83,16 @@ class ObjectPartInferencer(nn.Module):
     transfer per batch); the device work is then queued without host synchronisation. Objects
     whose category has no supports are skipped (a warning names the category once).
 
-    Reference quirk F13 is **kept** for checkpoint parity: when the aspect-restored crop has an
+    A reference quirk is **kept** for checkpoint parity (see docs/reference_differences.md): when the aspect-restored crop has an
     odd ``hh - ww``, the padding ``(hh - ww) // 2`` on both sides leaves it one pixel short of a
     square, and it is stretched to 64x64 as the reference does. Fixed: where the even rule cannot
     make a box extent even (an odd image side fully covered by the box) the reference fails to
     paste (shape mismatch); here the sliced output is resized (same mode) to the box instead.
 
     Args:
-        partnet (dict | PartNet): PartNet config or module (frozen unless ``finetune``).
+        partnet (dict | PartNet): PartNet config or module (frozen unless ``finetune``); its
+            weights come from ``PartNet(checkpoint=...)``.
         support_bank (dict | SupportBank): Support bank config or module.
-        partnet_checkpoint (str, optional): PartNet weights loaded after building ``partnet``
-            (official ``best_G.pth`` or a converted file), see
-            :func:`mmipose.utils.official_checkpoint.load_partnet_weights`.
         chunk_size (int, optional): Objects per PartNet call (memory knob; no numeric effect).
         finetune (bool): Train PartNet with the synthesis losses (the reference never does).
     """
@@ -102,15 +100,11 @@ class ObjectPartInferencer(nn.Module):
     def __init__(self,
                  partnet: Union[dict, PartNet],
                  support_bank: Union[dict, SupportBank],
-                 partnet_checkpoint: Optional[str] = None,
                  chunk_size: Optional[int] = None,
                  finetune: bool = False):
         super().__init__()
         self.partnet = MODELS.build(partnet) if isinstance(partnet, dict) else partnet
         self.support_bank = MODELS.build(support_bank) if isinstance(support_bank, dict) else support_bank
-        if partnet_checkpoint is not None:
-            from mmipose.utils.official_checkpoint import load_partnet_weights
-            load_partnet_weights(self.partnet, partnet_checkpoint)
         self.chunk_size = chunk_size
         self.finetune = finetune
         self._warned_categories = set()
@@ -132,24 +126,49 @@ class ObjectPartInferencer(nn.Module):
             self.partnet.eval()
         return self
 
+    def drop_unsupported_objects(self, objects: Sequence[Tensor]) -> List[Tensor]:
+        """The object tables without the rows whose part category has no supports.
+
+        Such objects get no part map (zeros, like stuff) instead of the SupportBank's KeyError
+        stopping a whole training run on one rare instance; a warning names each such category
+        once. :class:`~mmipose.models.editors.IPOSE` calls this before its losses so that they
+        see the same objects as PartNet.
+
+        Args:
+            objects (Sequence[Tensor]): B object tables (K_b, 8), data-contract rows.
+
+        Returns:
+            list[Tensor]: B int64 tables (K_b', 8), K_b' <= K_b, on the input device.
+        """
+        tables = [torch.as_tensor(rows).detach().long().reshape(-1, OBJECT_ROW_WIDTH)
+                  for rows in objects]
+        categories = getattr(getattr(self, 'support_bank', None), 'categories', None)
+        if categories is None or not any(len(t) for t in tables):
+            return tables
+        known = torch.as_tensor(list(categories), dtype=torch.long, device=tables[0].device)
+        keep = [torch.isin(t[:, 1], known.to(t.device)) for t in tables]
+        if bool(torch.cat(keep).all()):
+            return tables
+        unknown = set(torch.cat([t[~k, 1].cpu() for t, k in zip(tables, keep)]).tolist())
+        new = unknown - self._warned_categories
+        if new:
+            self._warned_categories |= new
+            warnings.warn(f'no supports for part category id(s) {sorted(new)} (the SupportBank '
+                          f'serves {list(categories)}); those objects get no part map. Add the '
+                          'category to the SupportBank to give them parts. This warning is shown '
+                          'once per category.')
+        return [t[k] for t, k in zip(tables, keep)]
+
     def _known_objects(self, objects: Sequence[Tensor]) -> List[Tuple[int, List[int]]]:
         """(b, row) pairs of objects whose category the support bank serves, in paste order."""
-        known = set(self.support_bank.categories)
-        tables = [torch.as_tensor(rows).detach().long().reshape(-1, 8) for rows in objects]
-        counts = [len(t) for t in tables]
+        tables = self.drop_unsupported_objects(objects)
         # one device -> host transfer for the whole batch
         all_rows = torch.cat([t.to(tables[0].device) for t in tables]).cpu().tolist() if tables else []
         kept = []
         start = 0
-        for b, count in enumerate(counts):
-            rows, start = all_rows[start:start + count], start + count
-            for row in rows:
-                if row[1] in known:
-                    kept.append((b, row))
-                elif row[1] not in self._warned_categories:
-                    self._warned_categories.add(row[1])
-                    warnings.warn(f'ObjectPartInferencer: no supports for part category {row[1]}; '
-                                  'its objects get no part map (add the category to the SupportBank)')
+        for b, table in enumerate(tables):
+            kept.extend((b, row) for row in all_rows[start:start + len(table)])
+            start += len(table)
         return kept
 
     def crop_queries(self, inst: Tensor, crops: Sequence[ObjectCrop]) -> Tensor:

@@ -1,4 +1,4 @@
-"""PartNet's shape/mask encoder and part decoder (reference-implementation.md §1.1-1.2).
+"""PartNet's shape/mask encoder and part decoder (the authors' ``generator_partsyn2.py``).
 
 Module and attribute names follow the authors' ``best_G.pth`` (``enc0.0.weight``, ``dec1.0.bias``, ...)
 so official checkpoints load without renaming.

@@ -10,6 +10,7 @@ from mmipose.registry import MODELS
 from .cross_attention import PartCrossAttention
 from .inputs import NUM_PARTS, build_query_rows, build_support_rows
 from .part_encoder import PartDecoder, PartShapeEncoder
+from .weights import load_partnet_weights
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,8 @@ class SupportEncoding:
 class PartNet(nn.Module):
     """Predicts a part map of every object shape, guided by k annotated support part maps.
 
-    Architecture and numerics follow the authors' ``generator_partsyn2.PartGeneratorAttn``
-    (reference-implementation.md §1): a multi-scale shape encoder for the query and the support
-    silhouettes, a mask encoder for each support part mask, three cross-attention layers
+    Architecture and numerics follow the authors' ``generator_partsyn2.PartGeneratorAttn``:
+    a multi-scale shape encoder for the query and the support silhouettes, a mask encoder for each support part mask, three cross-attention layers
     (query -> support keys from shapes, values from part masks), a deconvolution decoder and a
     5x5 ``conv_img`` giving one logit per part row. Every object is processed as 9 part rows
     (row p attends to the p-th part masks of its supports). Parameter names and shapes equal the
@@ -61,9 +61,9 @@ class PartNet(nn.Module):
         num_heads (int): Attention heads (1 in the released model).
         checkpoint (str, optional): PartNet weights to load at construction (an official
             ``best_G.pth`` or a file written by ``tools/convert_official_checkpoint.py``),
-            see :func:`mmipose.utils.official_checkpoint.load_partnet_weights`.
+            see :func:`mmipose.models.partnet.weights.load_partnet_weights`.
 
-    Initialisation is the reference's (§2.5): Conv/ConvTranspose/Linear weights (MHA ``out_proj``
+    Initialisation is the reference's: Conv/ConvTranspose/Linear weights (MHA ``out_proj``
     included) ``xavier_normal_(gain=0.02)``, biases 0; MHA ``in_proj_weight`` xavier_uniform;
     LayerNorm 1/0. It runs in ``__init__`` (:meth:`reset_parameters`); there is deliberately no
     ``init_weights`` so an MMEngine runner does not overwrite loaded weights.
@@ -86,7 +86,6 @@ class PartNet(nn.Module):
         self.conv_img = nn.Conv2d(self.decoder.out_channels, 1, 5, padding=2)
         self.reset_parameters()
         if checkpoint is not None:
-            from mmipose.utils.official_checkpoint import load_partnet_weights
             load_partnet_weights(self, checkpoint)
 
     @property

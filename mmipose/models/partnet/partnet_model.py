@@ -1,4 +1,4 @@
-"""PartNetModel: PartNet pretraining on the object part dataset (reference-implementation.md §1.5)."""
+"""PartNetModel: PartNet pretraining on the object part dataset (the authors' ``train_part_syn.py``)."""
 import os
 import os.path as osp
 import random
@@ -12,6 +12,7 @@ from PIL import Image
 from torch import Tensor
 
 from mmipose.registry import MODELS
+from mmipose.utils.state_dict_io import make_checkpoint, map_keys, read_checkpoint
 from .inputs import NUM_PARTS, part_index_to_onehot
 from .partnet import PartNet, SupportEncoding
 from .support_bank import SupportBank
@@ -65,7 +66,7 @@ class PartNetModel(BaseModel):
     Prediction uses the fixed supports, no permutation, and returns the argmax part maps.
 
     Differences from the reference: the pool is read from *sorted* file lists (the reference's
-    ``os.listdir`` order is nondeterministic, quirk F6) and only for the categories in
+    ``os.listdir`` order depends on the file system) and only for the categories in
     ``support_bank``; BCE is computed from logits (``binary_cross_entropy_with_logits``: equal to
     ``BCE(sigmoid(x))`` except where the reference's sigmoid saturates); supports are encoded once per
     batch and category, and the ``rec`` sets reuse the encoded shots (:func:`splice_shot`).
@@ -205,7 +206,6 @@ def export_partnet_weights(checkpoint: str, out: str) -> Dict[str, Tensor]:
     Returns:
         dict: the exported state dict.
     """
-    from mmipose.utils.official_checkpoint import make_checkpoint, map_keys, read_checkpoint
     state_dict = read_checkpoint(checkpoint, 'train one with configs/partnet/*.py').get('state_dict')
     if not state_dict or not any(k.startswith('partnet.') for k in state_dict):
         raise KeyError(f'{checkpoint} has no "partnet.*" weights; is it a PartNetModel checkpoint?')

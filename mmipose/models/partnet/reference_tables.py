@@ -1,7 +1,7 @@
 """The reference implementation's PartNet category tables, as plain data for configs.
 
 Source: csyxwei/iPOSE ``generator_partsyn2.py`` (synthesis copy) and the dataset option files
-(reference-implementation.md §1.4, §5). :class:`SupportBank` takes these as arguments; nothing in the
+(``partsyn2.py`` ``mapping_dict`` and the ``*InsDataset.py`` category lists). :class:`SupportBank` takes these as arguments; nothing in the
 library reads them implicitly. Ids are part-dataset category ids (support folder names):
 1..20 Pascal VOC order, 24..28 Cityscapes-PPS, 36..40 manually annotated novel categories; 31..33
 and 35 exist only as aliases in the folder mapping.

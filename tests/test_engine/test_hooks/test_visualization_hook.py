@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from mmagic.engine.hooks import VisualizationHook
 from mmagic.structures import DataSample
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
@@ -48,7 +49,9 @@ class _StandInModel(BaseModel):
 
 def test_hook_saves_grids_to_work_dir_and_backend(tmp_path):
     model = _StandInModel()
-    hook = IPOSESampleGridHook(interval=2, num_samples=3, split='train', sample_model='ema', scale=2)
+    # built by the Runner, after its visualizer (MMagic's VisualizationHook takes the current one)
+    hook_cfg = dict(type='IPOSESampleGridHook', interval=2, num_samples=3, split='train',
+                    sample_model='ema', scale=2)
     runner = Runner(
         model=model, work_dir=str(tmp_path),
         train_dataloader=dict(dataset=_TinyDataset(), batch_size=2,
@@ -56,10 +59,13 @@ def test_hook_saves_grids_to_work_dir_and_backend(tmp_path):
                               collate_fn=dict(type='pseudo_collate')),
         train_cfg=dict(by_epoch=False, max_iters=3),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.0)),
-        custom_hooks=[hook],
+        custom_hooks=[hook_cfg],
         visualizer=dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')],
                         name='mmipose-test-grid'),
-        default_hooks=dict(checkpoint=None, logger=None), log_level='WARNING')
+        default_hooks=dict(checkpoint=None, logger=None), log_level='WARNING',
+        default_scope='mmagic')
+    hook = next(h for h in runner.hooks if isinstance(h, IPOSESampleGridHook))
+    assert isinstance(hook, VisualizationHook)
     runner.train()
     saved = sorted(glob.glob(osp.join(str(tmp_path), 'samples', '*.png')))
     assert [osp.basename(p) for p in saved] == ['iter_2.png', 'iter_3.png']

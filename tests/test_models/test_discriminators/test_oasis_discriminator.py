@@ -7,7 +7,7 @@ from mmipose.models.discriminators import OASISDiscriminator, OASISResBlockD
 
 
 def official_d_keys():
-    """The reference *_D.pth key set (reference doc §8), written out independently."""
+    """The reference *_D.pth key set, written out independently."""
     keys = []
 
     def sn(prefix, bias=True):

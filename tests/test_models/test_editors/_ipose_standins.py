@@ -9,6 +9,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmagic.structures import DataSample
 
+from mmipose.models.partnet import ObjectPartInferencer
+
 
 class StandInPartInferencer(nn.Module):
     """part_features (B,288,H,W) / part_logits (B,9,H,W): part 1 on an object's top half, part 2
@@ -18,6 +20,10 @@ class StandInPartInferencer(nn.Module):
         super().__init__()
         self.scale = nn.Parameter(torch.ones(1))  # must be frozen by IPOSE
         self.log = log if log is not None else []
+        self._warned_categories = set()
+
+    # the real filter; a test may give the stand-in a ``support_bank`` with ``categories``
+    drop_unsupported_objects = ObjectPartInferencer.drop_unsupported_objects
 
     def forward(self, inst, objects):
         self.log.append(('parts', inst.shape[0], [len(o) for o in objects]))

@@ -7,7 +7,7 @@ from mmipose.models.generators import PSMGenerator, PSMResBlock
 
 
 def official_generator_keys(semantic_nc):
-    """The reference *_G.pth keys without `partnet.model.*` (reference doc §8), with shapes."""
+    """The reference *_G.pth keys without `partnet.model.*`, with shapes."""
     keys = {'fc.weight': (1024, 64 + semantic_nc, 3, 3), 'fc.bias': (1024, ),
             'conv_img.weight': (3, 64, 3, 3), 'conv_img.bias': (3, ),
             'conv_part.0.weight': (32, 288, 3, 3), 'conv_part.0.bias': (32, ),
@@ -222,3 +222,22 @@ def test_spade_injection_is_the_reference_spade_concat_in_the_part_norm_slot():
         for _, seg_in, part_in in seen:
             assert torch.equal(seg_in, seg_full)
             torch.testing.assert_close(part_in, gen.conv_part(feats))
+
+
+def test_syncbn_is_asked_for_only_with_the_runners_sync_bn():
+    """norm_type='syncbn' is gone; the error names the config key that replaces it, and MMEngine's
+    sync_bn conversion turns the generator's parameter-free BNs into SyncBatchNorm."""
+    from mmengine.model import convert_sync_batchnorm
+
+    from mmipose.models.generators.normalization import parameter_free_norm
+    with pytest.raises(ValueError, match="sync_bn = 'torch'"):
+        parameter_free_norm(4, 'syncbn')
+    with pytest.raises(ValueError, match="norm_type must be 'bn', got 'gn'"):
+        parameter_free_norm(4, 'gn')
+    generator = PSMGenerator(semantic_nc=3, channels_g=1, spade_hidden_nc=4)
+    num_bn = sum(isinstance(m, torch.nn.BatchNorm2d) for m in generator.modules())
+    converted = convert_sync_batchnorm(generator)
+    assert num_bn > 0
+    assert sum(isinstance(m, torch.nn.SyncBatchNorm) for m in converted.modules()) == num_bn
+    assert set(converted.state_dict()) == set(PSMGenerator(semantic_nc=3, channels_g=1,
+                                                           spade_hidden_nc=4).state_dict())

@@ -94,5 +94,20 @@ def test_global_gan_loss_hinge_and_log():
     assert torch.isclose(log(x, False, True), -2 * torch.log(1 - sig).mean(), atol=1e-6)
     with pytest.raises(ValueError):
         hinge(x, False, False)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="loss_type must be one of"):
         GlobalGANLoss('wasserstein')
+
+
+@pytest.mark.parametrize('loss_type', ['hinge', 'vanilla'])
+def test_global_gan_loss_equals_mmagic_gan_loss(loss_type):
+    """Weight 1: identical to MMagic's GANLoss; weight w: w times it for D and G alike."""
+    from mmagic.models.losses import GANLoss
+    x = torch.randn(3, 1, 4, 8, generator=torch.Generator().manual_seed(0))
+    ref = GANLoss(loss_type)
+    for weight in (1.0, 0.5):
+        ours = GlobalGANLoss(loss_type, loss_weight=weight)
+        for real, disc in ((True, True), (False, True), (True, False)):
+            assert torch.allclose(ours(x, real, disc), weight * ref(x, real, is_disc=disc))
+    # the generator term in the straightforward formula
+    expected = -x.mean() if loss_type == 'hinge' else F.softplus(-x).mean()
+    assert torch.allclose(GlobalGANLoss(loss_type)(x, True, False), expected)

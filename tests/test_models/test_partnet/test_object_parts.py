@@ -8,7 +8,7 @@ from mmipose.models.partnet import ObjectPartInferencer, PartNet, SupportBank
 
 
 def literal_part_generator(partnet, bank, inst, objects):
-    """Reference doc §2.1, one object at a time, one PartNet call per object."""
+    """The authors' PartGenerator crop rule, one object at a time, one PartNet call per object."""
     b, _, H, W = inst.shape
     feats = torch.zeros(b, 288, H, W)
     logits = torch.zeros(b, 9, H, W)
@@ -97,7 +97,7 @@ def test_matches_literal_per_object_implementation(parts):
     partnet, bank = parts
     inst, objects = _scene()
     inferencer = ObjectPartInferencer(partnet, bank, chunk_size=2)
-    with pytest.warns(UserWarning, match='part category 99'):
+    with pytest.warns(UserWarning, match=r'part category id\(s\) \[99\]'):
         feats, logits = inferencer(inst, objects)
     ref_feats, ref_logits = literal_part_generator(partnet, bank, inst, objects)
     assert feats.shape == (2, 288, 48, 80) and logits.shape == (2, 9, 48, 80)
@@ -148,14 +148,17 @@ def test_box_over_a_whole_odd_side_is_resized_into_the_box(parts):
 
 
 def test_partnet_checkpoint_is_loaded_and_missing_file_named(parts, tmp_path):
+    """PartNet weights are given in one place, ``PartNet(checkpoint=...)``."""
     partnet, bank = parts
     path = tmp_path / 'partnet.pth'
     torch.save(partnet.state_dict(), path)
-    inferencer = ObjectPartInferencer(PartNet(), bank, partnet_checkpoint=str(path))
+    inferencer = ObjectPartInferencer(dict(type='PartNet', checkpoint=str(path)), bank)
     for name, value in partnet.state_dict().items():
         assert torch.equal(inferencer.partnet.state_dict()[name], value), name
     with pytest.raises(FileNotFoundError, match='missing.pth'):
-        ObjectPartInferencer(PartNet(), bank, partnet_checkpoint=str(tmp_path / 'missing.pth'))
+        ObjectPartInferencer(dict(type='PartNet', checkpoint=str(tmp_path / 'missing.pth')), bank)
+    with pytest.raises(TypeError, match='partnet_checkpoint'):
+        ObjectPartInferencer(PartNet(), bank, partnet_checkpoint=str(path))
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
 """PartNet (batched, cached supports) == a plain per-sample, per-part transcription of the reference.
 
-The reference below is written from reference-implementation.md §1 only: it loops over objects and
+The reference below is written from a description of the authors' PartNet only: it loops over objects and
 part channels, builds the 5/6-channel rows explicitly, runs both encoders on every support row, does
 attention as softmax(q k^T / sqrt(d)) v with the MHA weights, and reads every weight by its official
 checkpoint key. It shares no code with mmipose.models.partnet.

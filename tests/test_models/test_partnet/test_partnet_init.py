@@ -1,4 +1,4 @@
-"""PartNet initialisation follows the reference (reference-implementation.md §2.5)."""
+"""PartNet initialisation follows the reference (its weight-init function)."""
 import math
 
 import torch

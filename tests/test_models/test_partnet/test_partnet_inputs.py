@@ -1,4 +1,4 @@
-"""PartNet input rows: channel order, coordinates and silhouettes (reference-implementation.md §1.3)."""
+"""PartNet input rows: channel order, coordinates and silhouettes."""
 import pytest
 import torch
 
