@@ -94,7 +94,7 @@ def test_wheel_mim_search_and_train(tmp_path):
 
     listing = _run([python, '-m', 'mim', 'search', 'mmipose'], cwd=run_dir)
     names = _metafile_names()
-    assert len(names) == 12
+    assert names  # tests/test_configs/test_metafiles.py checks they cover every config
     for name in names:
         assert f'config id: {name}' in listing, name
 
