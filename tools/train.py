@@ -1,7 +1,7 @@
 """Train an mmipose model (iPOSE or PartNet) from an MMEngine config.
 
 Examples:
-    python tools/train.py configs/ipose/ipose_4xb4-cityscapes-256x512.py
+    python tools/train.py configs/ipose/ipose_2xb2-372kiters_cityscapes-256x512.py
     python tools/train.py CONFIG --work-dir work_dirs/x --resume --amp
     bash tools/dist_train.sh CONFIG 4
 """

@@ -110,7 +110,7 @@ class IPOSEInferencer:
         sample_model (str): ``'ema'`` (default when the model has EMA) or ``'orig'``.
 
     Example:
-        >>> inferencer = IPOSEInferencer('configs/toy/ipose_tiny_1xb4_toy-64x128.py', 'iter_1200.pth')
+        >>> inferencer = IPOSEInferencer('configs/toy/ipose_tiny_1xb4-1200iters_toy-64x128.py', 'iter_1200.pth')
         >>> result = inferencer('label.png', seed=0)
         >>> edited = inferencer.resample(result, 'object:7001', seed=1)
     """

@@ -165,7 +165,7 @@ def test_train_tool_end_to_end(tmp_path):
     train = load_tool('train.py')
     work_dir = str(tmp_path / 'work')
     train.main([
-        osp.join(ROOT, 'configs/partnet/partnet_1xb2-4iters_synthetic-64x64.py'), '--work-dir', work_dir,
+        osp.join(ROOT, 'tests/data/configs/partnet_1xb2-4iters_synthetic-64x64.py'), '--work-dir', work_dir,
         '--cfg-options', f'train_dataloader.dataset.data_root={data}', f'val_dataloader.dataset.data_root={data}',
         f'test_dataloader.dataset.data_root={data}', f'model.support_bank.root={data}/supports',
         f'model.pool_root={data}'

@@ -1,6 +1,7 @@
-# Tiny PartNet pretraining run used by tests (tests/test_models/test_partnet/test_partnet_model.py):
-# a few iterations on a synthetic part dataset; paths are given with --cfg-options.
-_base_ = ['./partnet_1xb6-500e_parts-64x64.py']
+# Tiny PartNet pretraining run, a test fixture (not a user config) used by
+# tests/test_models/test_partnet/test_partnet_model.py: a few iterations on a synthetic part dataset;
+# paths are given with --cfg-options.
+_base_ = ['../../../configs/partnet/partnet_1xb6-500e_parts-64x64.py']
 
 categories = [8, 24, 26]
 model = dict(
