@@ -136,8 +136,18 @@ class IPOSE(BaseGAN):
         self.sample_precision = check_precision(sample_precision, 'IPOSE sample_precision')
         self.batch_d_passes = bool(batch_d_passes)
         if channels_last:
-            # Module.to keeps a tensor's memory format, so device moves and EMA copies keep it.
-            self.to(memory_format=torch.channels_last)
+            self.set_memory_format(torch.channels_last)
+
+    def set_memory_format(self, memory_format: torch.memory_format) -> None:
+        """Store the 4-D weights of the GAN networks (G, EMA G, D) in ``memory_format``.
+
+        ``Module.to`` keeps a tensor's memory format, so later device moves, checkpoint loads
+        (``copy_``) and EMA copies keep it. PartNet (a small share of the time) stays NCHW.
+        """
+        for name in ('generator', 'generator_ema', 'discriminator'):
+            module = getattr(self, name, None)
+            if module is not None:
+                module.to(memory_format=memory_format)
 
     # ------------------------------------------------------------------ setup
     def _init_loss(self, loss_config: Optional[dict] = None) -> None:
