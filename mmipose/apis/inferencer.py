@@ -108,6 +108,11 @@ class IPOSEInferencer:
         part_categories (dict, optional): label id -> part-category id of the object classes;
             defaults to the config's ``object_part_categories`` entry.
         sample_model (str): ``'ema'`` (default when the model has EMA) or ``'orig'``.
+        precision (str, optional): sampling precision, 'fp32' / 'bf16' / 'fp16' or 'auto' (bf16
+            where the device runs it natively, else fp32); None keeps the model's
+            ``sample_precision``.
+        channels_last (bool, optional): channels-last weights (faster convolutions); None keeps
+            the model's layout.
 
     Example:
         >>> inferencer = IPOSEInferencer('configs/toy/ipose_tiny_1xb4_toy-64x128.py', 'iter_1200.pth')
@@ -116,10 +121,18 @@ class IPOSEInferencer:
     """
 
     def __init__(self, model: Union[nn.Module, str], checkpoint: Optional[str] = None, device: str = 'cpu',
-                 part_categories: Optional[Dict[int, int]] = None, sample_model: Optional[str] = None) -> None:
+                 part_categories: Optional[Dict[int, int]] = None, sample_model: Optional[str] = None,
+                 precision: Optional[str] = None, channels_last: Optional[bool] = None) -> None:
         if isinstance(model, str):
             model = init_model(model, checkpoint, device)
         self.model = model.eval()
+        if precision is not None:
+            from mmipose.utils.precision import bf16_supported, check_precision
+            if precision == 'auto':
+                precision = 'bf16' if bf16_supported(self.device) else 'fp32'
+            model.sample_precision = check_precision(precision, 'IPOSEInferencer precision')
+        if channels_last is not None:
+            model.set_memory_format(torch.channels_last if channels_last else torch.contiguous_format)
         cfg = getattr(model, 'cfg', None)
         if part_categories is None and cfg is not None:
             part_categories = cfg.get('object_part_categories')

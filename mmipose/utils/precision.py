@@ -53,3 +53,44 @@ def set_flush_denormal(enable: bool = True) -> bool:
     only below that threshold. Call it in entry points (tools/*.py), not in library code.
     """
     return bool(torch.set_flush_denormal(enable))
+
+
+def add_speed_args(parser, training: bool = False) -> None:
+    """The speed flags shared by tools/train.py, tools/test.py and tools/synthesize.py.
+
+    Sampling tools get ``--precision`` ('auto' = bf16 where it runs natively, else fp32) and
+    ``--no-channels-last``; training gets ``--channels-last`` and ``--batch-d-passes`` (its
+    bf16 is ``--amp``). Every tool flushes denormals on the CPU unless ``--keep-denormals``.
+    """
+    if training:
+        parser.add_argument('--channels-last', action='store_true',
+                            help='channels-last (NHWC) weights for G and D (iPOSE models)')
+        parser.add_argument('--batch-d-passes', action='store_true',
+                            help='one D call for the fake, real and LabelMix images (iPOSE)')
+    else:
+        parser.add_argument('--precision', choices=('auto', ) + PRECISIONS, default='auto',
+                            help="sampling precision; 'auto': bf16 where the device has native "
+                            'bf16 (CPU avx512_bf16/AMX, CUDA), else fp32')
+        parser.add_argument('--no-channels-last', action='store_true',
+                            help='keep NCHW weights (channels-last is the default)')
+    parser.add_argument('--keep-denormals', action='store_true',
+                        help='do not flush denormal floats to zero on the CPU')
+
+
+def speed_cfg_options(args, model_cfg: dict, device: Union[str, torch.device]) -> dict:
+    """``cfg.model`` overrides from :func:`add_speed_args` flags (IPOSE models only).
+
+    Also flushes denormals for the process unless ``--keep-denormals`` (entry points only).
+    """
+    if not getattr(args, 'keep_denormals', False) and torch.device(device).type == 'cpu':
+        set_flush_denormal(True)
+    if str(model_cfg.get('type', '')).split('.')[-1] != 'IPOSE':
+        return {}
+    if hasattr(args, 'precision'):
+        precision = args.precision
+        if precision == 'auto':
+            precision = 'bf16' if bf16_supported(device) else 'fp32'
+        return {'model.sample_precision': precision,
+                'model.channels_last': not args.no_channels_last}
+    return {'model.channels_last': bool(args.channels_last),
+            'model.batch_d_passes': bool(args.batch_d_passes)}
