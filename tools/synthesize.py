@@ -88,6 +88,8 @@ def main(argv=None) -> List[str]:
     cfg_options.update(args.cfg_options or {})
     model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=cfg_options)
     inferencer = IPOSEInferencer(model)
+    if hasattr(model, 'release_training_modules'):
+        model.release_training_modules(inferencer.sample_model)  # D, CLIP: ~1.3 GB at full width
     for spec in args.supports:
         category, _, folder = spec.partition('=')
         files = sorted(f for f in glob.glob(osp.join(folder, '*.png')))

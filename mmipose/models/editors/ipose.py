@@ -323,6 +323,28 @@ class IPOSE(BaseGAN):
         return {k: v.detach() for k, v in log_vars.items()}
 
     # ------------------------------------------------------------------ sampling
+    def release_training_modules(self, sample_model: str = 'ema') -> None:
+        """Free what sampling with ``sample_model`` never runs: D, the CLIP style loss and the
+        generator that is not sampled (the training generator when sampling from the EMA one).
+
+        For inference-only models (:class:`~mmipose.apis.IPOSEInferencer` built from a config):
+        on the Cityscapes model this is ~1.3 GB of weights. Training or sampling the released
+        generator afterwards raises.
+        """
+        if sample_model not in ('ema', 'orig'):
+            raise ValueError(f"release_training_modules: sample_model must be 'ema' or 'orig', "
+                             f'got {sample_model!r}')
+        if sample_model == 'ema' and not self.with_ema_gen:
+            raise ValueError("release_training_modules: sample_model='ema' but the model has no "
+                             'EMA generator (ema_config=None)')
+        self.discriminator = None
+        self.losses.style_loss = None
+        if sample_model == 'ema':
+            self.generator = None
+        elif self.with_ema_gen:
+            self.generator_ema = None
+            self._with_ema_gen = False
+
     @torch.no_grad()
     def refresh_ema_norm_stats(self, batches: Iterable[dict]) -> int:
         """Recompute the EMA generator's BN statistics (and SN u/v) on training batches.

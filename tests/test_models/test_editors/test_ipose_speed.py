@@ -208,3 +208,17 @@ def test_mmagic_loss_hooks_are_not_silently_used():
         model.gen_loss({}, None)
     with pytest.raises(NotImplementedError, match='IPOSELosses'):
         model.disc_loss({}, None)
+
+
+def test_release_training_modules_keeps_ema_samples(message_hub):
+    model = build_model().eval()
+    data = batch()
+    torch.manual_seed(3)
+    data['inputs'].update(z=list(torch.randn(2, 64)), z_part=list(torch.randn(2, 31, 2, 2)))
+    before = torch.stack([s.fake_img for s in model.val_step(copy.deepcopy(data))])
+    model.release_training_modules('ema')
+    assert model.discriminator is None and model.generator is None
+    after = torch.stack([s.fake_img for s in model.val_step(copy.deepcopy(data))])
+    torch.testing.assert_close(after, before, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="sample_model must be 'ema' or 'orig'"):
+        build_model().release_training_modules('both')
