@@ -4,7 +4,8 @@ Measures, on synthetic Cityscapes-like scenes at the config's resolution (random
 random-init when its weights are absent, PartNet/supports as the config says):
 
 * ``train``: seconds per ``train_step`` (G step + D step + EMA) and peak memory, per batch size;
-* ``infer``: seconds per image of ``val_step`` (EMA generator, part inference included);
+* ``infer``: seconds per image of ``val_step`` (EMA generator, part inference included; D, CLIP
+  and the training generator freed as :class:`IPOSEInferencer` does, except with ``--baseline``);
 * ``parts``: seconds of ``part_inferencer(inst, objects)`` for 1, 8, 32, 128 objects per image.
 
 Every case runs in its own subprocess so CPU peak memory (``ru_maxrss``) belongs to that case
@@ -292,6 +293,8 @@ def run_case(args, case):
         fn, iters = train_once, args.train_steps
     elif kind == 'infer':
         model.eval()
+        if not args.baseline:  # what an inferencer keeps: PartNet and the EMA generator
+            model.release_training_modules('ema' if model.with_ema_gen else 'orig')
         batch = make_batch(model.num_classes, size, 1, num_objects=args.infer_objects)
         current = None
         result.update(batch_size=1, objects=args.infer_objects)
