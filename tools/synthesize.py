@@ -16,6 +16,12 @@ Examples:
     python tools/synthesize.py CONFIG CKPT labels/ --out-dir out/
     python tools/synthesize.py CONFIG CKPT label.png --inst inst.png --resample object:7001 --num-samples 3
     python tools/synthesize.py CONFIG CKPT label.png --supports 26=my_car_supports/
+    python tools/synthesize.py CONFIG CKPT labels/ --precision fp32   # exact fp32 sampling
+
+Speed: sampling runs in bf16 autocast with channels-last weights where the device has native
+bf16 (--precision auto, the default; on the Cityscapes model images are within PSNR 51 dB of fp32,
+part maps unchanged: PartNet stays fp32), and denormals are
+flushed on the CPU (--keep-denormals keeps them).
 """
 import argparse
 import glob
@@ -45,6 +51,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='replace the supports of a part category (repeatable)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
                         help='override config entries, e.g. model.part_inferencer.support_bank.root=...')
+    from mmipose.utils.precision import add_speed_args
+    add_speed_args(parser)
     return parser.parse_args(argv)
 
 
@@ -75,8 +83,14 @@ def main(argv=None) -> List[str]:
 
     from mmipose.apis import IPOSEInferencer, init_model
     from mmipose.visualization import colorize_parts
-    model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
+    from mmengine.config import Config
+    from mmipose.utils.precision import speed_cfg_options
+    cfg_options = speed_cfg_options(args, Config.fromfile(args.config).model, args.device)
+    cfg_options.update(args.cfg_options or {})
+    model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=cfg_options)
     inferencer = IPOSEInferencer(model)
+    if hasattr(model, 'release_training_modules'):
+        model.release_training_modules(inferencer.sample_model)  # D, CLIP: ~1.3 GB at full width
     for spec in args.supports:
         category, _, folder = spec.partition('=')
         files = sorted(f for f in glob.glob(osp.join(folder, '*.png')))

@@ -20,6 +20,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 from mmipose.apis import use_partnet_weights_from_checkpoint  # noqa: E402
 from mmipose.utils import destroy_process_group  # noqa: E402
+from mmipose.utils.precision import add_speed_args, speed_cfg_options  # noqa: E402
 
 
 class _KeepTestMetrics(Hook):
@@ -45,6 +46,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='override config entries')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
+    add_speed_args(parser)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -65,6 +67,9 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    import torch
+    cfg.merge_from_dict(speed_cfg_options(
+        args, cfg.model, 'cuda' if torch.cuda.is_available() else 'cpu'))
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

@@ -3,6 +3,7 @@
 Examples:
     python tools/train.py configs/ipose/ipose_2xb2-372kiters_cityscapes-256x512.py
     python tools/train.py CONFIG --work-dir work_dirs/x --resume --amp
+    python tools/train.py CONFIG --amp --channels-last --batch-d-passes   # the speed levers
     bash tools/dist_train.sh CONFIG 4
 """
 import argparse
@@ -20,6 +21,7 @@ from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmipose.utils import destroy_process_group  # noqa: E402
+from mmipose.utils.precision import add_speed_args, speed_cfg_options  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,6 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='override config entries, e.g. train_cfg.max_iters=10')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
+    add_speed_args(parser, training=True)
     # torch.distributed.launch passes --local-rank (torch>=2) or --local_rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
@@ -49,6 +52,8 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    cfg.merge_from_dict(speed_cfg_options(args, cfg.model, device))
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

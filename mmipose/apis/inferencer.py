@@ -102,12 +102,18 @@ class IPOSEInferencer:
 
     Args:
         model (nn.Module | str): an IPOSE model or a config path (then built with
-            :func:`init_model`).
+            :func:`init_model`, and the modules sampling never runs are freed:
+            :meth:`IPOSE.release_training_modules`).
         checkpoint (str, optional): checkpoint when ``model`` is a config path.
         device (str): device when ``model`` is a config path.
         part_categories (dict, optional): label id -> part-category id of the object classes;
             defaults to the config's ``object_part_categories`` entry.
         sample_model (str): ``'ema'`` (default when the model has EMA) or ``'orig'``.
+        precision (str, optional): sampling precision, 'fp32' / 'bf16' / 'fp16' or 'auto' (bf16
+            where the device runs it natively, else fp32); None keeps the model's
+            ``sample_precision``.
+        channels_last (bool, optional): channels-last weights (faster convolutions); None keeps
+            the model's layout.
 
     Example:
         >>> inferencer = IPOSEInferencer('configs/toy/ipose_tiny_1xb4-1200iters_toy-64x128.py', 'iter_1200.pth')
@@ -116,10 +122,19 @@ class IPOSEInferencer:
     """
 
     def __init__(self, model: Union[nn.Module, str], checkpoint: Optional[str] = None, device: str = 'cpu',
-                 part_categories: Optional[Dict[int, int]] = None, sample_model: Optional[str] = None) -> None:
-        if isinstance(model, str):
+                 part_categories: Optional[Dict[int, int]] = None, sample_model: Optional[str] = None,
+                 precision: Optional[str] = None, channels_last: Optional[bool] = None) -> None:
+        built_here = isinstance(model, str)
+        if built_here:
             model = init_model(model, checkpoint, device)
         self.model = model.eval()
+        if precision is not None:
+            from mmipose.utils.precision import bf16_supported, check_precision
+            if precision == 'auto':
+                precision = 'bf16' if bf16_supported(self.device) else 'fp32'
+            model.sample_precision = check_precision(precision, 'IPOSEInferencer precision')
+        if channels_last is not None:
+            model.set_memory_format(torch.channels_last if channels_last else torch.contiguous_format)
         cfg = getattr(model, 'cfg', None)
         if part_categories is None and cfg is not None:
             part_categories = cfg.get('object_part_categories')
@@ -130,6 +145,8 @@ class IPOSEInferencer:
         if sample_model is None:
             sample_model = 'ema' if getattr(model, 'with_ema_gen', False) else 'orig'
         self.sample_model = sample_model
+        if built_here and hasattr(model, 'release_training_modules'):
+            model.release_training_modules(sample_model)  # D, CLIP, the unsampled generator
         self._spatial_z: Optional[bool] = None
 
     # ----------------------------------------------------------------- helpers

@@ -4,16 +4,29 @@ Measures, on synthetic Cityscapes-like scenes at the config's resolution (random
 random-init when its weights are absent, PartNet/supports as the config says):
 
 * ``train``: seconds per ``train_step`` (G step + D step + EMA) and peak memory, per batch size;
-* ``infer``: seconds per image of ``val_step`` (EMA generator, part inference included);
+* ``infer``: seconds per image of ``val_step`` (EMA generator, part inference included; D, CLIP
+  and the training generator freed as :class:`IPOSEInferencer` does, except with ``--baseline``);
 * ``parts``: seconds of ``part_inferencer(inst, objects)`` for 1, 8, 32, 128 objects per image.
 
 Every case runs in its own subprocess so CPU peak memory (``ru_maxrss``) belongs to that case
 alone; on CUDA the peak is ``torch.cuda.max_memory_allocated``.
 
+Speed levers (``--variants``, tokens joined by ``+``): ``bf16`` / ``fp16`` autocast (training:
+``CPUAutocastOptimWrapper`` on CPU, ``AmpOptimWrapper`` on CUDA; sampling: ``sample_precision``),
+``cl`` channels-last weights, ``ftz`` flushed denormals, ``bd`` one D call for the fake, real and
+LabelMix images. ``base`` is the **baseline**: eager, fp32, NCHW, one D pass at a time, denormals
+kept, PartNet on all objects in one call (no chunking). Each variant is run alternately with the
+baseline in **one** process on the same model (round robin after a warm-up), so the reported
+ratios come from one machine under the same load; the step's convolution/matmul FLOPs are counted
+once and printed as GFLOP/s next to a measured GEMM peak of the machine.
+
 Example::
 
     python tools/analysis/benchmark_ipose.py configs/ipose/ipose_2xb2-372kiters_cityscapes-256x512.py \\
         --batch-sizes 1 2 --train-steps 2 --out work_dirs/benchmark_ipose.json
+    # ratios against the baseline, interleaved in one process
+    python tools/analysis/benchmark_ipose.py configs/_base_/models/ipose.py --random-partnet \\
+        --baseline --variants bf16 cl bf16+cl+ftz --cases infer --infer-iters 3
 """
 import argparse
 import json
@@ -49,6 +62,13 @@ def parse_args(argv=None):
     p.add_argument('--image-size', type=int, nargs=2, default=None, help='H W of the scenes')
     p.add_argument('--out', help='write the results as JSON here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    p.add_argument('--baseline', action='store_true',
+                   help='compare --variants with the baseline (eager fp32 NCHW, separate D passes, '
+                   'denormals kept, no PartNet chunking), interleaved in one process')
+    p.add_argument('--variants', nargs='+', default=[],
+                   help="levers joined by '+': bf16, fp16, cl (channels_last), ftz (flush "
+                   "denormals), bd (batched D passes); e.g. bf16+cl+ftz")
+    p.add_argument('--infer-objects', type=int, default=8, help='objects per image for infer')
     p.add_argument('--worker', help=argparse.SUPPRESS)  # internal: run one case
     return p.parse_args(argv)
 
@@ -88,9 +108,66 @@ def build_model(args, device):
                 for c in categories}
         bank.update(root=None, categories=list(maps), maps=maps)
         cfg.model.part_inferencer.partnet.checkpoint = None
+    if args.baseline and cfg.model.get('part_inferencer'):
+        cfg.model.part_inferencer.chunk_size = None  # all objects in one PartNet call
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     model = MODELS.build(cfg.model).to(device)
     return cfg, model
+
+
+VARIANT_TOKENS = ('base', 'fp32', 'bf16', 'fp16', 'cl', 'ftz', 'bd')
+
+
+def parse_variant(spec):
+    """'bf16+cl+ftz' -> dict(precision='bf16', channels_last=True, ftz=True, batch_d=False)."""
+    tokens = spec.split('+')
+    bad = [t for t in tokens if t not in VARIANT_TOKENS]
+    if bad:
+        raise ValueError(f'--variants {spec!r}: unknown lever(s) {bad}; expected tokens of '
+                         f'{VARIANT_TOKENS} joined by +')
+    precision = next((t for t in tokens if t in ('bf16', 'fp16')), 'fp32')
+    return dict(precision=precision, channels_last='cl' in tokens, ftz='ftz' in tokens,
+                batch_d='bd' in tokens)
+
+
+def apply_variant(model, variant, state):
+    """Put the model and the process into ``variant`` (outside the timed region)."""
+    import torch
+    if state.get('channels_last') != variant['channels_last']:
+        model.set_memory_format(torch.channels_last if variant['channels_last']
+                                else torch.contiguous_format)
+    torch.set_flush_denormal(variant['ftz'])
+    model.sample_precision = variant['precision']
+    model.batch_d_passes = variant['batch_d']
+    state.update(variant)
+
+
+def count_flops(fn):
+    """Convolution/matmul FLOPs of one call of ``fn`` (torch's FlopCounterMode)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def gemm_peak_gflops(device, dtype_name, seconds=1.0):
+    """Measured GEMM throughput (2048^3 matmuls) in GFLOP/s: the practical peak here."""
+    import torch
+    dtype = getattr(torch, {'fp32': 'float32', 'bf16': 'bfloat16', 'fp16': 'float16'}[dtype_name])
+    if device == 'cpu' and dtype == torch.float16:
+        return None
+    n = 2048
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    a @ b
+    _sync(device)
+    runs, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        runs += 1
+        _sync(device)
+    return 2 * n**3 * runs / (time.perf_counter() - start) / 1e9
 
 
 def image_size(cfg, model):
@@ -188,43 +265,105 @@ def run_case(args, case):
         batch_size = int(arg)
         model.train()
         opt = cfg.optim_wrapper
-        wrappers = OptimWrapperDict(**{
-            name: OptimWrapper(torch.optim.Adam(getattr(model, name).parameters(),
-                                                lr=opt[name]['optimizer']['lr'],
-                                                betas=tuple(opt[name]['optimizer']['betas'])))
-            for name in ('generator', 'discriminator')
-        })
+        optimizers = {
+            name: torch.optim.Adam(getattr(model, name).parameters(),
+                                   lr=opt[name]['optimizer']['lr'],
+                                   betas=tuple(opt[name]['optimizer']['betas']))
+            for name in ('generator', 'discriminator')}
+        wrapper_sets = {}
+
+        def wrappers_for(precision):
+            if precision not in wrapper_sets:
+                wrapper_sets[precision] = OptimWrapperDict(**{
+                    name: make_wrapper(optimizer, precision, device)
+                    for name, optimizer in optimizers.items()})
+            return wrapper_sets[precision]
+
         hub = MessageHub.get_instance('benchmark_ipose')
         step = [0]
+        current = dict(precision='fp32')
 
         def train_once():
             hub.update_info('iter', step[0])
             step[0] += 1
             model.train_step(make_batch(model.num_classes, size, batch_size, seed=step[0]),
-                             wrappers)
+                             wrappers_for(current['precision']))
 
-        result.update(batch_size=batch_size,
-                      **_timed(train_once, args.train_steps, args.warmup, device))
+        result.update(batch_size=batch_size)
+        fn, iters = train_once, args.train_steps
     elif kind == 'infer':
         model.eval()
-        batch = make_batch(model.num_classes, size, 1)
-        result.update(batch_size=1,
-                      **_timed(lambda: model.val_step(batch), args.infer_iters, args.warmup,
-                               device))
+        if not args.baseline:  # what an inferencer keeps: PartNet and the EMA generator
+            model.release_training_modules('ema' if model.with_ema_gen else 'orig')
+        batch = make_batch(model.num_classes, size, 1, num_objects=args.infer_objects)
+        current = None
+        result.update(batch_size=1, objects=args.infer_objects)
+        fn, iters = (lambda: model.val_step(batch)), args.infer_iters
     elif kind == 'parts':
         model.eval()
         num_objects = int(arg)
         label, inst, objects, _ = synthetic_scene(model.num_classes, size, num_objects, 0)
         inst = inst[None].to(device)
         table = [torch.as_tensor(objects, device=device)]
-        with torch.no_grad():
-            result.update(objects=num_objects,
-                          **_timed(lambda: model.part_inferencer(inst, table), args.part_iters,
-                                   args.warmup, device))
+        current = None
+        result.update(objects=num_objects)
+
+        def fn():
+            with torch.no_grad():
+                model.part_inferencer(inst, table)
+        iters = args.part_iters
     else:
         raise ValueError(f'unknown case {case}')
+    if not args.baseline:
+        result.update(_timed(fn, iters, args.warmup, device))
+    else:
+        result.update(compare_variants(args, model, fn, iters, device, current))
     result['peak_memory_mb'] = peak_memory_mb(device)
     return result
+
+
+def make_wrapper(optimizer, precision, device):
+    from mmengine.optim import AmpOptimWrapper, OptimWrapper
+    from mmipose.engine.optim_wrappers import CPUAutocastOptimWrapper
+    if precision == 'fp32':
+        return OptimWrapper(optimizer)
+    if device.startswith('cuda'):
+        return AmpOptimWrapper(optimizer=optimizer, dtype=precision.replace('bf', 'bfloat')
+                               .replace('fp', 'float'))
+    return CPUAutocastOptimWrapper(optimizer, dtype='bfloat16')
+
+
+def compare_variants(args, model, fn, iters, device, current):
+    """Round robin over the baseline and ``--variants`` (warm-up round first); medians, ratios."""
+    specs = ['base'] + [v for v in args.variants if v != 'base']
+    variants = {spec: parse_variant(spec) for spec in specs}
+    state = {}
+    times = {spec: [] for spec in specs}
+    for round_ in range(args.warmup + iters):
+        for spec in specs:
+            apply_variant(model, variants[spec], state)
+            if current is not None:
+                current['precision'] = variants[spec]['precision']
+            _sync(device)
+            start = time.perf_counter()
+            fn()
+            _sync(device)
+            if round_ >= args.warmup:
+                times[spec].append(time.perf_counter() - start)
+    apply_variant(model, variants['base'], state)
+    if current is not None:
+        current['precision'] = 'fp32'
+    flops = count_flops(fn)
+    base = statistics.median(times['base'])
+    out = dict(flops=flops, variants={})
+    for spec in specs:
+        median = statistics.median(times[spec])
+        out['variants'][spec] = dict(median_s=median, times_s=times[spec],
+                                     speedup=base / median, gflops=flops / median / 1e9)
+    out['gemm_peak_gflops'] = {p: gemm_peak_gflops(device, p)
+                               for p in sorted({v['precision'] for v in variants.values()})}
+    out['median_s'], out['min_s'], out['runs'] = base, min(times['base']), len(times['base'])
+    return out
 
 
 # --------------------------------------------------------------------------------- driver side
@@ -253,6 +392,13 @@ def main(argv=None):
         res = json.loads(lines[-1][len('RESULT '):])
         results.append(res)
         extra = f" objects={res['objects']}" if 'objects' in res else ''
+        for spec, v in res.get('variants', {}).items():
+            print(f"{case:>10} {spec:>16}: median {v['median_s']:.3f} s  x{v['speedup']:.2f} vs "
+                  f"base  {v['gflops']:.1f} GFLOP/s  runs {[round(t, 2) for t in v['times_s']]}")
+        if 'variants' in res:
+            peaks = ', '.join(f'{k} {v:.0f}' for k, v in res['gemm_peak_gflops'].items() if v)
+            print(f"{case:>10}: {res['flops'] / 1e9:.0f} GFLOP per call; measured GEMM peak "
+                  f"(GFLOP/s): {peaks}")
         print(f"{case:>10}: median {res['median_s']:.4f} s  min {res['min_s']:.4f} s  "
               f"peak {res['peak_memory_mb']:.0f} MB  ({res['device']}, {res['threads']} threads, "
               f"{res['image_size'][0]}x{res['image_size'][1]}){extra}", flush=True)

@@ -13,6 +13,7 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor
 
 from mmipose.registry import MODELS
+from mmipose.utils.precision import autocast, check_precision
 from .ipose_inputs import check_instance_map, label_to_onehot, objects_from_samples
 from .ipose_losses import IPOSELosses
 
@@ -23,22 +24,47 @@ def _unwrap(module: nn.Module) -> nn.Module:
     return module.module if is_model_wrapper(module) else module
 
 
+@torch.no_grad()
+def _power_iterations(module: nn.Module, steps: int) -> None:
+    """Advance the ``u``/``v`` estimates of every spectral norm in ``module`` by ``steps``.
+
+    A spectral-norm forward in training mode runs one power iteration; its result does not
+    depend on the input, so this leaves the buffers as ``steps`` more forwards would.
+    """
+    from torch.nn.utils.spectral_norm import SpectralNorm
+    for sub in module.modules():
+        for hook in sub._forward_pre_hooks.values():
+            if isinstance(hook, SpectralNorm):
+                for _ in range(steps):
+                    hook.compute_weight(sub, do_power_iteration=True)
+
+
 @MODELS.register_module()
 class IPOSE(BaseGAN):
     """iPOSE (CVPR 2023): OASIS-style semantic image synthesis guided by inferred part maps.
 
     One training iteration follows the reference (``train_ipose.py``), **G step then D step**
-    (MMagic's BaseGAN does D then G, so :meth:`train_step` is overridden):
+    (MMagic's BaseGAN does D then G, so :meth:`train_step` is overridden). ``BaseGAN`` is kept
+    for what it gives unchanged (EMA generator from ``ema_config``, ``ema_start``,
+    ``sample_model`` handling, val/test steps); :meth:`train_generator` and
+    :meth:`train_discriminator` keep its signature ``(inputs, data_samples,
+    optimizer_wrapper)``. Its ``gan_loss`` scheme is not used: the losses are ``self.losses``
+    (:class:`IPOSELosses`), so :meth:`gen_loss` / :meth:`disc_loss` raise.
 
     1. label -> one-hot (B,C,H,W); the frozen ``part_inferencer`` turns the instance map and the
        object table into part features (B,288,H,W) and part logits (B,9,H,W). This is computed
        **once per step** and reused by both generator forwards: PartNet is frozen and
-       deterministic, so this equals the reference, which reruns it for the D step.
+       deterministic, so this equals the reference, which reruns it for the D step. The
+       results travel in ``inputs`` (keys ``onehot``, ``part_features``, ``part_logits``,
+       ``objects``); either step computes them itself when they are absent.
     2. G step: ``fake = G(onehot, parts)``; loss = N+1 (real target, class-balanced) on
        ``D(fake)[0]`` + ``lambda_global`` * hinge-G on ``D(fake)[1]`` + ``lambda_style`` *
        CLIP style loss (whole image or object crops, chosen per global step).
     3. D step: a fake **regenerated after the G update** under no_grad (new noise);
        N+1 fake + N+1 real + global hinge (real and fake) + ``lambda_labelmix`` * LabelMix.
+       With ``batch_d_passes`` the fake, real and LabelMix images go through D in one call
+       (D has no batch-dependent layer); see :meth:`train_discriminator` for the one
+       numerical difference (spectral norm).
     4. EMA update of the generator (all state entries, buffers included, like the reference).
 
     Sampling (:meth:`forward`, ``val_step``, ``test_step``) returns one ``DataSample`` per image
@@ -60,6 +86,13 @@ class IPOSE(BaseGAN):
         ema_config (dict, optional): MMagic ``ExponentialMovingAverage`` config
             (``momentum = 1 - decay``).
         loss_config (dict, optional): See :class:`IPOSELosses`.
+        sample_precision (str): 'fp32' (default), 'bf16' or 'fp16' autocast of the generator
+            when sampling (:meth:`forward`); part inference stays float32 (part ids unchanged)
+            and images are returned as float32.
+        channels_last (bool): Store every 4-D weight channels-last (NHWC), which oneDNN and
+            cuDNN convolutions prefer, above all in bf16/fp16. Same maths, other kernels.
+        batch_d_passes (bool): One discriminator call on the concatenated fake, real and
+            LabelMix images in the D step instead of three (False: the reference's three calls).
     """
 
     def __init__(self,
@@ -69,7 +102,10 @@ class IPOSE(BaseGAN):
                  num_classes: int,
                  data_preprocessor: Optional[dict] = None,
                  ema_config: Optional[dict] = None,
-                 loss_config: Optional[dict] = None):
+                 loss_config: Optional[dict] = None,
+                 sample_precision: str = 'fp32',
+                 channels_last: bool = False,
+                 batch_d_passes: bool = False):
         if data_preprocessor is None:
             data_preprocessor = dict(
                 type='DataPreprocessor',
@@ -95,6 +131,21 @@ class IPOSE(BaseGAN):
             # Frozen: DDP (find_unused_parameters=False) then only moves it to the device.
             self.part_inferencer.requires_grad_(False)
             self.part_inferencer.eval()
+        self.sample_precision = check_precision(sample_precision, 'IPOSE sample_precision')
+        self.batch_d_passes = bool(batch_d_passes)
+        if channels_last:
+            self.set_memory_format(torch.channels_last)
+
+    def set_memory_format(self, memory_format: torch.memory_format) -> None:
+        """Store the 4-D weights of the GAN networks (G, EMA G, D) in ``memory_format``.
+
+        ``Module.to`` keeps a tensor's memory format, so later device moves, checkpoint loads
+        (``copy_``) and EMA copies keep it. PartNet (a small share of the time) stays NCHW.
+        """
+        for name in ('generator', 'generator_ema', 'discriminator'):
+            module = getattr(self, name, None)
+            if module is not None:
+                module.to(memory_format=memory_format)
 
     # ------------------------------------------------------------------ setup
     def _init_loss(self, loss_config: Optional[dict] = None) -> None:
@@ -104,6 +155,15 @@ class IPOSE(BaseGAN):
         self.gen_auxiliary_losses = None
         self.disc_auxiliary_losses = None
         self.losses = IPOSELosses(**self.loss_config)
+
+    def gen_loss(self, *args, **kwargs):
+        raise NotImplementedError('IPOSE: the generator losses are self.losses.generator_losses '
+                                  '(IPOSELosses), not BaseGAN.gen_loss.')
+
+    def disc_loss(self, *args, **kwargs):
+        raise NotImplementedError('IPOSE: the discriminator losses are '
+                                  'self.losses.discriminator_losses (IPOSELosses), not '
+                                  'BaseGAN.disc_loss.')
 
     def train(self, mode: bool = True) -> 'IPOSE':
         super().train(mode)
@@ -156,21 +216,18 @@ class IPOSE(BaseGAN):
         curr_iter = MessageHub.get_current_instance().get_info('iter') or 0
         data = self.data_preprocessor(data, True)
         inputs, data_samples = data['inputs'], data['data_samples']
-        real = inputs['img']
-        onehot, part_features, part_logits, objects = self.prepare_conditions(
-            inputs, data_samples)
-        conditions = (onehot, part_features, part_logits)
+        inputs = self._with_conditions(inputs, data_samples)
 
         g_wrapper: OptimWrapper = optim_wrapper['generator']
         d_wrapper: OptimWrapper = optim_wrapper['discriminator']
 
         set_requires_grad(self.discriminator, False)
         with g_wrapper.optim_context(self.generator):
-            log_vars = self.train_generator(conditions, real, objects, curr_iter, g_wrapper)
+            log_vars = self.train_generator(inputs, data_samples, g_wrapper)
         set_requires_grad(self.discriminator, True)
 
         with d_wrapper.optim_context(self.discriminator):
-            log_vars.update(self.train_discriminator(conditions, real, d_wrapper))
+            log_vars.update(self.train_discriminator(inputs, data_samples, d_wrapper))
 
         if self.with_ema_gen and g_wrapper.should_update():
             generator = _unwrap(self.generator)
@@ -182,33 +239,88 @@ class IPOSE(BaseGAN):
                 self.generator_ema.sync_parameters(generator)
         return {k: float(v) for k, v in log_vars.items()}
 
-    def train_generator(self, conditions: tuple, real: Tensor, objects: List[Tensor],
-                        curr_iter: int, optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
-        """G step (reference ``losses_G``); returns detached log values."""
-        onehot, part_features, part_logits = conditions
-        fake = self.generator(onehot, part_features, part_logits)
+    def _with_conditions(self, inputs: dict, data_samples) -> dict:
+        """``inputs`` plus ``onehot``, ``part_features``, ``part_logits`` and ``objects``."""
+        if 'onehot' in inputs:
+            return inputs
+        onehot, part_features, part_logits, objects = self.prepare_conditions(
+            inputs, data_samples)
+        return dict(inputs, onehot=onehot, part_features=part_features,
+                    part_logits=part_logits, objects=objects)
+
+    def train_generator(self, inputs: dict, data_samples,
+                        optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """G step (reference ``losses_G``); returns detached log values.
+
+        Args:
+            inputs (dict): Preprocessed inputs: ``img`` (B,3,H,W) in [-1,1], ``label``,
+                ``inst``; the conditions of :meth:`_with_conditions` when already computed.
+            data_samples: Batched ``DataSample`` (metainfo ``objects``).
+            optimizer_wrapper (OptimWrapper): The generator's wrapper.
+        """
+        curr_iter = MessageHub.get_current_instance().get_info('iter') or 0
+        inputs = self._with_conditions(inputs, data_samples)
+        onehot = inputs['onehot']
+        fake = self.generator(onehot, inputs['part_features'], inputs['part_logits'])
         # D's parameters are frozen for this step; its forward needs no DDP gradient sync.
         seg_logits, global_logits = _unwrap(self.discriminator)(fake)
         losses = self.losses.generator_losses(
-            seg_logits, global_logits, onehot, fake, real, objects, curr_iter)
+            seg_logits, global_logits, onehot, fake, inputs['img'], inputs['objects'], curr_iter)
         loss, log_vars = self.parse_losses(losses)
         optimizer_wrapper.update_params(loss)
         log_vars['loss_g'] = log_vars.pop('loss')
         return {k: v.detach() for k, v in log_vars.items()}
 
-    def train_discriminator(self, conditions: tuple, real: Tensor,
+    def train_discriminator(self, inputs: dict, data_samples,
                             optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
-        """D step (reference ``losses_D``): fake regenerated with the updated G, new noise."""
-        onehot, part_features, part_logits = conditions
+        """D step (reference ``losses_D``): fake regenerated with the updated G, new noise.
+
+        With ``batch_d_passes`` the fake, real and LabelMix images share one D call. D has no
+        batch-dependent layer, but its spectral norms run one power iteration per call in
+        training mode: the reference's real and LabelMix passes use the weight estimate of
+        iterations 2 and 3, the batched call that of iteration 1 for all three (they agree
+        once the power iteration has converged). The missing iterations are run after the
+        call, so the ``weight_u`` / ``weight_v`` buffers end the step as in the reference.
+
+        Args: as :meth:`train_generator`, with the discriminator's wrapper.
+        """
+        inputs = self._with_conditions(inputs, data_samples)
+        onehot = inputs['onehot']
         with torch.no_grad():
-            fake = _unwrap(self.generator)(onehot, part_features, part_logits)
-        losses = self.losses.discriminator_losses(self.discriminator, fake, real, onehot)
+            fake = _unwrap(self.generator)(onehot, inputs['part_features'],
+                                           inputs['part_logits'])
+        losses = self.losses.discriminator_losses(self.discriminator, fake, inputs['img'],
+                                                  onehot, batched=self.batch_d_passes)
+        if self.batch_d_passes and self.discriminator.training:
+            _power_iterations(_unwrap(self.discriminator), self.losses.num_d_passes - 1)
         loss, log_vars = self.parse_losses(losses)
         optimizer_wrapper.update_params(loss)
         log_vars['loss_d'] = log_vars.pop('loss')
         return {k: v.detach() for k, v in log_vars.items()}
 
     # ------------------------------------------------------------------ sampling
+    def release_training_modules(self, sample_model: str = 'ema') -> None:
+        """Free what sampling with ``sample_model`` never runs: D, the CLIP style loss and the
+        generator that is not sampled (the training generator when sampling from the EMA one).
+
+        For inference-only models (:class:`~mmipose.apis.IPOSEInferencer` built from a config):
+        on the Cityscapes model this is ~1.3 GB of weights. Training or sampling the released
+        generator afterwards raises.
+        """
+        if sample_model not in ('ema', 'orig'):
+            raise ValueError(f"release_training_modules: sample_model must be 'ema' or 'orig', "
+                             f'got {sample_model!r}')
+        if sample_model == 'ema' and not self.with_ema_gen:
+            raise ValueError("release_training_modules: sample_model='ema' but the model has no "
+                             'EMA generator (ema_config=None)')
+        self.discriminator = None
+        self.losses.style_loss = None
+        if sample_model == 'ema':
+            self.generator = None
+        elif self.with_ema_gen:
+            self.generator_ema = None
+            self._with_ema_gen = False
+
     @torch.no_grad()
     def refresh_ema_norm_stats(self, batches: Iterable[dict]) -> int:
         """Recompute the EMA generator's BN statistics (and SN u/v) on training batches.
@@ -254,6 +366,8 @@ class IPOSE(BaseGAN):
         Returns:
             list[DataSample]: One per image.
         """
+        # Part inference stays float32: part ids are an argmax, and close PartNet logits flip
+        # under bf16 (with random PartNet weights, 66 % of object pixels did).
         onehot, part_features, part_logits, _ = self.prepare_conditions(inputs, data_samples)
         z, z_part = inputs.get('z'), inputs.get('z_part')
         sample_model = self._get_valid_model(inputs)
@@ -262,8 +376,9 @@ class IPOSE(BaseGAN):
             data_samples = DataSample.stack([DataSample() for _ in range(batch_size)])
 
         def generate(generator: nn.Module) -> Tensor:
-            fake = generator(onehot, part_features, part_logits, z=z, z_part=z_part)
-            return self._to_bgr_255(fake, data_samples)
+            with autocast(onehot.device, self.sample_precision):
+                fake = generator(onehot, part_features, part_logits, z=z, z_part=z_part)
+            return self._to_bgr_255(fake.float(), data_samples)
 
         gen_sample = DataSample()
         gen_sample.update(data_samples)

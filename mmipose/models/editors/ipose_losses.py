@@ -81,11 +81,39 @@ class IPOSELosses(nn.Module):
                 fake, real, objects=objects, mode=self.style_mode(step))
         return losses
 
+    @property
+    def num_d_passes(self) -> int:
+        """Discriminator passes of a D step: fake, real and (with LabelMix) the mixed image."""
+        return 3 if self._use_labelmix else 2
+
+    @property
+    def _use_labelmix(self) -> bool:
+        return self.labelmix_loss is not None and self.lambda_labelmix > 0
+
     def discriminator_losses(self, discriminator: Callable, fake: Tensor, real: Tensor,
-                             onehot: Tensor) -> Dict[str, Tensor]:
-        """D terms; ``discriminator`` is called on fake, real, then the LabelMix image (that order)."""
-        seg_fake, global_fake = discriminator(fake)
-        seg_real, global_real = discriminator(real)
+                             onehot: Tensor, batched: bool = False) -> Dict[str, Tensor]:
+        """D terms on fake (B,3,H,W), real (B,3,H,W) and the LabelMix image.
+
+        ``batched=False`` calls ``discriminator`` on fake, real, then the LabelMix image (the
+        reference's order); ``batched=True`` calls it once on the three concatenated along the
+        batch. The LabelMix coins are drawn before the D calls in both cases (D draws no random
+        numbers, so the stream is the reference's).
+        """
+        mixed = mask = None
+        if self._use_labelmix:
+            from mmipose.models.losses import generate_labelmix
+            mixed, mask = generate_labelmix(onehot, fake, real)
+        if batched:
+            images = [fake, real] + ([mixed] if mixed is not None else [])
+            seg, glob = discriminator(torch.cat(images))
+            seg_fake, seg_real, *seg_mixed = seg.split(fake.shape[0])
+            global_fake, global_real = (None, None) if glob is None else glob.split(
+                fake.shape[0])[:2]
+            seg_mixed = seg_mixed[0] if seg_mixed else None
+        else:
+            seg_fake, global_fake = discriminator(fake)
+            seg_real, global_real = discriminator(real)
+            seg_mixed = discriminator(mixed)[0] if mixed is not None else None
         losses = {
             'loss_d_fake': self.nplus1_loss(seg_fake, onehot, for_real=False),
             'loss_d_real': self.nplus1_loss(seg_real, onehot, for_real=True),
@@ -96,10 +124,7 @@ class IPOSELosses(nn.Module):
                 global_fake, target_is_real=False, is_disc=True)
             losses['loss_d_global_real'] = self.lambda_global * self.global_gan_loss(
                 global_real, target_is_real=True, is_disc=True)
-        if self.labelmix_loss is not None and self.lambda_labelmix > 0:
-            from mmipose.models.losses import generate_labelmix
-            mixed, mask = generate_labelmix(onehot, fake, real)
-            seg_mixed, _ = discriminator(mixed)
+        if seg_mixed is not None:
             losses['loss_d_labelmix'] = self.lambda_labelmix * self.labelmix_loss(
                 mask, seg_mixed, seg_fake, seg_real)
         return losses

@@ -93,9 +93,9 @@ def test_g_step_updates_generator_before_d_step_fake(message_hub):
     seen = {}
     original = model.train_discriminator
 
-    def spy(conditions, real, wrapper):
+    def spy(inputs, data_samples, wrapper):
         seen['gen_step'] = wrappers['generator'].optimizer.state_dict()['state'][0]['step']
-        return original(conditions, real, wrapper)
+        return original(inputs, data_samples, wrapper)
 
     model.train_discriminator = spy
     model.train_step(make_batch(), wrappers)
