@@ -1,4 +1,6 @@
 """PSMGenerator: official key layout, injection variants, noise inputs, and a block vs a literal version."""
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -103,6 +105,62 @@ def test_rng_order_part_noise_first():
     z_part = torch.randn(2, 31, 2, 4)
     z = torch.randn(2, 64)
     assert torch.equal(sampled, gen(onehot, feats, logits, z=z, z_part=z_part))
+
+
+@pytest.mark.parametrize('mode', ['psm', 'none'])
+@pytest.mark.parametrize('training', [False, True])
+def test_vector_noise_equals_the_spatial_map_filled_with_it(mode, training):
+    torch.manual_seed(0)
+    gen = PSMGenerator(semantic_nc=5, channels_g=2, spade_hidden_nc=8, part_injection=mode).train(training)
+    twin = copy.deepcopy(gen)  # train mode: spectral norm's power iteration updates u in place
+    onehot, feats, logits = _inputs()
+    z, z_part = torch.randn(2, 64), torch.randn(2, 31, 2, 4)
+    filled = z[:, :, None, None].repeat(1, 1, 64, 128)  # materialised, not a broadcast view
+    vector_out = gen(onehot, feats, logits, z=z, z_part=z_part)
+    assert torch.equal(vector_out, twin(onehot, feats, logits, z=filled, z_part=z_part))
+
+
+def receptive_halo(rows: range, cols: range, num_blocks: int = 6) -> int:
+    """Upper bound (pixels) of how far a noise change inside rows x cols reaches in the output.
+
+    Block i works at scale s = 2**(num_blocks-1-i) pixels per cell and reads the noise by
+    nearest sampling (pixels whose row and column are multiples of s). A block that samples the
+    region changes its cells within 2 cells (SPADE's two 3x3 convs) + 2 (conv_0, conv_1) + 1
+    (part modulation conv) and every finer block spreads that by 4 cells of its own scale
+    (3 convs + nearest upsampling).
+    """
+    scales = [2**(num_blocks - 1 - i) for i in range(num_blocks)]
+    halo = 0
+    for i, s in enumerate(scales):
+        if any(r % s == 0 for r in rows) and any(c % s == 0 for c in cols):
+            halo = max(halo, 5 * s + 4 * sum(scales[i + 1:]))
+    return halo
+
+
+def test_spatial_noise_changes_the_output_only_near_where_it_changes():
+    torch.manual_seed(0)
+    gen = PSMGenerator(semantic_nc=5, channels_g=2, spade_hidden_nc=8)
+    onehot, feats, logits = _inputs(b=1)
+    for m in gen.modules():  # calibrated eval-mode statistics, so the output is not saturated
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = None
+    with torch.no_grad():
+        gen(onehot, feats, logits)
+    gen.eval()
+    z, z_part = torch.randn(1, 64, 1, 1).repeat(1, 1, 64, 128), torch.randn(1, 31, 2, 4)
+    rows, cols = range(49, 57), range(113, 121)
+    edited = z.clone()
+    edited[:, :, 49:57, 113:121] = torch.randn(1, 64, 8, 8)
+    with torch.no_grad():
+        diff = (gen(onehot, feats, logits, z=z, z_part=z_part) -
+                gen(onehot, feats, logits, z=edited, z_part=z_part)).abs().amax(1)[0]
+    halo = receptive_halo(rows, cols)
+    assert halo == 68  # the 8-pixel level samples row 56 / column 120; coarser levels miss the box
+    assert diff[49:57, 113:121].min() > 0
+    assert diff[:, :113 - halo].max() == 0
+    assert diff[49:57, 113:121].mean() > 10 * diff[:, :113].mean()
+    with pytest.raises(ValueError, match=r'z must be \(1, 64\) or a spatial map \(1, 64, 64, 128\)'):
+        gen(onehot, feats, logits, z=z[..., :64], z_part=z_part)
 
 
 def test_missing_part_inputs_and_bad_size():
