@@ -291,7 +291,12 @@ def editing_pictures(model, dataset, work_dir: str, args) -> dict:
         rows.append([up(inferencer.resample(base, region, seed=s).image) for s in (1, 2, 3)])
     multimodal = make_grid(rows)
     cv2.imwrite(osp.join(out_dir, 'multimodal.png'), multimodal[..., ::-1])
-    mode = inferencer.resample(base, f'object:{car}', seed=1).extras['region_mode']
+    # locality of an object edit: share of changed pixels inside the object and outside it
+    edited_object = inferencer.resample(base, f'object:{car}', seed=1)
+    changed = (np.abs(edited_object.image.astype(int) - base.image.astype(int)).max(-1) > 2)
+    inside = base.inst == car
+    locality = dict(changed_in_object=round(float(changed[inside].mean()), 3),
+                    changed_outside=round(float(changed[~inside].mean()), 3))
 
     bank = inferencer.support_bank
     category = TOY_PART_CATEGORIES[CAR]
@@ -311,5 +316,5 @@ def editing_pictures(model, dataset, work_dir: str, args) -> dict:
             shutil.copy(path, osp.join(args.docs_dir, osp.basename(path)))
     wheel_pixels = int(((base.inst == car) & (base.parts == 2)).sum())
     wheel_after = int(((base.inst == car) & (no_wheels.parts == 2)).sum())
-    return dict(scene=info['image_name'], object=car, region_mode=mode, rows=titles,
+    return dict(scene=info['image_name'], object=car, object_edit=locality, rows=titles,
                 wheel_pixels_before=wheel_pixels, wheel_pixels_after_edit=wheel_after, files=written)

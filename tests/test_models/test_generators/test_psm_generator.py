@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from mmipose.models.generators import PSMGenerator, PSMResBlock
+from noise_halo import calibrate_batch_norms, receptive_halo
 
 
 def official_generator_keys(semantic_nc):
@@ -120,33 +121,11 @@ def test_vector_noise_equals_the_spatial_map_filled_with_it(mode, training):
     assert torch.equal(vector_out, twin(onehot, feats, logits, z=filled, z_part=z_part))
 
 
-def receptive_halo(rows: range, cols: range, num_blocks: int = 6) -> int:
-    """Upper bound (pixels) of how far a noise change inside rows x cols reaches in the output.
-
-    Block i works at scale s = 2**(num_blocks-1-i) pixels per cell and reads the noise by
-    nearest sampling (pixels whose row and column are multiples of s). A block that samples the
-    region changes its cells within 2 cells (SPADE's two 3x3 convs) + 2 (conv_0, conv_1) + 1
-    (part modulation conv) and every finer block spreads that by 4 cells of its own scale
-    (3 convs + nearest upsampling).
-    """
-    scales = [2**(num_blocks - 1 - i) for i in range(num_blocks)]
-    halo = 0
-    for i, s in enumerate(scales):
-        if any(r % s == 0 for r in rows) and any(c % s == 0 for c in cols):
-            halo = max(halo, 5 * s + 4 * sum(scales[i + 1:]))
-    return halo
-
-
 def test_spatial_noise_changes_the_output_only_near_where_it_changes():
     torch.manual_seed(0)
     gen = PSMGenerator(semantic_nc=5, channels_g=2, spade_hidden_nc=8)
     onehot, feats, logits = _inputs(b=1)
-    for m in gen.modules():  # calibrated eval-mode statistics, so the output is not saturated
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.momentum = None
-    with torch.no_grad():
-        gen(onehot, feats, logits)
-    gen.eval()
+    calibrate_batch_norms(gen, onehot, feats, logits)
     z, z_part = torch.randn(1, 64, 1, 1).repeat(1, 1, 64, 128), torch.randn(1, 31, 2, 4)
     rows, cols = range(49, 57), range(113, 121)
     edited = z.clone()
