@@ -175,7 +175,11 @@ def ipose_stage(work_dir: str, data_root: str, partnet_ckpt: str, args, schedule
     ipose_dir = osp.join(work_dir, 'ipose')
     options = ipose_data_options(data_root, partnet_ckpt, schedule)
     options.update({'train_cfg.val_interval': iters + 1, 'default_hooks.checkpoint.interval': iters,
-                    'randomness.seed': args.seed})
+                    'randomness.seed': args.seed,
+                    # refresh the EMA generator's BN statistics at the last iteration, before the
+                    # checkpoint is written (the evaluation loads the checkpoint): the hook's
+                    # after-train refresh comes after the checkpoint and was never saved
+                    'custom_hooks': [dict(type='EMABNRefreshHook', interval=iters, num_batches=16)]})
     grid_hook = dict(type='IPOSESampleGridHook', interval=max(1, iters // 4), num_samples=4, scale=2)
     runner = build_runner(IPOSE_CONFIG, ipose_dir, options, iters, 'ipose', extra_hooks=[grid_hook])
     runner.train()
