@@ -169,17 +169,24 @@ def partnet_stage(work_dir: str, data_root: str, args, schedule: dict) -> Tuple[
     return weights, metrics
 
 
-def ipose_stage(work_dir: str, data_root: str, partnet_ckpt: str, args, schedule: dict) -> str:
-    """Train iPOSE (reduced widths) on the toy scenes with the pretrained, frozen PartNet."""
+def ipose_train_options(data_root: str, partnet_ckpt: str, schedule: dict, seed: int) -> dict:
+    """Config overrides of the demo's iPOSE training run."""
     iters = schedule['ipose_iters']
-    ipose_dir = osp.join(work_dir, 'ipose')
     options = ipose_data_options(data_root, partnet_ckpt, schedule)
     options.update({'train_cfg.val_interval': iters + 1, 'default_hooks.checkpoint.interval': iters,
-                    'randomness.seed': args.seed,
+                    'randomness.seed': seed,
                     # refresh the EMA generator's BN statistics at the last iteration, before the
                     # checkpoint is written (the evaluation loads the checkpoint): the hook's
                     # after-train refresh comes after the checkpoint and was never saved
                     'custom_hooks': [dict(type='EMABNRefreshHook', interval=iters, num_batches=16)]})
+    return options
+
+
+def ipose_stage(work_dir: str, data_root: str, partnet_ckpt: str, args, schedule: dict) -> str:
+    """Train iPOSE (reduced widths) on the toy scenes with the pretrained, frozen PartNet."""
+    iters = schedule['ipose_iters']
+    ipose_dir = osp.join(work_dir, 'ipose')
+    options = ipose_train_options(data_root, partnet_ckpt, schedule, args.seed)
     grid_hook = dict(type='IPOSESampleGridHook', interval=max(1, iters // 4), num_samples=4, scale=2)
     runner = build_runner(IPOSE_CONFIG, ipose_dir, options, iters, 'ipose', extra_hooks=[grid_hook])
     runner.train()
