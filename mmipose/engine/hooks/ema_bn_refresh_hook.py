@@ -2,8 +2,10 @@
 import itertools
 from typing import Optional, Sequence
 
+import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from torch.utils.data import DataLoader, RandomSampler
 
 from mmipose.registry import HOOKS
 
@@ -87,7 +89,7 @@ class EMABNRefreshHook(Hook):
             raise TypeError(
                 f'EMABNRefreshHook: model {type(model).__name__} has no '
                 '`refresh_ema_norm_stats(batches)` method; use it with an IPOSE model.')
-        batches = itertools.islice(iter(runner.train_dataloader), self.num_batches)
+        batches = _side_batches(runner.train_dataloader, self.num_batches, seed=completed_iters)
         used = model.refresh_ema_norm_stats(batches)
         self._last_refresh_iter = completed_iters
         runner.logger.info(f'EMABNRefreshHook: refreshed EMA generator statistics on {used} '
@@ -98,3 +100,20 @@ def _is_training_run(runner) -> bool:
     """True when the runner was built with a training loop (not a test/val-only run)."""
     train_loop = getattr(runner, '_train_loop', None)
     return train_loop is not None and not isinstance(train_loop, dict)
+
+
+def _side_batches(dataloader, num_batches: int, seed: int):
+    """``num_batches`` training batches drawn without touching the training loop's data stream.
+
+    A second ``iter()`` of the training DataLoader would share its sampler: MMEngine's
+    ``InfiniteSampler`` yields from one generator object, and closing the abandoned side iterator
+    closes that generator, so the training loop's next batch raises StopIteration. A DataLoader
+    gets a side loader over the same dataset, batch size and collate function with its own
+    seeded random order instead; any other iterable is read from a fresh iterator.
+    """
+    if not isinstance(dataloader, DataLoader):
+        return itertools.islice(iter(dataloader), num_batches)
+    sampler = RandomSampler(dataloader.dataset, generator=torch.Generator().manual_seed(int(seed)))
+    side = DataLoader(dataloader.dataset, batch_size=dataloader.batch_size, sampler=sampler,
+                      collate_fn=dataloader.collate_fn, num_workers=0, drop_last=dataloader.drop_last)
+    return itertools.islice(iter(side), num_batches)
