@@ -5,7 +5,10 @@
 #   - no CLIP style loss: no CLIP weights offline, and ViT-B/32 on CPU would dominate the step;
 #   - EMA decay 0.95 instead of 0.9999 (a short run, see ema_config);
 #   - PartNet weights from the demo's own toy PartNet pretraining (configs/toy/partnet_*.py),
-#     supports from the toy data (k=3 per category, written by ToySceneDataset).
+#     supports from the toy data (k=3 per category, written by ToySceneDataset);
+#   - PartNet outputs cached per scene (frozen PartNet: the same scene gives the same parts), and
+#     no horizontal flip, so every training scene needs PartNet once (with flips each scene would
+#     be two cache entries and the cache would rarely hit within the demo's few epochs).
 # Only the model base: _base_/default_runtime.py also defines `optim_wrapper`, and MMEngine refuses
 # duplicate keys among bases, so the runtime entries are written out at the end of this file.
 _base_ = ['../_base_/models/ipose.py']
@@ -21,6 +24,7 @@ model = dict(
     num_classes=semantic_nc,
     part_inferencer=dict(
         partnet=dict(type='PartNet', checkpoint=partnet_checkpoint),
+        cache_size=1024,  # >= train + val scenes of the demo (400 + 64)
         support_bank=dict(
             _delete_=True,
             type='SupportBank',
@@ -47,7 +51,6 @@ train_pipeline = [
     dict(type='LoadImageChecked', key='img'),
     dict(type='LoadImageChecked', key='label', color_type='unchanged'),
     dict(type='LoadImageChecked', key='inst', color_type='unchanged'),
-    dict(type='Flip', keys=['img', 'label', 'inst'], flip_ratio=0.5, direction='horizontal'),
     dict(type='ComputeObjectBoxes', part_categories=object_part_categories),
     dict(type='CopyValues', src_keys=['img'], dst_keys=['gt_img']),
     dict(type='PackInputs', keys=['img', 'label', 'inst'], data_keys=['gt_img'], meta_keys=['objects', 'image_name']),

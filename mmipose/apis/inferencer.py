@@ -4,28 +4,26 @@ Editing (paper Fig. 5 and 6):
 
 * **multi-modal synthesis**: new noise for the whole image (``resample('global')``), inside one
   object (``'object:<instance value>'``) or inside one part of one object
-  (``'part:<instance value>:<part id>'``) or any boolean mask. The generator's noise ``z`` is
-  the 64-d vector the reference expands over the image (``seg = cat[z, onehot]``, fed to every
-  SPADE layer). If the generator accepts a *spatial* ``z`` map (B,64,H,W) (the OASIS "3D
-  noise"), region editing keeps the previous noise outside the region and draws new noise inside
-  it (``region_mode='spatial-noise'``, exact). mmipose's ``PSMGenerator`` currently takes only a
-  (B,64) vector, so the inferencer falls back to ``region_mode='blend'``: a second synthesis with
-  new noise everywhere, pasted through the region mask (pixels outside the region are exactly
-  the original ones; the region's content is what the new noise gives, without the context
-  coupling of real spatial noise). The part noise ``z_part`` (B,31,h0,w0) lives at the latent
-  resolution and is resampled in the latent cells the region touches.
+  (``'part:<instance value>:<part id>'``) or any boolean mask. The generator is fully
+  convolutional in its noise ``z``: the inferencer always passes a spatial map (1,z_dim,H,W)
+  (constant for a fresh synthesis, which equals the reference's expanded vector) and a region edit
+  draws new values inside the region only. Pixels outside change only within the generator's
+  receptive-field halo of the region (a few cells of every resolution level whose nearest
+  sampling of the noise hits the region). The part noise ``z_part`` (1,31,h0,w0) is redrawn by
+  ``'global'`` only: its cells are H/32 pixels wide and pass through instance norms (one
+  redrawn cell shifts the whole image), and it modulates the pixels where no part is predicted,
+  not the inside of objects.
 * **part editing**: ``set_supports(category, maps)`` replaces the support part maps of a part
   category (e.g. wheels erased from the car supports) through ``SupportBank.set_supports``;
   PartNet then predicts part maps with that structure and the generator follows them.
 """
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmagic.structures import DataSample
 
 from .model_loading import init_model
@@ -71,7 +69,6 @@ class SynthesisResult:
     objects: np.ndarray
     z: torch.Tensor
     z_part: torch.Tensor
-    extras: Dict = field(default_factory=dict)
 
 
 def _parse_region(region: Union[str, np.ndarray], result: SynthesisResult) -> Optional[np.ndarray]:
@@ -147,7 +144,6 @@ class IPOSEInferencer:
         self.sample_model = sample_model
         if built_here and hasattr(model, 'release_training_modules'):
             model.release_training_modules(sample_model)  # D, CLIP, the unsampled generator
-        self._spatial_z: Optional[bool] = None
 
     # ----------------------------------------------------------------- helpers
     @property
@@ -182,17 +178,16 @@ class IPOSEInferencer:
 
     def objects_for(self, label: np.ndarray, inst: np.ndarray) -> np.ndarray:
         """(K, 8) object table of an instance map (data contract rule)."""
-        from mmipose.datasets.object_boxes import compute_object_boxes
-        return np.asarray(compute_object_boxes(inst, label, self.part_categories), np.int64).reshape(-1, 8)
+        from mmipose.datasets.object_boxes import OBJECT_ROW_WIDTH, compute_object_boxes
+        return np.asarray(compute_object_boxes(inst, label, self.part_categories), np.int64).reshape(-1, OBJECT_ROW_WIDTH)
 
     def _generate(self, label: np.ndarray, inst: np.ndarray, objects: np.ndarray, z: torch.Tensor,
                   z_part: torch.Tensor) -> Tuple[np.ndarray, np.ndarray]:
         """Run the model once; returns (RGB image, part ids)."""
         from mmipose.visualization.sample_grid import tensor_to_rgb
         h, w = label.shape
-        z_arg = z if self._spatial_z else z[:, :, 0, 0]
         data = dict(inputs=dict(label=[torch.from_numpy(label)[None]], inst=[torch.from_numpy(inst)[None]],
-                                z=[z_arg[0]], z_part=[z_part[0]], sample_model=self.sample_model),
+                                z=[z[0]], z_part=[z_part[0]], sample_model=self.sample_model),
                     data_samples=[DataSample(metainfo=dict(objects=objects))])
         with torch.no_grad():
             sample = self.model.val_step(data)[0]
@@ -200,15 +195,6 @@ class IPOSEInferencer:
         if fake is None:
             fake = sample.ema.fake_img
         return tensor_to_rgb(fake), sample.pred_parts.reshape(h, w).cpu().numpy().astype(np.int64)
-
-    def _check_spatial_z(self, label, inst, objects, z, z_part) -> None:
-        """Whether the generator takes a spatial z map (exact region editing) or only a vector."""
-        if self._spatial_z is None:
-            self._spatial_z = True
-            try:
-                self._generate(label, inst, objects, z, z_part)
-            except (RuntimeError, ValueError):
-                self._spatial_z = False
 
     # ----------------------------------------------------------------- API
     def __call__(self, label: MapLike, inst: Optional[MapLike] = None, seed: Optional[int] = None,
@@ -234,7 +220,6 @@ class IPOSEInferencer:
             raise ValueError(f'inst {inst_map.shape} and label {label_map.shape} must have the same size.')
         objects = self.objects_for(label_map, inst_map)
         z, z_part = noise if noise is not None else self.sample_noise(*label_map.shape, seed=seed)
-        self._check_spatial_z(label_map, inst_map, objects, z, z_part)
         image, parts = self._generate(label_map, inst_map, objects, z, z_part)
         return SynthesisResult(image, parts, label_map, inst_map, objects, z, z_part)
 
@@ -249,28 +234,15 @@ class IPOSEInferencer:
             seed (int, optional): seed of the new noise.
 
         Returns:
-            SynthesisResult: ``extras['region_mode']`` says how the region was applied:
-            ``'spatial-noise'`` (exact) or ``'blend'`` (the generator only takes a z vector: two
-            syntheses blended through the mask).
+            SynthesisResult: the edited synthesis with its noise.
         """
         mask = _parse_region(region, result)
         new_z, new_part = self.sample_noise(*result.label.shape, seed=seed)
         if mask is None:
             return self(result.label, result.inst, noise=(new_z, new_part))
-        mask_t = torch.from_numpy(mask)[None, None]
-        latent = F.adaptive_max_pool2d(mask_t.float(), new_part.shape[-2:]) > 0
-        z_part = torch.where(latent, new_part, result.z_part)
-        if self._spatial_z:
-            z = torch.where(mask_t, new_z, result.z)
-            image, parts = self._generate(result.label, result.inst, result.objects, z, z_part)
-            mode = 'spatial-noise'
-        else:
-            z = new_z
-            other, parts = self._generate(result.label, result.inst, result.objects, new_z, z_part)
-            image = np.where(mask[..., None], other, result.image)
-            parts = result.parts
-            mode = 'blend'
-        return replace(result, image=image, parts=parts, z=z, z_part=z_part, extras=dict(region_mode=mode))
+        z = torch.where(torch.from_numpy(mask)[None, None], new_z, result.z)
+        image, parts = self._generate(result.label, result.inst, result.objects, z, result.z_part)
+        return replace(result, image=image, parts=parts, z=z)
 
     def set_supports(self, category: int, maps) -> None:
         """Replace the support part maps of a part category (part editing, paper Fig. 6).

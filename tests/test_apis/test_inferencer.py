@@ -1,7 +1,8 @@
 """IPOSEInferencer with small stand-in networks inside the real IPOSE model.
 
 The stand-in generator is pixel-local (1x1 convolutions of one-hot and noise), so a region edit
-done right leaves every pixel outside the region bit-identical.
+done right leaves every pixel outside the region bit-identical. With a real (tiny) PSMGenerator,
+pixels beyond the receptive-field halo of the region stay bit-identical.
 """
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ from mmipose.apis import IPOSEInferencer
 from mmipose.apis.inferencer import SynthesisResult
 from mmipose.models.editors.ipose import IPOSE
 from mmipose.models.partnet import ObjectPartInferencer
+from mmipose.models.generators import PSMGenerator
+from noise_halo import calibrate_batch_norms, receptive_halo
 
 NUM_CLASSES = 4  # 0 void, 1 road, 2 car, 3 person
 PART_CATEGORIES = {2: 26, 3: 24}
@@ -25,9 +28,8 @@ class _Generator(nn.Module):
     def latent_size(size):
         return size[0] // 4, size[1] // 4
 
-    def __init__(self, spatial_z=True):
+    def __init__(self):
         super().__init__()
-        self.spatial_z = spatial_z
         self.label_conv = nn.Conv2d(NUM_CLASSES + 9, 3, 1)
         self.noise_conv = nn.Conv2d(self.z_dim, 3, 1)
 
@@ -37,8 +39,6 @@ class _Generator(nn.Module):
             z = torch.randn(b, self.z_dim, device=onehot.device)
         if z.dim() == 2:
             z = z[:, :, None, None].expand(b, self.z_dim, h, w)
-        elif not self.spatial_z:
-            raise RuntimeError('this generator takes z of shape (B, z_dim) only')
         assert z_part is None or z_part.shape[1:] == (3, 2, 4)
         return torch.tanh(self.label_conv(torch.cat([onehot, part_logits], 1)) + 3 * self.noise_conv(z))
 
@@ -69,9 +69,9 @@ class _PartInferencer(nn.Module):
         return torch.zeros(b, 288, h, w), logits
 
 
-def _inferencer(monkeypatch, spatial_z=True):
+def _inferencer(monkeypatch):
     torch.manual_seed(0)
-    model = IPOSE(generator=_Generator(spatial_z), discriminator=nn.Identity(), part_inferencer=_PartInferencer(),
+    model = IPOSE(generator=_Generator(), discriminator=nn.Identity(), part_inferencer=_PartInferencer(),
                   num_classes=NUM_CLASSES, loss_config=dict(nplus1_loss=nn.Identity()))
     return IPOSEInferencer(model, part_categories=PART_CATEGORIES)
 
@@ -103,15 +103,15 @@ def test_synthesis_outputs_and_seeds(monkeypatch):
     assert not np.array_equal(inferencer(_label(), seed=1).image, result.image)
 
 
-@pytest.mark.parametrize('spatial_z', [True, False])
-def test_region_resampling_changes_only_the_region(monkeypatch, spatial_z):
-    inferencer = _inferencer(monkeypatch, spatial_z)
+def test_region_resampling_changes_only_the_region(monkeypatch):
+    inferencer = _inferencer(monkeypatch)
     result = inferencer(_label(), seed=0)
     car = int(result.objects[0, 0])
     for region in (f'object:{car}', f'part:{car}:2'):
         edited = inferencer.resample(result, region, seed=5)
         mask = (result.inst == car) if region.startswith('object') else (result.inst == car) & (result.parts == 2)
-        assert edited.extras['region_mode'] == ('spatial-noise' if spatial_z else 'blend')
+        assert torch.equal(edited.z_part, result.z_part)
+        assert torch.equal(edited.z[0, :, ~torch.from_numpy(mask)], result.z[0, :, ~torch.from_numpy(mask)])
         np.testing.assert_array_equal(edited.image[~mask], result.image[~mask])
         assert (edited.image[mask] != result.image[mask]).any()
     globally = inferencer.resample(result, 'global', seed=5)
@@ -120,6 +120,29 @@ def test_region_resampling_changes_only_the_region(monkeypatch, spatial_z):
         inferencer.resample(result, 'object:7777')
     with pytest.raises(ValueError, match='region must be'):
         inferencer.resample(result, 'everywhere')
+
+
+def test_region_resampling_with_a_psm_generator_stays_within_the_halo():
+    """A real (tiny) PSMGenerator: the car's pixels change, pixels beyond the halo do not."""
+    torch.manual_seed(0)
+    generator = PSMGenerator(semantic_nc=NUM_CLASSES, channels_g=2, spade_hidden_nc=8, init_gain=1.0)
+    model = IPOSE(generator=generator, discriminator=nn.Identity(), part_inferencer=_PartInferencer(),
+                  num_classes=NUM_CLASSES, loss_config=dict(nplus1_loss=nn.Identity()))
+    label = np.ones((64, 128), np.int64)
+    label[49:57, 113:121] = 2  # the car to edit
+    label[10:30, 5:40] = 3  # a person far away
+    onehot = torch.from_numpy(np.eye(NUM_CLASSES, dtype=np.float32)[label]).permute(2, 0, 1)[None]
+    feats, logits = _PartInferencer()(torch.from_numpy(label)[None, None] * 1000, [None])
+    calibrate_batch_norms(generator, onehot, feats, logits)
+    inferencer = IPOSEInferencer(model, part_categories=PART_CATEGORIES)
+    result = inferencer(label, seed=0)
+    car = int(result.inst[50, 114])
+    edited = inferencer.resample(result, f'object:{car}', seed=3)
+    diff = np.abs(edited.image.astype(int) - result.image.astype(int)).max(-1)
+    halo = receptive_halo(range(49, 57), range(113, 121))
+    assert (diff[49:57, 113:121] > 0).mean() > 0.5
+    np.testing.assert_array_equal(diff[:, :113 - halo], 0)
+    assert diff[49:57, 113:121].mean() > 5 * diff[:, :113].mean()
 
 
 def test_set_supports_goes_to_the_support_bank(monkeypatch):

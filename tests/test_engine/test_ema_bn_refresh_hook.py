@@ -84,6 +84,26 @@ def test_short_dataloader_and_bad_arguments():
         EMABNRefreshHook(interval=1).after_train_iter(_runner(nn.Linear(1, 1), [0]), batch_idx=0)
 
 
+def test_refresh_leaves_the_training_stream_of_an_infinite_sampler_intact():
+    """A side iterator of the training DataLoader used to close the InfiniteSampler's shared
+    generator: the training loop's next batch then raised StopIteration."""
+    import gc
+
+    from mmengine.dataset import InfiniteSampler
+    from torch.utils.data import DataLoader
+    dataset = list(range(10))
+    loader = DataLoader(dataset, batch_size=2, sampler=InfiniteSampler(dataset, shuffle=False))
+    model = _RecordingModel()
+    runner = _runner(model, loader)
+    stream = iter(loader)
+    assert next(stream).tolist() == [0, 1]
+    EMABNRefreshHook(interval=1, num_batches=3).after_train_iter(runner, batch_idx=0)
+    gc.collect()
+    assert [next(stream).tolist() for _ in range(5)] == [[2, 3], [4, 5], [6, 7], [8, 9], [0, 1]]
+    assert len(model.calls[0]) == 3 and all(len(b) == 2 for b in model.calls[0])
+    assert sorted(torch.cat(model.calls[0]).tolist()) == sorted(set(torch.cat(model.calls[0]).tolist()))
+
+
 class _TinyEMAGenerator(nn.Module):
     def __init__(self):
         super().__init__()

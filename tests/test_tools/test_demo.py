@@ -28,6 +28,21 @@ def test_schedules_and_configs_exist():
     assert args.quick and args.work_dir == 'x' and args.inception is None
 
 
+def test_long_schedule_and_the_ema_refresh_before_the_saved_checkpoint():
+    args = demo.parse_args(['--schedule', 'long'])
+    assert args.schedule == 'long' and demo.SCHEDULES['long']['ipose_iters'] > demo.SCHEDULES['full']['ipose_iters']
+    from mmengine.runner.priority import get_priority
+
+    from mmipose.engine.hooks import AtomicCheckpointHook, EMABNRefreshHook
+    for schedule in demo.SCHEDULES.values():
+        options = demo_stages.ipose_train_options('data', 'partnet.pth', schedule, seed=0)
+        refresh = [h for h in options['custom_hooks'] if h['type'] == 'EMABNRefreshHook']
+        # the refresh fires at the last iteration, before the checkpoint of that iteration is written
+        assert refresh and refresh[0]['interval'] == schedule['ipose_iters']
+        assert options['default_hooks.checkpoint.interval'] == schedule['ipose_iters']
+    assert get_priority(EMABNRefreshHook.priority) < get_priority(AtomicCheckpointHook.priority)
+
+
 def test_fid_is_skipped_with_a_reason_without_weights():
     args = demo.parse_args(['--inception', '/nonexistent/pt_inception.pth'])
     result = demo_stages.fid_or_reason(args, [], [], 0)

@@ -28,6 +28,11 @@ class PSMGenerator(nn.Module):
     :class:`PSMResBlock` with nearest x2 upsampling between them; ``tanh(conv_img(LReLU(x)))``.
     The part mask is ``argmax(part_logits) > 0`` (a part, not background, is predicted).
 
+    The network is fully convolutional in the noise: ``z`` enters only through ``seg``, so it may
+    be a (B,z_dim) vector (broadcast over H,W, as in training) or a spatial (B,z_dim,H,W) map
+    ("3D noise"). A map filled with one vector gives exactly the vector's output; a map with new
+    values inside a region re-draws that region (local multi-modal editing, paper Fig. 5).
+
     ``part_injection`` selects the paper's Table 3 variants: ``'psm'`` (iPOSE), ``'spade'`` (the
     reference's ``SPADEConcat`` in the part-norm slot of every block: a SPADE conditioned on the
     semantic map, the 3D noise and the 32-ch part features, then ``conv_p``; the block's own
@@ -107,6 +112,16 @@ class PSMGenerator(nn.Module):
             raise ValueError(f'PSMGenerator: output size {tuple(size)} must be divisible by {factor}')
         return size[0] // factor, size[1] // factor
 
+    def noise_map(self, z: Tensor, size: Tuple[int, int, int]) -> Tensor:
+        """(B,z_dim) vector or (B,z_dim,H,W) map -> (B,z_dim,H,W) noise map for ``size`` = (B,H,W)."""
+        b, h, w = size
+        if z.dim() == 2 and tuple(z.shape) == (b, self.z_dim):
+            return z.view(b, self.z_dim, 1, 1).expand(b, self.z_dim, h, w)
+        if z.dim() == 4 and tuple(z.shape) == (b, self.z_dim, h, w):
+            return z
+        raise ValueError(f'PSMGenerator: z must be ({b}, {self.z_dim}) or a spatial map ({b}, {self.z_dim}, '
+                         f'{h}, {w}) for this batch, got {tuple(z.shape)}')
+
     def forward(self,
                 onehot: Tensor,
                 part_features: Optional[Tensor] = None,
@@ -119,7 +134,8 @@ class PSMGenerator(nn.Module):
             onehot (Tensor): (B,C,H,W) one-hot label map.
             part_features (Tensor, optional): (B,288,H,W) PartNet features (not needed for 'none').
             part_logits (Tensor, optional): (B,9,H,W) PartNet logits ('psm' only).
-            z (Tensor, optional): (B,z_dim) global noise; sampled if None.
+            z (Tensor, optional): (B,z_dim) global noise or a (B,z_dim,H,W) spatial noise map;
+                sampled (a vector) if None.
             z_part (Tensor, optional): (B,part_nc-1,h0,w0) part noise ('psm'); sampled if None.
                 When both are sampled, the part noise is drawn first (reference order).
 
@@ -146,7 +162,7 @@ class PSMGenerator(nn.Module):
             part = self.conv_part(part_features)
         if z is None:
             z = torch.randn(b, self.z_dim, device=onehot.device, dtype=onehot.dtype)
-        seg = torch.cat([z.view(b, self.z_dim, 1, 1).expand(b, self.z_dim, h, w), onehot], dim=1)
+        seg = torch.cat([self.noise_map(z, (b, h, w)), onehot], dim=1)
         x = self.fc(F.interpolate(seg, size=(h0, w0), mode='nearest'))
 
         for i, block in enumerate(self.body):

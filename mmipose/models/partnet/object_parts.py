@@ -1,5 +1,7 @@
 """Object-part inference: crop every object of a batch, run PartNet once, paste parts back."""
+import hashlib
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -95,18 +97,33 @@ class ObjectPartInferencer(nn.Module):
         support_bank (dict | SupportBank): Support bank config or module.
         chunk_size (int, optional): Objects per PartNet call (memory knob; no numeric effect).
         finetune (bool): Train PartNet with the synthesis losses (the reference never does).
+        cache_size (int): Keep the outputs of up to this many images (0 = no cache). PartNet is
+            frozen and deterministic, so an image whose instance map and object rows were seen
+            before gets its stored outputs back instead of a PartNet call (synthesis training sees
+            every scene many times). Keyed on the map's and rows' bytes, so a flipped or
+            re-cropped scene is a different entry; emptied whenever the support encoding changes
+            (new PartNet weights, :meth:`SupportBank.set_supports`). Entries hold only the
+            non-zero pixels (objects). Off with ``finetune``. Costs one device-to-host copy of the
+            instance map per batch: meant for CPU / small-data runs (the toy demo).
     """
 
     def __init__(self,
                  partnet: Union[dict, PartNet],
                  support_bank: Union[dict, SupportBank],
                  chunk_size: Optional[int] = None,
-                 finetune: bool = False):
+                 finetune: bool = False,
+                 cache_size: int = 0):
         super().__init__()
         self.partnet = MODELS.build(partnet) if isinstance(partnet, dict) else partnet
         self.support_bank = MODELS.build(support_bank) if isinstance(support_bank, dict) else support_bank
         self.chunk_size = chunk_size
         self.finetune = finetune
+        if cache_size < 0:
+            raise ValueError(f'ObjectPartInferencer: cache_size must be >= 0, got {cache_size}')
+        self.cache_size = 0 if finetune else int(cache_size)
+        self._cache: 'OrderedDict[bytes, Tuple[Tensor, Tensor]]' = OrderedDict()
+        self._cache_encoding = None
+        self.cache_hits = 0
         self._warned_categories = set()
         if not finetune:
             self.partnet.requires_grad_(False)
@@ -207,7 +224,53 @@ class ObjectPartInferencer(nn.Module):
         return x
 
     def forward(self, inst: Tensor, objects: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
-        """Part features and logits at full resolution.
+        """Part features and logits at full resolution (from the cache where possible).
+
+        Args:
+            inst (Tensor): (B,1,H,W) integer instance map.
+            objects (Sequence[Tensor]): B object tables (K_b, 8), data-contract rows.
+
+        Returns:
+            tuple: part_features (B,288,H,W) and part_logits (B,9,H,W); zeros outside objects.
+        """
+        if not self.cache_size or (self.finetune and torch.is_grad_enabled()):
+            return self._infer(inst, objects)
+        b, _, height, width = inst.shape
+        if len(objects) != b:
+            raise ValueError(f'ObjectPartInferencer: got {len(objects)} object tables for a batch of {b}')
+        encoding = self.support_bank.encoding(self.partnet)
+        if encoding is not self._cache_encoding:
+            self._cache.clear()
+            self._cache_encoding = encoding
+        weight = self.partnet.conv_img.weight
+        inst_host = inst.detach().to('cpu', torch.int64)
+        keys = [_image_key(inst_host[i], objects[i], weight) for i in range(b)]
+        missing = [i for i, key in enumerate(keys) if key not in self._cache]
+        if missing:
+            index = torch.tensor(missing, device=inst.device)
+            features, logits = self._infer(inst.index_select(0, index), [objects[i] for i in missing])
+            for j, i in enumerate(missing):
+                self._store(keys[i], features[j], logits[j])
+        features = weight.new_zeros(b, self.out_channels, height * width)
+        logits = weight.new_zeros(b, self.partnet.num_parts, height * width)
+        for i, key in enumerate(keys):
+            self._cache.move_to_end(key)
+            pixels, values = self._cache[key]
+            features[i, :, pixels] = values[:self.out_channels]
+            logits[i, :, pixels] = values[self.out_channels:]
+        self.cache_hits += b - len(missing)
+        return features.view(b, -1, height, width), logits.view(b, -1, height, width)
+
+    def _store(self, key: bytes, features: Tensor, logits: Tensor) -> None:
+        """Keep one image's outputs: (C,H,W) maps -> the flat indices and values of non-zero pixels."""
+        stacked = torch.cat([features, logits]).flatten(1)
+        pixels = stacked.ne(0).any(0).nonzero()[:, 0]
+        self._cache[key] = (pixels, stacked[:, pixels].clone())
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _infer(self, inst: Tensor, objects: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
+        """Part features and logits at full resolution (PartNet on every object).
 
         Args:
             inst (Tensor): (B,1,H,W) integer instance map.
@@ -239,3 +302,12 @@ class ObjectPartInferencer(nn.Module):
                 features[region] = features[region] * (1 - m[0]) + x_feat[0] * m[0]
                 logits[region] = logits[region] * (1 - m[0]) + x_logit[0] * m[0]
         return features, logits
+
+
+def _image_key(inst: Tensor, rows: Tensor, weight: Tensor) -> bytes:
+    """Cache key of one image: its (1,H,W) instance map, its object rows, the output device/dtype."""
+    digest = hashlib.sha1(inst.numpy().tobytes())
+    digest.update(str(tuple(inst.shape)).encode())
+    digest.update(torch.as_tensor(rows).detach().cpu().long().numpy().tobytes())
+    digest.update(f'{weight.device}/{weight.dtype}'.encode())
+    return digest.digest()

@@ -1,9 +1,12 @@
 """PSMGenerator: official key layout, injection variants, noise inputs, and a block vs a literal version."""
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from mmipose.models.generators import PSMGenerator, PSMResBlock
+from noise_halo import calibrate_batch_norms, receptive_halo
 
 
 def official_generator_keys(semantic_nc):
@@ -103,6 +106,40 @@ def test_rng_order_part_noise_first():
     z_part = torch.randn(2, 31, 2, 4)
     z = torch.randn(2, 64)
     assert torch.equal(sampled, gen(onehot, feats, logits, z=z, z_part=z_part))
+
+
+@pytest.mark.parametrize('mode', ['psm', 'none'])
+@pytest.mark.parametrize('training', [False, True])
+def test_vector_noise_equals_the_spatial_map_filled_with_it(mode, training):
+    torch.manual_seed(0)
+    gen = PSMGenerator(semantic_nc=5, channels_g=2, spade_hidden_nc=8, part_injection=mode).train(training)
+    twin = copy.deepcopy(gen)  # train mode: spectral norm's power iteration updates u in place
+    onehot, feats, logits = _inputs()
+    z, z_part = torch.randn(2, 64), torch.randn(2, 31, 2, 4)
+    filled = z[:, :, None, None].repeat(1, 1, 64, 128)  # materialised, not a broadcast view
+    vector_out = gen(onehot, feats, logits, z=z, z_part=z_part)
+    assert torch.equal(vector_out, twin(onehot, feats, logits, z=filled, z_part=z_part))
+
+
+def test_spatial_noise_changes_the_output_only_near_where_it_changes():
+    torch.manual_seed(0)
+    gen = PSMGenerator(semantic_nc=5, channels_g=2, spade_hidden_nc=8)
+    onehot, feats, logits = _inputs(b=1)
+    calibrate_batch_norms(gen, onehot, feats, logits)
+    z, z_part = torch.randn(1, 64, 1, 1).repeat(1, 1, 64, 128), torch.randn(1, 31, 2, 4)
+    rows, cols = range(49, 57), range(113, 121)
+    edited = z.clone()
+    edited[:, :, 49:57, 113:121] = torch.randn(1, 64, 8, 8)
+    with torch.no_grad():
+        diff = (gen(onehot, feats, logits, z=z, z_part=z_part) -
+                gen(onehot, feats, logits, z=edited, z_part=z_part)).abs().amax(1)[0]
+    halo = receptive_halo(rows, cols)
+    assert halo == 68  # the 8-pixel level samples row 56 / column 120; coarser levels miss the box
+    assert diff[49:57, 113:121].min() > 0
+    assert diff[:, :113 - halo].max() == 0
+    assert diff[49:57, 113:121].mean() > 10 * diff[:, :113].mean()
+    with pytest.raises(ValueError, match=r'z must be \(1, 64\) or a spatial map \(1, 64, 64, 128\)'):
+        gen(onehot, feats, logits, z=z[..., :64], z_part=z_part)
 
 
 def test_missing_part_inputs_and_bad_size():

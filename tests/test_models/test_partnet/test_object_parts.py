@@ -188,3 +188,36 @@ def test_more_than_200_objects_match_the_literal_implementation(parts):
     assert torch.isfinite(feats).all() and (logits.abs().sum(1) > 0).float().mean() > 0.3
     assert torch.equal(logits, ref_logits)
     assert torch.allclose(feats, ref_feats, atol=1e-5)
+
+
+def test_cache_returns_the_uncached_outputs_and_empties_on_new_supports(parts):
+    partnet, _ = parts
+    rng = np.random.default_rng(1)  # an own bank: set_supports below must not leak into other tests
+    bank = SupportBank.from_arrays({26: rng.integers(0, 6, (3, 64, 64)), 24: rng.integers(0, 4, (3, 64, 64))})
+    inst, objects = _scene()
+    objects = [objects[0], objects[1][:2]]
+    flipped = inst.flip(-1)
+    width = inst.shape[-1]
+    flipped_objects = [t.clone() for t in objects]
+    for t in flipped_objects:  # ws, we of the mirrored boxes
+        t[:, 4], t[:, 5] = width - 1 - t[:, 5], width - 1 - t[:, 4]
+    plain = ObjectPartInferencer(partnet, bank)
+    cached = ObjectPartInferencer(partnet, bank, cache_size=3)
+    batches = [(inst, objects), (inst[[1, 0]], objects[::-1]),  # both hits, other order
+               (torch.cat([flipped[:1], inst[:1]]), [flipped_objects[0], objects[0]]),  # a miss + a hit
+               (inst, objects)]
+    hits = []
+    for batch_inst, batch_objects in batches:
+        want = plain(batch_inst, batch_objects)
+        got = cached(batch_inst, batch_objects)
+        assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+        hits.append(cached.cache_hits)
+    # 2 misses, 2 hits, 1 hit + 1 miss (flipped scene); then both kept (3 entries, LRU)
+    assert hits == [0, 2, 3, 5] and len(cached._cache) == 3
+    edited = bank.supports[bank.categories.index(26)].argmax(1).clone()
+    edited[edited == 2] = 5
+    bank.set_supports(26, edited)
+    assert torch.equal(cached(inst, objects)[1], plain(inst, objects)[1])
+    assert cached.cache_hits == 5  # new supports: recomputed, not served from the old entries
+    with pytest.raises(ValueError, match='cache_size must be >= 0'):
+        ObjectPartInferencer(partnet, bank, cache_size=-1)
