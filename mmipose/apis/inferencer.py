@@ -179,7 +179,8 @@ class IPOSEInferencer:
     def objects_for(self, label: np.ndarray, inst: np.ndarray) -> np.ndarray:
         """(K, 8) object table of an instance map (data contract rule)."""
         from mmipose.datasets.object_boxes import OBJECT_ROW_WIDTH, compute_object_boxes
-        return np.asarray(compute_object_boxes(inst, label, self.part_categories), np.int64).reshape(-1, OBJECT_ROW_WIDTH)
+        boxes = compute_object_boxes(inst, label, self.part_categories)
+        return np.asarray(boxes, np.int64).reshape(-1, OBJECT_ROW_WIDTH)
 
     def _generate(self, label: np.ndarray, inst: np.ndarray, objects: np.ndarray, z: torch.Tensor,
                   z_part: torch.Tensor) -> Tuple[np.ndarray, np.ndarray]:
