@@ -69,7 +69,8 @@ def parse_args(argv=None):
                    'denormals kept, no PartNet chunking), interleaved in one process')
     p.add_argument('--variants', nargs='+', default=[],
                    help="levers joined by '+': bf16, fp16, cl (channels_last), ftz (flush "
-                   "denormals), bd (batched D passes); e.g. bf16+cl+ftz")
+                   "denormals), bd (batched D passes); e.g. bf16+cl+ftz. Without --baseline: "
+                   "one set, applied to every timed call")
     p.add_argument('--infer-objects', type=int, default=8, help='objects per image for infer')
     p.add_argument('--infer-build', choices=['sampling', 'full'], default='sampling',
                    help="infer: build only what sampling runs (as the inferencer) or the whole "
@@ -326,6 +327,15 @@ def run_case(args, case):
     else:
         raise ValueError(f'unknown case {case}')
     if not args.baseline:
+        if args.variants:  # one lever set, timed alone (e.g. by benchmark_reference.py --compare)
+            if len(args.variants) > 1:
+                raise ValueError(f'--variants {args.variants}: without --baseline give one set, '
+                                 "e.g. bf16+cl+ftz")
+            variant = parse_variant(args.variants[0])
+            apply_variant(model, variant, {})
+            if current is not None:
+                current['precision'] = variant['precision']
+            result['variant'] = args.variants[0]
         result.update(_timed(fn, iters, args.warmup, device))
     else:
         result.update(compare_variants(args, model, fn, iters, device, current))
