@@ -197,11 +197,14 @@ def synthetic_scene(num_classes, size, num_objects, seed, part_category=26):
     h, w = size
     rng = np.random.default_rng(seed)
     label = np.zeros((h, w), np.int64)
-    bands = rng.integers(1, num_classes, size=8)
-    for i, cls in enumerate(bands):  # horizontal stuff bands
+    object_class = min(26, num_classes - 1)
+    # horizontal stuff bands, never of the object class: a band of it would be one more object
+    # (an instance value below 1000, which Cityscapes reserves for crowd regions)
+    bands = rng.integers(1, num_classes - 1, size=8)
+    bands[bands >= object_class] += 1
+    for i, cls in enumerate(bands):
         label[i * h // 8:(i + 1) * h // 8] = cls
     inst = label.copy()
-    object_class = min(26, num_classes - 1)
     cols = max(1, int(np.ceil(np.sqrt(num_objects * w / h))))
     rows = int(np.ceil(num_objects / cols))
     cell_h, cell_w = h // max(rows, 1), w // cols

@@ -51,6 +51,7 @@ import tempfile
 import time
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # benchmark_ipose (scenes, timing)
 
 BENCHMARK_IPOSE = osp.join(osp.dirname(osp.abspath(__file__)), 'benchmark_ipose.py')
 OURS_CONFIG = 'configs/_base_/models/ipose.py'
@@ -163,6 +164,9 @@ def reference_batch(batch_size, size, num_objects, seed):
         labels.append(label)
         instances.append(inst.int())
         # our rows [inst, part category, hs, he, ws, we, H0, W0] -> theirs [idx, hs, he, ws, we, H, W]
+        if len(objects) and objects[:, 0].min() < 1000:
+            raise ValueError(f'scene {seed + b}: object instance values {objects[:, 0].tolist()} '
+                             'must be >= 1000 (class * 1000 + k), as the reference expects')
         params.append(torch.as_tensor(objects[:, [0, 2, 3, 4, 5, 6, 7]]))
         counts.append(len(objects))
     crop_params = torch.zeros(batch_size, max(max(counts), 1), 7, dtype=torch.int64)
