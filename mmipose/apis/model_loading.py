@@ -167,12 +167,14 @@ def build_sampling_model(cfg: Config, sample_model: str = 'auto') -> nn.Module:
 
 
 def _load_sampling_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor],
-                           sample_model: str, source: str) -> None:
+                           sample_model: str, source: str,
+                           loaded_from_files: Tuple[str, ...] = ()) -> None:
     """Strictly load the tensors of what :func:`build_sampling_model` built.
 
-    Every tensor of the model must be in the checkpoint; the checkpoint's tensors of the modules
-    left out (D, the CLIP style loss, the generator not sampled) are skipped, any other extra
-    tensor is an error.
+    Every tensor of the model must be in the checkpoint, except under a prefix of
+    ``loaded_from_files`` (a PartNet already loaded from its config file) of which the checkpoint
+    holds no tensor at all; the checkpoint's tensors of the modules left out (D, the CLIP style
+    loss, the generator not sampled) are skipped, any other extra tensor is an error.
     """
     state_dict = {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
     sampled = 'generator_ema.module.' if sample_model == 'ema' else 'generator.'
@@ -181,20 +183,22 @@ def _load_sampling_weights(model: nn.Module, state_dict: Mapping[str, torch.Tens
         hint = (" (it holds 'generator.*': sample from the trained generator with "
                 "sample_model='orig')" if sample_model == 'ema' and 'generator' in held else '')
         raise ValueError(f"checkpoint {source} has no weights of the sampled generator "
-                       f"'{sampled}*' (sample_model={sample_model!r}); its top-level keys are "
-                       f'{held}{hint}.')
+                         f"'{sampled}*' (sample_model={sample_model!r}); its top-level keys are "
+                         f'{held}{hint}.')
     left_out = ('discriminator.', 'losses.style_loss.',
                 'generator.' if sample_model == 'ema' else 'generator_ema.')
     kept = {k: v for k, v in state_dict.items() if not k.startswith(left_out)}
     expected = set(model.state_dict())
-    missing = sorted(expected - set(kept))
+    from_files = tuple(p for p in loaded_from_files if not any(k.startswith(p) for k in kept))
+    missing = sorted(k for k in expected - set(kept)
+                     if not any(k.startswith(prefix) for prefix in from_files))
     unexpected = sorted(set(kept) - expected)
     if missing or unexpected:
         raise ValueError(f'checkpoint {source} does not match the sampling model '
-                       f'(sample_model={sample_model!r}): missing {missing[:10]} '
-                       f'({len(missing)} in all), unexpected {unexpected[:10]} '
-                       f'({len(unexpected)} in all).')
-    model.load_state_dict(kept, strict=True)
+                         f'(sample_model={sample_model!r}): missing {missing[:10]} '
+                         f'({len(missing)} in all), unexpected {unexpected[:10]} '
+                         f'({len(unexpected)} in all).')
+    model.load_state_dict(kept, strict=not from_files)
 
 
 def init_model(config: Union[str, Config],
@@ -246,6 +250,8 @@ def init_model(config: Union[str, Config],
         if sample_model is None:
             _load_checkpoint_to_model(model, dict(state_dict=state_dict), strict=False)
         else:
-            _load_sampling_weights(model, state_dict, sample_model, checkpoint)
+            from_files = tuple(prefix for prefix, entry in _partnet_entries(cfg.model)
+                               if entry.get('checkpoint') is not None)
+            _load_sampling_weights(model, state_dict, sample_model, checkpoint, from_files)
     model.cfg = cfg
     return model.to(device).eval()

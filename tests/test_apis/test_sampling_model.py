@@ -160,3 +160,31 @@ def test_missing_or_extra_tensors_are_errors(setup, tmp_path):
     no_ema_cfg = {'model.ema_config': None}
     with pytest.raises(ValueError, match="has no model.ema_config"):
         init_model(setup['config'], path, cfg_options=no_ema_cfg, sample_model='ema')
+
+
+def test_partnet_from_its_config_file_when_the_checkpoint_has_none(setup, tmp_path):
+    prefix = 'part_inferencer.partnet.'
+    g = torch.Generator().manual_seed(11)
+    partnet = {k[len(prefix):]: torch.randn(v.shape, generator=g) if v.is_floating_point() else v
+               for k, v in setup['state_dict'].items() if k.startswith(prefix)}
+    partnet_file = str(tmp_path / 'partnet.pth')
+    torch.save(dict(state_dict=partnet), partnet_file)
+    without = {k: v for k, v in setup['state_dict'].items() if not k.startswith(prefix)}
+    path = str(tmp_path / 'no_partnet.pth')
+    torch.save(dict(state_dict=without), path)
+    options = {'model.part_inferencer.partnet.checkpoint': partnet_file}
+    model = init_model(setup['config'], path, cfg_options=options, sample_model='ema')
+    for key, value in model.part_inferencer.partnet.state_dict().items():
+        assert torch.equal(value, partnet[key]), key
+    assert torch.equal(model.generator_ema.module.conv_img.weight,
+                       setup['state_dict']['generator_ema.module.conv_img.weight'])
+    # a checkpoint with only part of PartNet is an error, not a silent mix of the two
+    dropped = prefix + next(iter(partnet))
+    partial = {k: v for k, v in setup['state_dict'].items() if k != dropped}
+    torch.save(dict(state_dict=partial), path)
+    with pytest.raises(ValueError, match=rf"missing \['{dropped}'\]"):
+        init_model(setup['config'], path, cfg_options=options, sample_model='ema')
+    # without a PartNet file the missing tensors are an error too
+    torch.save(dict(state_dict=without), path)
+    with pytest.raises(ValueError, match=r"missing \['part_inferencer.partnet"):
+        init_model(setup['config'], path, sample_model='ema')
