@@ -87,10 +87,10 @@ def main(argv=None) -> List[str]:
     from mmipose.utils.precision import speed_cfg_options
     cfg_options = speed_cfg_options(args, Config.fromfile(args.config).model, args.device)
     cfg_options.update(args.cfg_options or {})
-    model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=cfg_options)
+    # only PartNet and the EMA generator (the trained one without EMA): no D, no CLIP
+    model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=cfg_options,
+                       sample_model='auto')
     inferencer = IPOSEInferencer(model)
-    if hasattr(model, 'release_training_modules'):
-        model.release_training_modules(inferencer.sample_model)  # D, CLIP: ~1.3 GB at full width
     for spec in args.supports:
         category, _, folder = spec.partition('=')
         files = sorted(f for f in glob.glob(osp.join(folder, '*.png')))

@@ -99,8 +99,8 @@ class IPOSEInferencer:
 
     Args:
         model (nn.Module | str): an IPOSE model or a config path (then built with
-            :func:`init_model`, and the modules sampling never runs are freed:
-            :meth:`IPOSE.release_training_modules`).
+            :func:`init_model` with ``sample_model``: only PartNet and the sampled generator are
+            built, no discriminator, CLIP style loss or second generator).
         checkpoint (str, optional): checkpoint when ``model`` is a config path.
         device (str): device when ``model`` is a config path.
         part_categories (dict, optional): label id -> part-category id of the object classes;
@@ -121,9 +121,8 @@ class IPOSEInferencer:
     def __init__(self, model: Union[nn.Module, str], checkpoint: Optional[str] = None, device: str = 'cpu',
                  part_categories: Optional[Dict[int, int]] = None, sample_model: Optional[str] = None,
                  precision: Optional[str] = None, channels_last: Optional[bool] = None) -> None:
-        built_here = isinstance(model, str)
-        if built_here:
-            model = init_model(model, checkpoint, device)
+        if isinstance(model, str):
+            model = init_model(model, checkpoint, device, sample_model=sample_model or 'auto')
         self.model = model.eval()
         if precision is not None:
             from mmipose.utils.precision import bf16_supported, check_precision
@@ -142,8 +141,6 @@ class IPOSEInferencer:
         if sample_model is None:
             sample_model = 'ema' if getattr(model, 'with_ema_gen', False) else 'orig'
         self.sample_model = sample_model
-        if built_here and hasattr(model, 'release_training_modules'):
-            model.release_training_modules(sample_model)  # D, CLIP, the unsampled generator
 
     # ----------------------------------------------------------------- helpers
     @property

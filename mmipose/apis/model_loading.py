@@ -106,10 +106,106 @@ def use_partnet_weights_from_checkpoint(cfg: Config,
     return switched
 
 
+SAMPLE_MODELS = ('ema', 'orig')
+
+
+def _sampled_generator(cfg: Config, sample_model: str) -> str:
+    """'auto' -> 'ema' when the config's model has an EMA generator, else 'orig'; checks the value."""
+    has_ema = cfg.model.get('ema_config') is not None
+    if sample_model == 'auto':
+        return 'ema' if has_ema else 'orig'
+    if sample_model not in SAMPLE_MODELS:
+        raise ValueError(f"sample_model must be 'ema', 'orig', 'auto' or None (whole model), "
+                         f'got {sample_model!r}')
+    if sample_model == 'ema' and not has_ema:
+        raise ValueError(f"sample_model='ema' but the config {cfg.filename} has no "
+                         'model.ema_config (no EMA generator); use sample_model=\'orig\'')
+    return sample_model
+
+
+def build_sampling_model(cfg: Config, sample_model: str = 'auto') -> nn.Module:
+    """Build only what sampling runs: PartNet and one generator (no D, no CLIP style loss).
+
+    The whole IPOSE model holds the discriminator, the CLIP style loss and two generators (the
+    trained one and its EMA copy); sampling runs PartNet and one generator. Building the model
+    whole and freeing the rest afterwards (:meth:`IPOSE.release_training_modules`) still sets the
+    peak memory at build time, so this builds the model from a copy of ``cfg.model`` without
+    ``discriminator``, ``loss_config.style_loss`` and ``ema_config``. For ``'ema'`` the one
+    generator built is then moved into an EMA wrapper built from ``ema_config`` (around an empty
+    module, so nothing is copied) and ``generator`` is set to None: the state-dict keys are the
+    full model's (``generator_ema.module.*``, ``generator_ema.steps``), and the result is laid out
+    as the full model after ``release_training_modules('ema')``.
+
+    Args:
+        cfg (Config): config with a ``model`` entry of type IPOSE; not modified.
+        sample_model (str): 'ema', 'orig' or 'auto' ('ema' when the config has ``ema_config``).
+
+    Returns:
+        nn.Module: the model (train mode, random weights: load a checkpoint next).
+    """
+    sample_model = _sampled_generator(cfg, sample_model)
+    model_cfg = copy.deepcopy(cfg.model)
+    ema_config = model_cfg.pop('ema_config', None)
+    model_cfg['ema_config'] = None
+    model_cfg['discriminator'] = None
+    if model_cfg.get('loss_config') is not None:
+        model_cfg['loss_config']['style_loss'] = None
+    model = MODELS.build(model_cfg)
+    if sample_model == 'ema':
+        ema_config = copy.deepcopy(dict(ema_config))
+        ema_config.setdefault('type', 'ExponentialMovingAverage')
+        model.ema_start = ema_config.pop('start_iter', 0)
+        ema = MODELS.build(ema_config, default_args=dict(model=nn.Module()))
+        ema.module = model.generator.requires_grad_(False)
+        ema.avg_parameters = (ema.module.state_dict() if ema.update_buffers else
+                              dict(ema.module.named_parameters()))
+        model.generator_ema = ema
+        model._ema_config = ema_config
+        model._with_ema_gen = True
+        model.generator = None
+    return model
+
+
+def _load_sampling_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor],
+                           sample_model: str, source: str,
+                           loaded_from_files: Tuple[str, ...] = ()) -> None:
+    """Strictly load the tensors of what :func:`build_sampling_model` built.
+
+    Every tensor of the model must be in the checkpoint, except under a prefix of
+    ``loaded_from_files`` (a PartNet already loaded from its config file) of which the checkpoint
+    holds no tensor at all; the checkpoint's tensors of the modules left out (D, the CLIP style
+    loss, the generator not sampled) are skipped, any other extra tensor is an error.
+    """
+    state_dict = {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
+    sampled = 'generator_ema.module.' if sample_model == 'ema' else 'generator.'
+    if not any(k.startswith(sampled) for k in state_dict):
+        held = sorted({k.split('.')[0] for k in state_dict})
+        hint = (" (it holds 'generator.*': sample from the trained generator with "
+                "sample_model='orig')" if sample_model == 'ema' and 'generator' in held else '')
+        raise ValueError(f"checkpoint {source} has no weights of the sampled generator "
+                         f"'{sampled}*' (sample_model={sample_model!r}); its top-level keys are "
+                         f'{held}{hint}.')
+    left_out = ('discriminator.', 'losses.style_loss.',
+                'generator.' if sample_model == 'ema' else 'generator_ema.')
+    kept = {k: v for k, v in state_dict.items() if not k.startswith(left_out)}
+    expected = set(model.state_dict())
+    from_files = tuple(p for p in loaded_from_files if not any(k.startswith(p) for k in kept))
+    missing = sorted(k for k in expected - set(kept)
+                     if not any(k.startswith(prefix) for prefix in from_files))
+    unexpected = sorted(set(kept) - expected)
+    if missing or unexpected:
+        raise ValueError(f'checkpoint {source} does not match the sampling model '
+                         f'(sample_model={sample_model!r}): missing {missing[:10]} '
+                         f'({len(missing)} in all), unexpected {unexpected[:10]} '
+                         f'({len(unexpected)} in all).')
+    model.load_state_dict(kept, strict=not from_files)
+
+
 def init_model(config: Union[str, Config],
                checkpoint: Optional[str] = None,
                device: Union[str, torch.device] = 'cpu',
-               cfg_options: Optional[dict] = None) -> nn.Module:
+               cfg_options: Optional[dict] = None,
+               sample_model: Optional[str] = None) -> nn.Module:
     """Build the model of a config (e.g. IPOSE), load weights and put it in eval mode.
 
     Args:
@@ -120,6 +216,11 @@ def init_model(config: Union[str, Config],
             (:func:`use_partnet_weights_from_checkpoint`).
         device (str | torch.device): where the model goes.
         cfg_options (dict, optional): overrides merged into the config first.
+        sample_model (str, optional): None builds the whole model (training modules included;
+            checkpoint tensors it lacks are skipped). 'ema', 'orig' or 'auto' ('ema' when the
+            config has ``ema_config``) build only what sampling with that generator runs
+            (:func:`build_sampling_model`) and load the checkpoint strictly: a checkpoint without
+            that generator's weights is an error.
 
     Returns:
         nn.Module: the model in eval mode with ``model.cfg`` set.
@@ -134,13 +235,23 @@ def init_model(config: Union[str, Config],
     if cfg.get('custom_imports'):
         from mmengine.utils import import_modules_from_strings
         import_modules_from_strings(**cfg.custom_imports)
+    if sample_model is not None:
+        sample_model = _sampled_generator(cfg, sample_model)
     state = None
     if checkpoint is not None:
         state = load_checkpoint_file(checkpoint)
         use_partnet_weights_from_checkpoint(cfg, state, source=checkpoint)
-    model = MODELS.build(cfg.model)
+    if sample_model is None:
+        model = MODELS.build(cfg.model)
+    else:
+        model = build_sampling_model(cfg, sample_model)
     if state is not None:
         state_dict = state.get('state_dict', state) if isinstance(state, dict) else state
-        _load_checkpoint_to_model(model, dict(state_dict=state_dict), strict=False)
+        if sample_model is None:
+            _load_checkpoint_to_model(model, dict(state_dict=state_dict), strict=False)
+        else:
+            from_files = tuple(prefix for prefix, entry in _partnet_entries(cfg.model)
+                               if entry.get('checkpoint') is not None)
+            _load_sampling_weights(model, state_dict, sample_model, checkpoint, from_files)
     model.cfg = cfg
     return model.to(device).eval()

@@ -4,8 +4,10 @@ Measures, on synthetic Cityscapes-like scenes at the config's resolution (random
 random-init when its weights are absent, PartNet/supports as the config says):
 
 * ``train``: seconds per ``train_step`` (G step + D step + EMA) and peak memory, per batch size;
-* ``infer``: seconds per image of ``val_step`` (EMA generator, part inference included; D, CLIP
-  and the training generator freed as :class:`IPOSEInferencer` does, except with ``--baseline``);
+* ``infer``: seconds per image of ``val_step`` (EMA generator, part inference included). The
+  model is built as :class:`IPOSEInferencer` builds it: PartNet and the EMA generator only
+  (``--infer-build sampling``); ``--infer-build full`` builds the whole model and frees D, CLIP
+  and the training generator afterwards; ``--baseline`` keeps the whole model;
 * ``parts``: seconds of ``part_inferencer(inst, objects)`` for 1, 8, 32, 128 objects per image.
 
 Every case runs in its own subprocess so CPU peak memory (``ru_maxrss``) belongs to that case
@@ -67,8 +69,12 @@ def parse_args(argv=None):
                    'denormals kept, no PartNet chunking), interleaved in one process')
     p.add_argument('--variants', nargs='+', default=[],
                    help="levers joined by '+': bf16, fp16, cl (channels_last), ftz (flush "
-                   "denormals), bd (batched D passes); e.g. bf16+cl+ftz")
+                   "denormals), bd (batched D passes); e.g. bf16+cl+ftz. Without --baseline: "
+                   "one set, applied to every timed call")
     p.add_argument('--infer-objects', type=int, default=8, help='objects per image for infer')
+    p.add_argument('--infer-build', choices=['sampling', 'full'], default='sampling',
+                   help="infer: build only what sampling runs (as the inferencer) or the whole "
+                   "model, then free D, CLIP and the training generator")
     p.add_argument('--worker', help=argparse.SUPPRESS)  # internal: run one case
     return p.parse_args(argv)
 
@@ -87,7 +93,7 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def build_model(args, device):
+def build_model(args, device, sampling=False):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
@@ -111,7 +117,11 @@ def build_model(args, device):
     if args.baseline and cfg.model.get('part_inferencer'):
         cfg.model.part_inferencer.chunk_size = None  # all objects in one PartNet call
     init_default_scope(cfg.get('default_scope', 'mmagic'))
-    model = MODELS.build(cfg.model).to(device)
+    if sampling:  # PartNet and the EMA generator only, as init_model(..., sample_model='auto')
+        from mmipose.apis.model_loading import build_sampling_model
+        model = build_sampling_model(cfg, 'auto').to(device)
+    else:
+        model = MODELS.build(cfg.model).to(device)
     return cfg, model
 
 
@@ -187,11 +197,14 @@ def synthetic_scene(num_classes, size, num_objects, seed, part_category=26):
     h, w = size
     rng = np.random.default_rng(seed)
     label = np.zeros((h, w), np.int64)
-    bands = rng.integers(1, num_classes, size=8)
-    for i, cls in enumerate(bands):  # horizontal stuff bands
+    object_class = min(26, num_classes - 1)
+    # horizontal stuff bands, never of the object class: a band of it would be one more object
+    # (an instance value below 1000, which Cityscapes reserves for crowd regions)
+    bands = rng.integers(1, num_classes - 1, size=8)
+    bands[bands >= object_class] += 1
+    for i, cls in enumerate(bands):
         label[i * h // 8:(i + 1) * h // 8] = cls
     inst = label.copy()
-    object_class = min(26, num_classes - 1)
     cols = max(1, int(np.ceil(np.sqrt(num_objects * w / h))))
     rows = int(np.ceil(num_objects / cols))
     cell_h, cell_w = h // max(rows, 1), w // cols
@@ -253,12 +266,13 @@ def run_case(args, case):
     device = _device(args.device)
     torch.manual_seed(0)
     image_size.override = args.image_size
-    cfg, model = build_model(args, device)
+    kind, _, arg = case.partition(':')
+    lean = kind == 'infer' and not args.baseline and args.infer_build == 'sampling'
+    cfg, model = build_model(args, device, sampling=lean)
     size = image_size(cfg, model)
     rss_after_build = peak_memory_mb(device)
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
-    kind, _, arg = case.partition(':')
     result = dict(case=case, device=device, image_size=list(size),
                   threads=torch.get_num_threads(), memory_after_build_mb=rss_after_build)
     if kind == 'train':
@@ -293,11 +307,12 @@ def run_case(args, case):
         fn, iters = train_once, args.train_steps
     elif kind == 'infer':
         model.eval()
-        if not args.baseline:  # what an inferencer keeps: PartNet and the EMA generator
+        if not args.baseline and not lean:  # keep what an inferencer keeps
             model.release_training_modules('ema' if model.with_ema_gen else 'orig')
         batch = make_batch(model.num_classes, size, 1, num_objects=args.infer_objects)
         current = None
-        result.update(batch_size=1, objects=args.infer_objects)
+        result.update(batch_size=1, objects=args.infer_objects,
+                      build='whole' if args.baseline else args.infer_build)
         fn, iters = (lambda: model.val_step(batch)), args.infer_iters
     elif kind == 'parts':
         model.eval()
@@ -315,6 +330,15 @@ def run_case(args, case):
     else:
         raise ValueError(f'unknown case {case}')
     if not args.baseline:
+        if args.variants:  # one lever set, timed alone (e.g. by benchmark_reference.py --compare)
+            if len(args.variants) > 1:
+                raise ValueError(f'--variants {args.variants}: without --baseline give one set, '
+                                 "e.g. bf16+cl+ftz")
+            variant = parse_variant(args.variants[0])
+            apply_variant(model, variant, {})
+            if current is not None:
+                current['precision'] = variant['precision']
+            result['variant'] = args.variants[0]
         result.update(_timed(fn, iters, args.warmup, device))
     else:
         result.update(compare_variants(args, model, fn, iters, device, current))
