@@ -6,6 +6,7 @@
 - :func:`frechet_distance`: Fréchet distance of two feature sets (the FID formula);
 - :func:`mean_spread`: mean, std, min and max over seeds.
 """
+import warnings
 from typing import Dict, Sequence, Tuple
 
 import numpy as np
@@ -110,7 +111,8 @@ def segmenter_features(segmenter: torch.nn.Module, bgr: Tensor, batch_size: int 
 def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
     """Fréchet distance of two Gaussians fitted to feature sets (the FID formula).
 
-    ``|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))`` with unbiased covariances.
+    ``|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))`` with unbiased covariances. Like FID
+    it is biased upwards for few samples: compare values computed from equally many samples.
 
     Args:
         feats_a (np.ndarray): (N, D) features.
@@ -121,10 +123,12 @@ def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
         raise ValueError(f'frechet_distance: need two (N>=2, D) feature sets of equal D, got {a.shape} and {b.shape}')
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False).reshape(a.shape[1], -1), np.cov(b, rowvar=False).reshape(b.shape[1], -1)
-    root, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
-    if not np.isfinite(root).all():  # singular product: regularise as the usual FID code does
-        offset = np.eye(len(cov_a)) * 1e-6
-        root = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+    with warnings.catch_warnings():  # fewer samples than dimensions: singular, handled below
+        warnings.simplefilter('ignore')
+        root = linalg.sqrtm(cov_a @ cov_b)
+        if not np.isfinite(root).all():  # regularise as the usual FID code does
+            offset = np.eye(len(cov_a)) * 1e-6
+            root = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
     diff = mu_a - mu_b
     return float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(root.real))
 

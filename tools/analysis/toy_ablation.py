@@ -176,6 +176,9 @@ def train_gan(model: str, seed: int, work_dir: str, data_root: str, partnet: str
     from demo_stages import IPOSE_CONFIG, build_runner, ipose_train_options
     out = osp.join(work_dir, f'{model}_seed{seed}')
     options = model_options(model, ipose_train_options(data_root, partnet, schedule, seed))
+    if schedule.get('ema_refresh_batches'):  # --quick: the EMA BN refresh on one batch, not 16
+        options['custom_hooks'] = [dict(h, num_batches=schedule['ema_refresh_batches'])
+                                   if h.get('type') == 'EMABNRefreshHook' else h for h in options['custom_hooks']]
     runner = build_runner(IPOSE_CONFIG, out, options, schedule['ipose_iters'], f'{model}-seed{seed}')
     runner.train()
     del runner
@@ -210,10 +213,10 @@ class Evaluator:
 
         from demo_stages import SEGMENTER_CONFIG
         from mmipose.evaluation.mmseg_segmenter import build_segmenter
-        from mmipose.registry import METRICS as METRIC_REGISTRY
+        from mmipose.evaluation.segmentation_metric import SegmentationMetric
         self.crop_size, self.device = crop_size, device
-        self.seg_metric = METRIC_REGISTRY.build(dict(type='SegmentationMetric', segmenter_config=SEGMENTER_CONFIG,
-                                                     segmenter_checkpoint=segmenter_ckpt, device=device))
+        self.seg_metric = SegmentationMetric(segmenter_config=SEGMENTER_CONFIG, segmenter_checkpoint=segmenter_ckpt,
+                                             device=device)
         self.part_segmenter = build_segmenter(PART_SEGMENTER_CONFIG, part_segmenter_ckpt).to(device)
         self.val = read_scenes(data_root, 'val', num_val)
         self.by_name = {s['name']: s for s in self.val}
@@ -358,6 +361,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
     schedule = demo_schedule(args.quick, args.iters)
+    if args.quick:
+        schedule['ema_refresh_batches'] = 1
     stage_args = SimpleNamespace(seed=args.data_seed, device=args.device)
     reused = dict(partnet=False, segmenter=False, part_segmenter=False)
     if args.demo_dir:
