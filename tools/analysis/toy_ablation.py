@@ -146,13 +146,19 @@ def demo_inputs(demo_dir: str) -> dict:
 
 
 def model_options(model: str, ipose_options: dict) -> dict:
-    """Config overrides of ``model`` ('ipose' | 'oasis') from the demo's iPOSE overrides."""
-    if model == 'ipose':
-        return dict(ipose_options)
-    if model != 'oasis':
+    """Config overrides of ``model`` ('ipose' | 'oasis') from the demo's iPOSE overrides.
+
+    The toy datasets only read the data prepared before (``generate=False``): the data folder may
+    be a demo's, and a dataset whose generation parameters (e.g. the seed) differed from its
+    manifest would otherwise regenerate it in place.
+    """
+    if model not in MODELS:
         raise ValueError(f"model must be 'ipose' or 'oasis', got {model!r}")
-    options = {k: v for k, v in ipose_options.items() if not k.startswith('model.part_inferencer.')}
-    options.update(BASELINE_OPTIONS)
+    options = dict(ipose_options)
+    options.update({f'{split}_dataloader.dataset.generate': False for split in ('train', 'val', 'test')})
+    if model == 'oasis':
+        options = {k: v for k, v in options.items() if not k.startswith('model.part_inferencer.')}
+        options.update(BASELINE_OPTIONS)
     return options
 
 
