@@ -388,7 +388,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         part_segmenter = None
     part_seg_scores = None
     if part_segmenter is None:
-        iters = schedule['segmenter_iters'] if args.quick else Config.fromfile(PART_SEGMENTER_CONFIG).train_cfg.max_iters
+        iters = (schedule['segmenter_iters'] if args.quick else
+                 Config.fromfile(PART_SEGMENTER_CONFIG).train_cfg.max_iters)
         part_segmenter, part_seg_scores = part_segmenter_stage(work_dir, data_root, iters, args.data_seed)
         logger.info('part segmenter on real val images: %s', part_seg_scores)
 
@@ -417,7 +418,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         part_segmenter_on_real_val=part_seg_scores, reference_real_images=reference,
         runs={m: {str(s): v for s, v in seeds.items()} for m, seeds in runs.items()}, summary=summary,
         picture=image)
-    bad = [f'{m}/{s}/{k}' for m, seeds in runs.items() for s, v in seeds.items() for k, x in v.items() if not _finite(x)]
+    bad = [f'{m}/{s}/{k}' for m, seeds in runs.items() for s, v in seeds.items() for k, x in v.items()
+           if not _finite(x)]
     if bad:
         logger.warning('non-finite metrics: %s', bad)
     with open(osp.join(work_dir, 'ablation.json'), 'w') as f:
