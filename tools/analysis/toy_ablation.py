@@ -12,7 +12,7 @@ noise for both models (z and the part noise z_part drawn from seed 0 per scene):
 
 - scene mIoU / AC: the demo's toy scene segmenter on the synthesized images vs the input label
   maps (``SegmentationMetric``, as tools/demo.py);
-- part accuracy: a small part segmenter (configs/toy/part_segmenter_*.py, trained here on the real
+- part accuracy: a small part segmenter (configs/toy/part-segmenter_*.py, trained here on the real
   toy train images with the ground-truth part maps as target) segments the synthesized images;
   the share of object pixels (ground-truth part > 0) whose predicted part id is right. Its score
   on the real val images is the ceiling;
@@ -54,7 +54,7 @@ from tqdm import tqdm  # noqa: E402
 
 logger = logging.getLogger('mmipose.toy_ablation')
 
-PART_SEGMENTER_CONFIG = osp.join(REPO, 'configs', 'toy', 'part_segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
+PART_SEGMENTER_CONFIG = osp.join(REPO, 'configs', 'toy', 'part-segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
 MODELS = ('ipose', 'oasis')
 MODEL_NAMES = dict(ipose='iPOSE', oasis='OASIS baseline')
 #: the only difference between the two models: no part input
