@@ -139,9 +139,12 @@ def ipose_data_options(data_root: str, partnet_weights: str, schedule: dict) -> 
     options = {'model.part_inferencer.support_bank.root': osp.join(data_root, 'supports'),
                'model.part_inferencer.partnet.checkpoint': partnet_weights}
     for split in ('train', 'val', 'test'):
+        # the data stage prepared the data (with the demo's --seed): read it, never regenerate
+        # (the dataset's own default seed would otherwise replace scenes made with another seed)
         options.update({f'{split}_dataloader.dataset.data_root': data_root,
                         f'{split}_dataloader.dataset.num_train': schedule['num_train'],
-                        f'{split}_dataloader.dataset.num_val': schedule['num_val']})
+                        f'{split}_dataloader.dataset.num_val': schedule['num_val'],
+                        f'{split}_dataloader.dataset.generate': False})
     return options
 
 

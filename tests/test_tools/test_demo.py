@@ -43,6 +43,25 @@ def test_long_schedule_and_the_ema_refresh_before_the_saved_checkpoint():
     assert get_priority(EMABNRefreshHook.priority) < get_priority(AtomicCheckpointHook.priority)
 
 
+def test_ipose_stages_read_the_demo_data_and_never_regenerate_it(tmp_path):
+    """Data made with --seed 1 must reach iPOSE training unchanged (the dataset's default seed is 0)."""
+    from mmipose.datasets import ToySceneDataset
+    from mmipose.datasets.toy import prepare_toy_data
+    schedule = dict(num_train=80, num_val=2)
+    root = str(tmp_path / 'data')
+    prepare_toy_data(root, seed=1, **schedule)
+    with open(osp.join(root, 'manifest.json')) as f:
+        before = f.read()
+    options = demo_stages.ipose_data_options(root, 'partnet.pth', schedule)
+    for split in ('train', 'val', 'test'):
+        assert options[f'{split}_dataloader.dataset.generate'] is False
+    kwargs = {k.split('.')[-1]: v for k, v in options.items() if k.startswith('train_dataloader.dataset.')}
+    dataset = ToySceneDataset(split='train', **kwargs)
+    assert len(dataset) == 80
+    with open(osp.join(root, 'manifest.json')) as f:
+        assert f.read() == before  # still the seed-1 data
+
+
 def test_fid_is_skipped_with_a_reason_without_weights():
     args = demo.parse_args(['--inception', '/nonexistent/pt_inception.pth'])
     result = demo_stages.fid_or_reason(args, [], [], 0)
