@@ -1,4 +1,5 @@
 """Shared pytest setup: register mmipose modules once and keep runs deterministic and light."""
+import itertools
 import os
 
 import pytest
@@ -10,10 +11,18 @@ torch.set_num_threads(1)
 import mmipose  # noqa: E402,F401  (registers components, installs the mmcv-lite guard)
 
 
+_hub_ids = itertools.count()
+
+
 @pytest.fixture
 def message_hub():
-    """A fresh MMEngine MessageHub at iteration 0, as BaseGAN.train_step expects."""
+    """A fresh MMEngine MessageHub at iteration 0, as BaseGAN.train_step expects.
+
+    The name must be new: ``get_instance`` of an existing name returns that hub without making it
+    the current one, so updates would miss the hub the model reads (``id(object())`` repeats).
+    """
     from mmengine import MessageHub
-    hub = MessageHub.get_instance(f'mmipose-test-{os.getpid()}-{id(object())}')
+    hub = MessageHub.get_instance(f'mmipose-test-{os.getpid()}-{next(_hub_ids)}')
+    assert MessageHub.get_current_instance() is hub
     hub.update_info('iter', 0)
     return hub

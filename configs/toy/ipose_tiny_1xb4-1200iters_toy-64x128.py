@@ -4,6 +4,8 @@
 #   - discriminator base_channels 16 (instead of 128);
 #   - no CLIP style loss: no CLIP weights offline, and ViT-B/32 on CPU would dominate the step;
 #   - EMA decay 0.95 instead of 0.9999 (a short run, see ema_config);
+#   - discriminator initialised with gain 1.0 instead of 0.02 (see `discriminator`), and the
+#     global adversarial terms ramped up over 200 iterations (see loss_config);
 #   - PartNet weights from the demo's own toy PartNet pretraining (configs/toy/partnet_*.py),
 #     supports from the toy data (k=3 per category, written by ToySceneDataset);
 #   - PartNet outputs cached per scene (frozen PartNet: the same scene gives the same parts), and
@@ -32,13 +34,24 @@ model = dict(
             categories=[24, 26, 28, 101],
             num_supports=3)),
     generator=dict(semantic_nc=semantic_nc, channels_g=8, spade_hidden_nc=32),
-    discriminator=dict(semantic_nc=semantic_nc, base_channels=16),
+    # init_gain 1.0 (reference 0.02): D's per-pixel output layer is its only unnormalised layer
+    # besides the global head (the others are spectral-normed, so their init scale cancels). At
+    # 0.02 its logits start ~0 and need hundreds of Adam steps to grow: the N+1 loss then stays
+    # at chance (ln 11) and only the global head guides G, which draws the average street
+    # (stripes). At 1.0 a D trained alone on real toy scenes reached 47 % mIoU in 150 steps
+    # instead of 2 %, and iPOSE's scene mIoU after 240 iterations went from ~11 % to 25 %.
+    discriminator=dict(semantic_nc=semantic_nc, base_channels=16, init_gain=1.0),
     # momentum 0.05 (decay 0.95): the demo trains only a few hundred iterations; a slower EMA would
     # still hold much of the random initial weights at the end (grey samples)
     ema_config=dict(type='DeviceSafeEMA', momentum=0.05, interval=1, update_buffers=True),
     loss_config=dict(
         nplus1_loss=dict(type='OASISLoss', contain_dontcare_label=True),
         lambda_labelmix=5.0,
+        # the global (image-level) terms ramp up over the first 200 iterations: the global head
+        # learns within a few steps, the per-pixel head later; with full weight from step 0 the
+        # global loss alone steers G towards the average street (scene mIoU after 240
+        # iterations: 25 % without the ramp, 33 % with it)
+        global_warmup_iters=200,
         style_loss=None))
 
 # Two time-scale rates as OASIS (D 4x G): in the demo's short run equal rates gave nearly uniform

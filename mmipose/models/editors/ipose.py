@@ -284,13 +284,14 @@ class IPOSE(BaseGAN):
 
         Args: as :meth:`train_generator`, with the discriminator's wrapper.
         """
+        curr_iter = MessageHub.get_current_instance().get_info('iter') or 0
         inputs = self._with_conditions(inputs, data_samples)
         onehot = inputs['onehot']
         with torch.no_grad():
             fake = _unwrap(self.generator)(onehot, inputs['part_features'],
                                            inputs['part_logits'])
         losses = self.losses.discriminator_losses(self.discriminator, fake, inputs['img'],
-                                                  onehot, batched=self.batch_d_passes)
+                                                  onehot, batched=self.batch_d_passes, step=curr_iter)
         if self.batch_d_passes and self.discriminator.training:
             _power_iterations(_unwrap(self.discriminator), self.losses.num_d_passes - 1)
         loss, log_vars = self.parse_losses(losses)

@@ -29,6 +29,12 @@ class IPOSELosses(nn.Module):
         global_gan_loss (dict | nn.Module | None): Image-level loss on the discriminator's global
             head (reference: hinge). None disables it (OASIS baseline, no global head).
         lambda_global (float): Global adversarial weight (1).
+        global_warmup_iters (int): Ramp the global weight linearly from 0 to ``lambda_global``
+            over the first iterations (``lambda_global * min(1, step / global_warmup_iters)``, for
+            G and D alike). 0 (default, the reference): full weight from the start. Short runs
+            (the toy demo) use it: the image-level head learns in a few steps, the per-pixel
+            N+1 head needs more, and until it does the global loss alone pulls G towards the
+            average layout whatever the label says.
         style_loss (dict | nn.Module | None): CLIP style loss; None disables it. Frozen here.
         lambda_style (float): Style-loss weight (10).
         style_mode_seed (int): Seed of the per-step whole-image / object-crop choice. The
@@ -42,6 +48,7 @@ class IPOSELosses(nn.Module):
                  lambda_labelmix: float = 10.0,
                  global_gan_loss: Optional[dict] = None,
                  lambda_global: float = 1.0,
+                 global_warmup_iters: int = 0,
                  style_loss: Optional[dict] = None,
                  lambda_style: float = 10.0,
                  style_mode_seed: int = 0):
@@ -59,8 +66,17 @@ class IPOSELosses(nn.Module):
             self.register_load_state_dict_post_hook(_ignore_missing_style_loss)
         self.lambda_labelmix = float(lambda_labelmix)
         self.lambda_global = float(lambda_global)
+        if global_warmup_iters < 0:
+            raise ValueError(f'IPOSELosses: global_warmup_iters must be >= 0, got {global_warmup_iters}')
+        self.global_warmup_iters = int(global_warmup_iters)
         self.lambda_style = float(lambda_style)
         self.style_mode_seed = int(style_mode_seed)
+
+    def global_weight(self, step: int) -> float:
+        """Weight of the global adversarial terms at global step ``step`` (0-based)."""
+        if self.global_warmup_iters <= 0:
+            return self.lambda_global
+        return self.lambda_global * min(1.0, step / self.global_warmup_iters)
 
     def style_mode(self, step: int) -> str:
         """'whole' or 'objects' for this global step (same on every rank)."""
@@ -74,7 +90,7 @@ class IPOSELosses(nn.Module):
         losses = {'loss_g_adv': self.nplus1_loss(seg_logits, onehot, for_real=True)}
         if self.global_gan_loss is not None:
             _require_global(global_logits)
-            losses['loss_g_global'] = self.lambda_global * self.global_gan_loss(
+            losses['loss_g_global'] = self.global_weight(step) * self.global_gan_loss(
                 global_logits, target_is_real=True, is_disc=False)
         if self.style_loss is not None:
             losses['loss_g_style'] = self.lambda_style * self.style_loss(
@@ -91,8 +107,9 @@ class IPOSELosses(nn.Module):
         return self.labelmix_loss is not None and self.lambda_labelmix > 0
 
     def discriminator_losses(self, discriminator: Callable, fake: Tensor, real: Tensor,
-                             onehot: Tensor, batched: bool = False) -> Dict[str, Tensor]:
-        """D terms on fake (B,3,H,W), real (B,3,H,W) and the LabelMix image.
+                             onehot: Tensor, batched: bool = False, step: int = 0) -> Dict[str, Tensor]:
+        """D terms on fake (B,3,H,W), real (B,3,H,W) and the LabelMix image (``step``: the
+        global step, for :meth:`global_weight`).
 
         ``batched=False`` calls ``discriminator`` on fake, real, then the LabelMix image (the
         reference's order); ``batched=True`` calls it once on the three concatenated along the
@@ -120,9 +137,10 @@ class IPOSELosses(nn.Module):
         }
         if self.global_gan_loss is not None:
             _require_global(global_fake)
-            losses['loss_d_global_fake'] = self.lambda_global * self.global_gan_loss(
+            global_weight = self.global_weight(step)
+            losses['loss_d_global_fake'] = global_weight * self.global_gan_loss(
                 global_fake, target_is_real=False, is_disc=True)
-            losses['loss_d_global_real'] = self.lambda_global * self.global_gan_loss(
+            losses['loss_d_global_real'] = global_weight * self.global_gan_loss(
                 global_real, target_is_real=True, is_disc=True)
         if seg_mixed is not None:
             losses['loss_d_labelmix'] = self.lambda_labelmix * self.labelmix_loss(

@@ -290,3 +290,53 @@ def test_full_chain_with_partnet_generator_and_discriminator(message_hub):
     assert samples[0].fake_img.shape == (3, 64, 64)
     assert int(samples[1].pred_parts.sum()) == 0  # no objects, no parts
     assert int((samples[0].pred_parts > 0).sum()) <= 3 * 6 * 8  # parts only inside objects
+
+
+def test_global_warmup_ramps_the_global_terms_of_both_steps(message_hub):
+    """global_warmup_iters=4: weight step/4 (then 1) on the hinge terms of G and D; 0 = reference."""
+    import torch.nn.functional as F
+
+    from mmipose.models.editors.ipose_losses import IPOSELosses
+    hinge = dict(type='GlobalGANLoss', loss_type='hinge')
+    ramped = IPOSELosses(nplus1_loss=StandInNPlus1Loss(), global_gan_loss=hinge, lambda_global=2.0,
+                         global_warmup_iters=4)
+    plain = IPOSELosses(nplus1_loss=StandInNPlus1Loss(), global_gan_loss=hinge, lambda_global=2.0)
+    torch.manual_seed(0)
+    onehot = F.one_hot(torch.randint(0, C, (2, 8, 8)), C).permute(0, 3, 1, 2).float()
+    glob = torch.randn(2, 1, 2, 2)
+
+    def discriminator(img):
+        return torch.zeros(img.shape[0], C + 1, 8, 8), glob[:img.shape[0]]
+
+    img = torch.zeros(2, 3, 8, 8)
+    for step, expected_weight in [(0, 0.0), (1, 0.5), (3, 1.5), (4, 2.0), (40, 2.0)]:
+        g = ramped.generator_losses(torch.zeros(2, C + 1, 8, 8), glob, onehot, img, img, [], step)
+        d = ramped.discriminator_losses(discriminator, img, img, onehot, step=step)
+        assert g['loss_g_global'].item() == pytest.approx(expected_weight * -glob.mean().item(), abs=1e-6)
+        assert d['loss_d_global_fake'].item() == pytest.approx(
+            expected_weight * F.relu(1 + glob).mean().item(), abs=1e-6)
+        assert d['loss_d_global_real'].item() == pytest.approx(
+            expected_weight * F.relu(1 - glob).mean().item(), abs=1e-6)
+        d_plain = plain.discriminator_losses(discriminator, img, img, onehot, step=step)
+        assert d_plain['loss_d_global_real'].item() == pytest.approx(2.0 * F.relu(1 - glob).mean().item(), abs=1e-6)
+    with pytest.raises(ValueError, match='global_warmup_iters'):
+        IPOSELosses(nplus1_loss=StandInNPlus1Loss(), global_warmup_iters=-1)
+
+
+def test_train_step_passes_the_iteration_to_the_global_warmup(message_hub):
+    torch.manual_seed(0)
+    model = IPOSE(
+        generator=StandInGenerator(C),
+        discriminator=dict(type='OASISDiscriminator', semantic_nc=C, base_channels=8),
+        part_inferencer=StandInPartInferencer(),
+        num_classes=C,
+        loss_config=dict(nplus1_loss=dict(type='OASISLoss'),
+                         global_gan_loss=dict(type='GlobalGANLoss', loss_type='hinge'),
+                         lambda_global=1.0, global_warmup_iters=10))
+    wrappers = optim_wrappers(model)
+    message_hub.update_info('iter', 0)
+    first = model.train_step(make_batch(height=64, width=64), wrappers)
+    message_hub.update_info('iter', 20)
+    later = model.train_step(make_batch(height=64, width=64), wrappers)
+    for key in ('loss_g_global', 'loss_d_global_fake', 'loss_d_global_real'):
+        assert first[key] == 0.0 and later[key] != 0.0, (key, first, later)
