@@ -5,7 +5,8 @@ Stages (each timed and logged):
   2. partnet    pretrain PartNet on the basis toy categories (bus held out as novel);
                 evaluate part accuracy on basis and novel validation crops;
   3. ipose      train iPOSE (reduced widths) with tools/train.py on the toy scenes;
-  4. segmenter  train a small MMSeg segmenter on the real toy images;
+  4. segmenter  train a small MMSeg segmenter on the real toy images (on CPU in a second
+                process next to stage 3, half the threads each; --serial runs it after);
   5. evaluate   synthesize the validation scenes: mIoU / AC through the segmenter, FID when
                 Inception weights are present, sample grids and editing pictures.
 
@@ -59,6 +60,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--inception', default=None,
                         help='local Inception weights for FID (pt_inception-2015-12-05 .pth); '
                         'without them FID is skipped and metrics.json says why')
+    parser.add_argument('--serial', action='store_true',
+                        help='train the segmenter after iPOSE instead of next to it (CPU, 2+ threads)')
     parser.add_argument('--docs-dir', default=None,
                         help='also copy the editing pictures here (the repository uses docs/demo)')
     return parser.parse_args(argv)
@@ -92,8 +95,9 @@ def _finite(value) -> bool:
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s demo %(message)s', datefmt='%H:%M:%S')
-    from demo_stages import (data_preview, evaluate_stage, ipose_stage, partnet_stage, prepare_stage,
-                             segmenter_stage)
+    import torch
+    from demo_stages import (BackgroundStage, data_preview, evaluate_stage, ipose_stage, partnet_stage,
+                             prepare_stage, segmenter_stage, thread_budget_hook)
     mode = 'quick' if args.quick else args.schedule
     schedule = SCHEDULES[mode]
     work_dir = osp.abspath(args.work_dir)
@@ -106,9 +110,22 @@ def main(argv: Optional[List[str]] = None) -> dict:
                            preview=data_preview(data_root, osp.join(work_dir, 'toy_data.png')))
     partnet_ckpt, part_metrics = stages.run('partnet', partnet_stage, work_dir, data_root, args, schedule)
     metrics['partnet'] = part_metrics
-    ipose_ckpt = stages.run('ipose', ipose_stage, work_dir, data_root, partnet_ckpt, args, schedule)
-    seg_ckpt, metrics['segmenter_on_real_val'] = stages.run('segmenter', segmenter_stage, work_dir, data_root, args,
-                                                            schedule)
+    threads = torch.get_num_threads()
+    if args.device == 'cpu' and threads >= 2 and not args.serial:
+        # the segmenter needs only the data: train it in a second process next to iPOSE
+        seg_threads = threads // 2
+        segmenter = BackgroundStage('segmenter_stage', osp.join(work_dir, 'segmenter_result.json'), seg_threads,
+                                    work_dir, data_root, args, schedule, progress=False)
+        logger.info('segmenter training in the background (%d of %d threads)', seg_threads, threads)
+        budget = thread_budget_hook(segmenter, threads - seg_threads, threads)
+        ipose_ckpt = stages.run('ipose', ipose_stage, work_dir, data_root, partnet_ckpt, args, schedule,
+                                hooks=[budget])
+        (seg_ckpt, metrics['segmenter_on_real_val']), seconds = stages.run('segmenter_wait', segmenter.result)
+        stages.timings['segmenter'] = seconds  # its own duration, next to iPOSE
+    else:
+        ipose_ckpt = stages.run('ipose', ipose_stage, work_dir, data_root, partnet_ckpt, args, schedule)
+        seg_ckpt, metrics['segmenter_on_real_val'] = stages.run('segmenter', segmenter_stage, work_dir, data_root,
+                                                                args, schedule)
     metrics['synthesis'] = stages.run('evaluate', evaluate_stage, work_dir, data_root, ipose_ckpt, partnet_ckpt,
                                       seg_ckpt, args, schedule)
     metrics['seconds'] = dict(stages.timings, total=stages.total)

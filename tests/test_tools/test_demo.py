@@ -1,4 +1,4 @@
-"""tools/demo.py: the fast parts here; the whole --quick run is marked slow (about a minute)."""
+"""tools/demo.py: its parts, and the whole --quick run (about a minute; the --serial variant is slow)."""
 import json
 import math
 import os.path as osp
@@ -62,15 +62,65 @@ def test_ipose_stages_read_the_demo_data_and_never_regenerate_it(tmp_path):
         assert f.read() == before  # still the seed-1 data
 
 
+def test_background_stage_returns_the_result_or_the_childs_error(tmp_path):
+    """A stage in a spawned process: its value comes back (JSON: tuples as lists) with its time;
+    a failing stage raises in the parent with the child's traceback."""
+    work = tmp_path / 'stage'
+    work.mkdir()
+    (work / 'last_checkpoint').write_text(str(work / 'iter_5.pth'))
+    ok = demo_stages.BackgroundStage('last_checkpoint', str(tmp_path / 'ok.json'), 1, str(work))
+    value, seconds = ok.result()
+    assert value == str(work / 'iter_5.pth') and seconds >= 0 and not ok.running()
+    bad = demo_stages.BackgroundStage('last_checkpoint', str(tmp_path / 'bad.json'), 1, str(tmp_path / 'empty'))
+    with pytest.raises(RuntimeError, match='last_checkpoint failed:(.|\n)*FileNotFoundError(.|\n)*empty'):
+        bad.result()
+
+
+def test_thread_budget_hook_gives_the_threads_back_when_the_background_stage_ends():
+    import torch
+    before = torch.get_num_threads()
+
+    class FakeStage:
+        name, alive = 'segmenter_stage', True
+
+        def running(self):
+            return self.alive
+
+    class FakeRunner:
+        iter = 3
+
+    stage = FakeStage()
+    hook = demo_stages.thread_budget_hook(stage, threads_while=1, threads_after=2)
+    try:
+        hook.before_train(FakeRunner())
+        assert torch.get_num_threads() == 1
+        hook.after_train_iter(FakeRunner(), 0)
+        assert torch.get_num_threads() == 1  # still running
+        stage.alive = False
+        hook.after_train_iter(FakeRunner(), 1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_fid_is_skipped_with_a_reason_without_weights():
     args = demo.parse_args(['--inception', '/nonexistent/pt_inception.pth'])
     result = demo_stages.fid_or_reason(args, [], [], 0)
     assert 'skipped' in result and '--inception' in result['skipped']
 
 
-@pytest.mark.slow
-def test_quick_demo_end_to_end(tmp_path):
-    metrics = demo.main(['--quick', '--work-dir', str(tmp_path / 'demo')])
+@pytest.mark.parametrize('mode', ['parallel', pytest.param('serial', marks=pytest.mark.slow)])
+def test_quick_demo_end_to_end(tmp_path, mode):
+    """The whole demo on the quick schedule, as `make demo` runs it: with 2 threads the segmenter
+    trains in a spawned process next to iPOSE (the default path); --serial runs it after."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        metrics = demo.main(['--quick', '--work-dir', str(tmp_path / 'demo')] + (['--serial'] if mode == 'serial' else []))
+    finally:
+        torch.set_num_threads(threads)
+    assert ('segmenter_wait' in metrics['seconds']) == (mode == 'parallel')
     with open(tmp_path / 'demo' / 'metrics.json') as f:
         assert json.load(f) == json.loads(json.dumps(metrics))
     for key, value in metrics['partnet'].items():

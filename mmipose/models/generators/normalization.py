@@ -31,6 +31,18 @@ def parameter_free_norm(num_features: int, norm_type: str = 'bn') -> nn.Module:
                      "`sync_bn = 'torch'` in the config)")
 
 
+def resize_nearest(t: Tensor, size) -> Tensor:
+    """Nearest resize of t (B,C,H,W) to ``size`` (h,w); t itself when it already has that size.
+
+    A nearest resize to the same size is the identity, so skipping it changes nothing but the
+    copy: :class:`~.psm_block.PSMResBlock` resizes its conditioning maps once and its three
+    SPADEs then reuse them.
+    """
+    if tuple(t.shape[-2:]) == tuple(size):
+        return t
+    return F.interpolate(t, size=tuple(size), mode='nearest')
+
+
 class SPADE(nn.Module):
     """SPADE: ``BN(x) * (1 + gamma(seg)) + beta(seg)`` with gamma/beta from a 2-layer conv net.
 
@@ -51,7 +63,7 @@ class SPADE(nn.Module):
     def forward(self, x: Tensor, seg: Tensor) -> Tensor:
         """x (B,norm_nc,h,w), seg (B,label_nc,H,W) nearest-resized to (h,w) -> (B,norm_nc,h,w)."""
         normalized = self.first_norm(x)
-        actv = self.mlp_shared(F.interpolate(seg, size=x.shape[-2:], mode='nearest'))
+        actv = self.mlp_shared(resize_nearest(seg, x.shape[-2:]))
         return normalized * (1 + self.mlp_gamma(actv)) + self.mlp_beta(actv)
 
 
@@ -91,9 +103,9 @@ class PartModulation(nn.Module):
             Tensor: (B,norm_nc,h,w).
         """
         normalized = self.first_norm(x)
-        actv = self.mlp_shared(F.interpolate(part_features, size=x.shape[-2:], mode='nearest'))
+        actv = self.mlp_shared(resize_nearest(part_features, x.shape[-2:]))
         actv_nos = self.mlp_shared_nos(part_noise)
-        m = F.interpolate(mask, size=x.shape[-2:], mode='nearest')
+        m = resize_nearest(mask, x.shape[-2:])
         gamma = self.mlp_gamma(actv) * m + self.mlp_gamma_nos(actv_nos) * (1 - m)
         beta = self.mlp_beta(actv) * m + self.mlp_beta_nos(actv_nos) * (1 - m)
         return normalized * (1 + gamma) + beta

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.utils import spectral_norm
 
-from .normalization import SPADE, PartModulation
+from .normalization import SPADE, PartModulation, resize_nearest
 
 
 class PSMResBlock(nn.Module):
@@ -61,6 +61,13 @@ class PSMResBlock(nn.Module):
                 part_noise: Optional[Tensor] = None, mask: Optional[Tensor] = None) -> Tensor:
         """(B,fin,h,w) -> (B,fout,h,w); seg (B,label_nc,H,W); part features (B,part_nc,H,W);
         part noise and mask as :class:`PartModulation` ('psm' only)."""
+        # resize the conditioning maps once for the block's (up to four) norms, not in each
+        size = x.shape[-2:]
+        seg = resize_nearest(seg, size)
+        if part_features is not None:
+            part_features = resize_nearest(part_features, size)
+        if mask is not None:
+            mask = resize_nearest(mask, size)
         if self.part_norm == 'psm':
             x = self.conv_p(F.leaky_relu(self.norm_p(x, part_features, part_noise, mask), 0.2))
         elif self.part_norm == 'spade':

@@ -209,6 +209,30 @@ def test_psm_block_matches_literal_implementation():
     assert (out - expected).abs().max() <= 1e-5 * max(1.0, float(scale))
 
 
+def test_psm_block_resizes_its_conditioning_maps_once(monkeypatch):
+    """One nearest resize per map and block (seg, part features, mask), not one per norm; a map
+    already at the block's size is not copied at all."""
+    import mmipose.models.generators.normalization as normalization
+    calls = []
+    real = F.interpolate
+
+    def counting(t, *args, **kwargs):
+        calls.append(tuple(t.shape))
+        return real(t, *args, **kwargs)
+
+    monkeypatch.setattr(normalization.F, 'interpolate', counting)
+    block = PSMResBlock(8, 4, label_nc=6, part_nc=4, spade_hidden_nc=5).eval()  # 4 norms
+    x, seg = torch.randn(2, 8, 8, 8), torch.randn(2, 6, 16, 16)
+    part, noise = torch.randn(2, 4, 16, 16), torch.randn(2, 4, 8, 8)
+    mask = (torch.rand(2, 1, 16, 16) > 0.5).float()
+    with torch.no_grad():
+        block(x, seg, part, noise, mask)
+        assert sorted(calls) == sorted([(2, 6, 16, 16), (2, 4, 16, 16), (2, 1, 16, 16)])
+        calls.clear()
+        block(x, seg[..., ::2, ::2], part[..., ::2, ::2], noise, mask[..., ::2, ::2])
+    assert calls == []
+
+
 def _reference_spade(norm, x, cond):
     """SPADE written out: param-free BN (running stats, eval) modulated by convs of ``cond``."""
     bn = F.batch_norm(x, norm.first_norm.running_mean, norm.first_norm.running_var, training=False)
