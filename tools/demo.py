@@ -32,15 +32,14 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: demo_stages, train
 
 # Iterations per stage. 'full' (make demo) is sized for 15 minutes on an idle 2-core CPU: PartNet
-# ~1.05 s per step at batch 4; iPOSE ~1.3 s per step while PartNet still runs on unseen scenes and
-# about 0.4x that once the frozen PartNet's outputs are cached (every training scene is seen once in
-# the first 100 iterations; on a loaded machine 7.1 s uncached vs 2.9 s cached per step). 'long'
-# gives the GAN 5000 iterations (about an hour, estimated from those step times). This is brief
-# training: the numbers show the pipeline working, not converged quality.
+# pretraining ~1.6 s per step at batch 4; then the frozen PartNet's outputs for all training scenes
+# are computed once in batches (PartCacheWarmupHook) and iPOSE trains at ~1 s per step with 2
+# threads, ~1.3 s with one while the segmenter trains next to it. 'long' gives the GAN about an
+# hour. This is brief training: README.md has the measured scene mIoU against iterations.
 SCHEDULES = dict(
-    full=dict(num_train=400, num_val=64, partnet_iters=400, ipose_iters=360, segmenter_iters=300,
+    full=dict(num_train=400, num_val=64, partnet_iters=200, ipose_iters=400, segmenter_iters=300,
               num_grids=8),
-    long=dict(num_train=400, num_val=64, partnet_iters=400, ipose_iters=5000, segmenter_iters=300,
+    long=dict(num_train=400, num_val=64, partnet_iters=400, ipose_iters=3000, segmenter_iters=300,
               num_grids=8),
     quick=dict(num_train=40, num_val=8, partnet_iters=2, ipose_iters=2, segmenter_iters=5, num_grids=2))
 
@@ -116,7 +115,6 @@ def main(argv: Optional[List[str]] = None) -> dict:
         seg_threads = threads // 2
         segmenter = BackgroundStage('segmenter_stage', osp.join(work_dir, 'segmenter_result.json'), seg_threads,
                                     work_dir, data_root, args, schedule, progress=False)
-        logger.info('segmenter training in the background (%d of %d threads)', seg_threads, threads)
         budget = thread_budget_hook(segmenter, threads - seg_threads, threads)
         ipose_ckpt = stages.run('ipose', ipose_stage, work_dir, data_root, partnet_ckpt, args, schedule,
                                 hooks=[budget])

@@ -102,6 +102,9 @@ class BackgroundStage:
     stages in turn. The stage function must be a module-level function of this module whose
     arguments and result are JSON-friendly (tuples come back as lists).
 
+    The process starts with :meth:`start` (or :func:`thread_budget_hook` when the foreground
+    stage's training loop begins), :meth:`result` waits for it.
+
     Args:
         func_name (str): Name of the stage function in this module (e.g. 'segmenter_stage').
         result_path (str): JSON file the child writes its result (or its traceback) to.
@@ -115,13 +118,21 @@ class BackgroundStage:
             os.remove(result_path)
         self.name = func_name
         self.result_path = result_path
+        self.threads = threads
         # spawn, not fork: forking a process whose OpenMP threads have run can hang the child
         self.process = multiprocessing.get_context('spawn').Process(
             target=_run_in_child, args=(func_name, result_path, threads, args, kwargs), daemon=True)
-        self.process.start()
+        self.started = False
+
+    def start(self) -> None:
+        """Start the process (once)."""
+        if not self.started:
+            self.started = True
+            self.process.start()
+            logger.info('%s started in the background (%d threads)', self.name, self.threads)
 
     def running(self) -> bool:
-        return self.process.is_alive()
+        return self.started and self.process.is_alive()
 
     def result(self) -> Tuple[object, float]:
         """Wait for the stage; its return value and its duration in seconds.
@@ -130,6 +141,7 @@ class BackgroundStage:
             RuntimeError: the stage failed (with the child's traceback) or died without a result.
         """
         import json
+        self.start()
         self.process.join()
         if not osp.isfile(self.result_path):
             raise RuntimeError(f'background stage {self.name} exited with code {self.process.exitcode} '
@@ -142,8 +154,9 @@ class BackgroundStage:
 
 
 def thread_budget_hook(background: BackgroundStage, threads_while: int, threads_after: int):
-    """Hook: train with ``threads_while`` torch threads while ``background`` runs, then with
-    ``threads_after`` (checked after every iteration)."""
+    """Hook: start ``background`` when training begins (after the other hooks' ``before_train``,
+    e.g. the part-cache warm-up, which so keeps every thread), train with ``threads_while``
+    torch threads while it runs, then with ``threads_after`` (checked after every iteration)."""
     import torch
     from mmengine.hooks import Hook
 
@@ -151,6 +164,7 @@ def thread_budget_hook(background: BackgroundStage, threads_while: int, threads_
         priority = 'VERY_LOW'
 
         def before_train(self, runner) -> None:
+            background.start()
             self.shared = background.running()
             torch.set_num_threads(threads_while if self.shared else threads_after)
 
@@ -280,7 +294,8 @@ def ipose_train_options(data_root: str, partnet_ckpt: str, schedule: dict, seed:
                     # refresh the EMA generator's BN statistics at the last iteration, before the
                     # checkpoint is written (the evaluation loads the checkpoint): the hook's
                     # after-train refresh comes after the checkpoint and was never saved
-                    'custom_hooks': [dict(type='EMABNRefreshHook', interval=iters, num_batches=16)]})
+                    'custom_hooks': [dict(type='PartCacheWarmupHook', batch_size=16),
+                                     dict(type='EMABNRefreshHook', interval=iters, num_batches=16)]})
     return options
 
 

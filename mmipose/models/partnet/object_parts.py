@@ -223,6 +223,11 @@ class ObjectPartInferencer(nn.Module):
             x = F.interpolate(x, size=(he - hs, we - ws), mode=mode, **kwargs)
         return x
 
+    @property
+    def num_cached(self) -> int:
+        """Images whose outputs the cache holds."""
+        return len(self._cache)
+
     def forward(self, inst: Tensor, objects: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
         """Part features and logits at full resolution (from the cache where possible).
 
