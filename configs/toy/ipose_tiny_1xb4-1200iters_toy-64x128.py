@@ -6,7 +6,8 @@
 #   - EMA decay 0.95 instead of 0.9999 (a short run, see ema_config);
 #   - discriminator initialised with gain 1.0 instead of 0.02 (see `discriminator`), and the
 #     global adversarial terms ramped up over 200 iterations (see loss_config);
-#   - PartNet weights from the demo's own toy PartNet pretraining (configs/toy/partnet_*.py),
+#   - PartNet at half the reference's widths, weights from the demo's own toy PartNet
+#     pretraining (configs/toy/partnet_*.py),
 #     supports from the toy data (k=3 per category, written by ToySceneDataset);
 #   - PartNet outputs cached per scene (frozen PartNet: the same scene gives the same parts), and
 #     no horizontal flip, so every training scene needs PartNet once (with flips each scene would
@@ -21,6 +22,8 @@ partnet_checkpoint = None  # set by the demo: PartNet weights from the toy pretr
 # label id -> part category (person 24, car 26, bus 28, tree 101), see mmipose/datasets/toy/spec.py
 # (the base's `part_categories` names the SupportBank rows; this one is the dataset table)
 object_part_categories = {6: 24, 7: 26, 8: 28, 9: 101}
+# the toy PartNet's widths (half the reference's), as configs/toy/partnet_*.py trains it
+partnet_widths = dict(encoder_channels=(16, 32, 32, 48), decoder_channels=(32, 32, 16))
 
 model = dict(
     num_classes=semantic_nc,
@@ -28,7 +31,7 @@ model = dict(
     # (D has no batch-dependent layer; see IPOSE for the spectral-norm power iterations)
     batch_d_passes=True,
     part_inferencer=dict(
-        partnet=dict(type='PartNet', checkpoint=partnet_checkpoint),
+        partnet=dict(type='PartNet', checkpoint=partnet_checkpoint, **partnet_widths),
         cache_size=1024,  # >= train + val scenes of the demo (400 + 64)
         support_bank=dict(
             _delete_=True,
@@ -36,7 +39,8 @@ model = dict(
             root=data_root + '/supports',
             categories=[24, 26, 28, 101],
             num_supports=3)),
-    generator=dict(semantic_nc=semantic_nc, channels_g=8, spade_hidden_nc=32),
+    generator=dict(semantic_nc=semantic_nc, channels_g=8, spade_hidden_nc=32,
+                   partnet_feature_nc=partnet_widths['decoder_channels'][-1]),
     # init_gain 1.0 (reference 0.02): D's per-pixel output layer is its only unnormalised layer
     # besides the global head (the others are spectral-normed, so their init scale cancels). At
     # 0.02 its logits start ~0 and need hundreds of Adam steps to grow: the N+1 loss then stays

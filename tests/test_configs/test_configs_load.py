@@ -31,3 +31,15 @@ def test_config_loads_and_types_are_registered(path):
         assert registry.DATASETS.get(dataloader['dataset']['type']) is not None
         for step in dataloader['dataset'].get('pipeline', []):
             assert registry.TRANSFORMS.get(step['type']) is not None, (path, step['type'])
+
+
+def test_toy_ipose_builds_the_partnet_the_toy_pretraining_trains():
+    """The demo loads the toy PartNet weights into the toy iPOSE model: same widths in both configs,
+    and the generator's part-feature width follows PartNet's decoder."""
+    toy = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'toy')
+    partnet_cfg = Config.fromfile(glob.glob(osp.join(toy, 'partnet_*.py'))[0])
+    ipose_cfg = Config.fromfile(glob.glob(osp.join(toy, 'ipose_tiny_*.py'))[0])
+    trained = {k: tuple(v) for k, v in partnet_cfg.model.partnet.items() if k.endswith('_channels')}
+    used = {k: tuple(v) for k, v in ipose_cfg.model.part_inferencer.partnet.items() if k.endswith('_channels')}
+    assert trained == used and set(trained) == {'encoder_channels', 'decoder_channels'}
+    assert ipose_cfg.model.generator.partnet_feature_nc == trained['decoder_channels'][-1]

@@ -81,7 +81,10 @@ def test_thread_budget_hook_gives_the_threads_back_when_the_background_stage_end
     before = torch.get_num_threads()
 
     class FakeStage:
-        name, alive = 'segmenter_stage', True
+        name, alive, started = 'segmenter_stage', True, False
+
+        def start(self):
+            self.started = True
 
         def running(self):
             return self.alive
@@ -93,7 +96,7 @@ def test_thread_budget_hook_gives_the_threads_back_when_the_background_stage_end
     hook = demo_stages.thread_budget_hook(stage, threads_while=1, threads_after=2)
     try:
         hook.before_train(FakeRunner())
-        assert torch.get_num_threads() == 1
+        assert stage.started and torch.get_num_threads() == 1
         hook.after_train_iter(FakeRunner(), 0)
         assert torch.get_num_threads() == 1  # still running
         stage.alive = False

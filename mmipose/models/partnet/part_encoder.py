@@ -3,7 +3,7 @@
 Module and attribute names follow the authors' ``best_G.pth`` (``enc0.0.weight``, ``dec1.0.bias``, ...)
 so official checkpoints load without renaming.
 """
-from typing import List
+from typing import List, Sequence
 
 import torch
 import torch.nn as nn
@@ -12,6 +12,8 @@ from torch import Tensor
 
 #: Encoder widths of the reference (``chs[:5]``): enc0 out, enc1 out, enc2 out, enc3 out.
 ENCODER_CHANNELS = (32, 64, 64, 96)
+#: Decoder widths of the reference: dec1, dec2, dec3 out (dec3's is the part feature width).
+DECODER_CHANNELS = (64, 64, 32)
 
 
 def conv_block(in_channels: int, out_channels: int, kernel_size: int, stride: int, padding: int) -> nn.Sequential:
@@ -36,14 +38,17 @@ class PartShapeEncoder(nn.Module):
 
     Args:
         in_channels (int): 5 for the shape encoder (``[x, y, shape x3]``), 1 for the mask encoder.
+        channels (Sequence[int]): Output widths of enc0..enc3 (the reference's (32, 64, 64, 96)).
 
     Shapes:
-        input (B, in_channels, H, W) -> output (B, 288, H/8, W/8).
+        input (B, in_channels, H, W) -> output (B, 3 * channels[3], H/8, W/8) (288 channels).
     """
 
-    def __init__(self, in_channels: int):
+    def __init__(self, in_channels: int, channels: Sequence[int] = ENCODER_CHANNELS):
         super().__init__()
-        c0, c1, c2, c3 = ENCODER_CHANNELS
+        if len(channels) != 4:
+            raise ValueError(f'PartShapeEncoder: channels must give 4 widths (enc0..enc3), got {tuple(channels)}')
+        c0, c1, c2, c3 = channels
         self.enc0 = conv_block(in_channels, c0, 7, 1, 3)
         self.enc1 = conv_block(c0, c1, 4, 2, 1)
         self.enc2 = conv_block(c1, c2, 4, 2, 1)
@@ -68,16 +73,22 @@ class PartShapeEncoder(nn.Module):
 class PartDecoder(nn.Module):
     """Three deconvolution blocks 288 -> 64 -> 64 -> 32, each doubling the resolution.
 
+    Args:
+        in_channels (int): Token width of the attention output (288).
+        channels (Sequence[int]): Output widths of dec1..dec3 (the reference's (64, 64, 32)).
+
     Shapes:
-        input (B, 288, h, w) -> output (B, 32, 8h, 8w) (post-ReLU part features).
+        input (B, in_channels, h, w) -> output (B, channels[2], 8h, 8w) (post-ReLU part features).
     """
 
-    def __init__(self, in_channels: int = 288):
+    def __init__(self, in_channels: int = 288, channels: Sequence[int] = DECODER_CHANNELS):
         super().__init__()
-        self.dec1 = deconv_block(in_channels, 64)
-        self.dec2 = deconv_block(64, 64)
-        self.dec3 = deconv_block(64, 32)
-        self.out_channels = 32
+        if len(channels) != 3:
+            raise ValueError(f'PartDecoder: channels must give 3 widths (dec1..dec3), got {tuple(channels)}')
+        self.dec1 = deconv_block(in_channels, channels[0])
+        self.dec2 = deconv_block(channels[0], channels[1])
+        self.dec3 = deconv_block(channels[1], channels[2])
+        self.out_channels = channels[2]
 
     def forward(self, x: Tensor) -> Tensor:
         return self.dec3(self.dec2(self.dec1(x)))

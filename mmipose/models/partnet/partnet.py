@@ -1,6 +1,6 @@
 """PartNet: few-shot part-map prediction from an object shape (iPOSE, CVPR 2023, Sec. 3.1)."""
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -9,7 +9,7 @@ from torch import Tensor
 from mmipose.registry import MODELS
 from .cross_attention import PartCrossAttention
 from .inputs import NUM_PARTS, build_query_rows, build_support_rows
-from .part_encoder import PartDecoder, PartShapeEncoder
+from .part_encoder import DECODER_CHANNELS, ENCODER_CHANNELS, PartDecoder, PartShapeEncoder
 from .weights import load_partnet_weights
 
 
@@ -59,6 +59,12 @@ class PartNet(nn.Module):
         num_parts (int): Part channels (9; 0 = background).
         num_attention_layers (int): Cross-attention layers (3 in the released model).
         num_heads (int): Attention heads (1 in the released model).
+        encoder_channels (Sequence[int]): Widths of the shape and mask encoders' enc0..enc3
+            (the reference's (32, 64, 64, 96); tokens are 3x the last, 288).
+        decoder_channels (Sequence[int]): Widths of dec1..dec3 (the reference's (64, 64, 32); the
+            last is the part feature width per part row, ``PSMGenerator.partnet_feature_nc``).
+            Narrower widths are for small-data runs such as the toy demo; the official weights
+            need the defaults.
         checkpoint (str, optional): PartNet weights to load at construction (an official
             ``best_G.pth`` or a file written by ``tools/convert_official_checkpoint.py``),
             see :func:`mmipose.models.partnet.weights.load_partnet_weights`.
@@ -73,14 +79,19 @@ class PartNet(nn.Module):
                  num_parts: int = NUM_PARTS,
                  num_attention_layers: int = 3,
                  num_heads: int = 1,
+                 encoder_channels: Sequence[int] = ENCODER_CHANNELS,
+                 decoder_channels: Sequence[int] = DECODER_CHANNELS,
                  checkpoint: Optional[str] = None):
         super().__init__()
         self.num_parts = num_parts
         self.num_attention_layers = num_attention_layers
-        self.shape_encoder = PartShapeEncoder(5)
-        self.mask_encoder = PartShapeEncoder(1)
+        self.shape_encoder = PartShapeEncoder(5, encoder_channels)
+        self.mask_encoder = PartShapeEncoder(1, encoder_channels)
         dim = self.shape_encoder.out_channels
-        self.decoder = PartDecoder(dim)
+        if dim % num_heads:
+            raise ValueError(f'PartNet: num_heads {num_heads} must divide the token width 3 x '
+                             f'encoder_channels[3] = {dim}')
+        self.decoder = PartDecoder(dim, decoder_channels)
         for i in range(num_attention_layers):
             setattr(self, f'catt{i}', PartCrossAttention(dim, num_heads))
         self.conv_img = nn.Conv2d(self.decoder.out_channels, 1, 5, padding=2)
@@ -174,8 +185,9 @@ class PartNet(nn.Module):
             encoding (SupportEncoding): from :meth:`encode_supports` / ``SupportBank.encoding``.
 
         Returns:
-            tuple[Tensor, Tensor]: ``features`` (N, num_parts*32, H, W) part-major (channel =
-            p*32 + c, post-ReLU decoder output of part row p) and ``logits`` (N, num_parts, H, W).
+            tuple[Tensor, Tensor]: ``features`` (N, num_parts*D, H, W) part-major (channel =
+            p*D + c, post-ReLU decoder output of part row p; D = ``decoder_channels[2]``, 32) and
+            ``logits`` (N, num_parts, H, W).
         """
         if query.dim() != 4 or query.shape[1] != 1 or tuple(query.shape[-2:]) != tuple(encoding.map_size):
             raise ValueError(f'PartNet query must be (N, 1, {encoding.map_size[0]}, {encoding.map_size[1]}) object '
@@ -195,6 +207,6 @@ class PartNet(nn.Module):
             tokens = layer(tokens, keys.index_select(0, index), values.index_select(0, index))
         tokens = tokens.expand(-1, self.num_parts, -1, -1)  # no-op unless there are no attention layers
         rows = tokens.transpose(-1, -2).reshape(num_objects * self.num_parts, -1, *feat_size)
-        features = self.decoder(rows)  # (N*P, 32, H, W), row = n * P + p
+        features = self.decoder(rows)  # (N*P, D, H, W), row = n * P + p
         logits = self.conv_img(features)
         return features.view(num_objects, -1, height, width), logits.view(num_objects, self.num_parts, height, width)
