@@ -31,13 +31,14 @@ from typing import Dict, List, Optional
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: demo_stages, train
 
-# Iterations per stage. 'full' (make demo) is sized for 15 minutes on an idle 2-core CPU: PartNet
-# pretraining ~1.6 s per step at batch 4; then the frozen PartNet's outputs for all training scenes
+# Iterations per stage. 'full' (make demo) is sized for 15 minutes on an idle 2-core CPU: the toy
+# PartNet (half widths) ~0.7 s per step at batch 4 (200 steps were not enough: part accuracy at the
+# level of the best constant part); then the frozen PartNet's outputs for all training scenes
 # are computed once in batches (PartCacheWarmupHook) and iPOSE trains at ~1 s per step with 2
 # threads, ~1.3 s with one while the segmenter trains next to it. 'long' gives the GAN about an
 # hour. This is brief training: README.md has the measured scene mIoU against iterations.
 SCHEDULES = dict(
-    full=dict(num_train=400, num_val=64, partnet_iters=200, ipose_iters=400, segmenter_iters=300,
+    full=dict(num_train=400, num_val=64, partnet_iters=400, ipose_iters=400, segmenter_iters=300,
               num_grids=8),
     long=dict(num_train=400, num_val=64, partnet_iters=400, ipose_iters=3000, segmenter_iters=300,
               num_grids=8),
