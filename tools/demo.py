@@ -11,7 +11,8 @@ Stages (each timed and logged):
                 Inception weights are present, sample grids and editing pictures.
 
 Outputs in --work-dir: metrics.json, grids/<scene>.png (label | parts | synthesized | real),
-editing/*.png, stage logs and checkpoints of every stage.
+editing/*.png, stage logs and checkpoints of every stage; with --eval-every (on in the long
+schedule) ipose_curve.json, the scene mIoU of the synthesized val scenes during iPOSE training.
 
 Examples:
     python tools/demo.py --work-dir work_dirs/demo
@@ -41,7 +42,7 @@ SCHEDULES = dict(
     full=dict(num_train=400, num_val=64, partnet_iters=400, ipose_iters=400, segmenter_iters=300,
               num_grids=8),
     long=dict(num_train=400, num_val=64, partnet_iters=400, ipose_iters=3000, segmenter_iters=300,
-              num_grids=8),
+              num_grids=8, eval_every=300),
     quick=dict(num_train=40, num_val=8, partnet_iters=2, ipose_iters=2, segmenter_iters=5, num_grids=2))
 
 logger = logging.getLogger('mmipose.demo')
@@ -60,11 +61,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--inception', default=None,
                         help='local Inception weights for FID (pt_inception-2015-12-05 .pth); '
                         'without them FID is skipped and metrics.json says why')
+    parser.add_argument('--eval-every', type=int, default=None,
+                        help='score the synthesized val scenes every N iPOSE iterations (scene mIoU curve in '
+                        'metrics.json and ipose_curve.json; the segmenter then trains first). Default: '
+                        "300 with --schedule long, off otherwise")
     parser.add_argument('--serial', action='store_true',
                         help='train the segmenter after iPOSE instead of next to it (CPU, 2+ threads)')
     parser.add_argument('--docs-dir', default=None,
                         help='also copy the editing pictures here (the repository uses docs/demo)')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.eval_every is not None and args.eval_every < 0:
+        parser.error(f'--eval-every must be >= 0 (0: off), got {args.eval_every}')
+    return args
 
 
 class StageLog:
@@ -97,7 +105,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     logging.basicConfig(level=logging.INFO, format='%(asctime)s demo %(message)s', datefmt='%H:%M:%S')
     import torch
     from demo_stages import (BackgroundStage, data_preview, evaluate_stage, ipose_stage, partnet_stage,
-                             prepare_stage, segmenter_stage, thread_budget_hook)
+                             prepare_stage, scene_miou_hook, segmenter_stage, thread_budget_hook)
     mode = 'quick' if args.quick else args.schedule
     schedule = SCHEDULES[mode]
     work_dir = osp.abspath(args.work_dir)
@@ -111,7 +119,17 @@ def main(argv: Optional[List[str]] = None) -> dict:
     partnet_ckpt, part_metrics = stages.run('partnet', partnet_stage, work_dir, data_root, args, schedule)
     metrics['partnet'] = part_metrics
     threads = torch.get_num_threads()
-    if args.device == 'cpu' and threads >= 2 and not args.serial:
+    eval_every = args.eval_every if args.eval_every is not None else schedule.get('eval_every')
+    if eval_every:
+        # the curve needs the segmenter before iPOSE trains
+        seg_ckpt, metrics['segmenter_on_real_val'] = stages.run('segmenter', segmenter_stage, work_dir, data_root,
+                                                                args, schedule)
+        curve_path = osp.join(work_dir, 'ipose_curve.json')
+        curve = scene_miou_hook(seg_ckpt, eval_every, curve_path, args.device)
+        ipose_ckpt = stages.run('ipose', ipose_stage, work_dir, data_root, partnet_ckpt, args, schedule,
+                                hooks=[curve])
+        metrics['ipose_curve'] = curve.curve
+    elif args.device == 'cpu' and threads >= 2 and not args.serial:
         # the segmenter needs only the data: train it in a second process next to iPOSE
         seg_threads = threads // 2
         segmenter = BackgroundStage('segmenter_stage', osp.join(work_dir, 'segmenter_result.json'), seg_threads,

@@ -181,6 +181,51 @@ def thread_budget_hook(background: BackgroundStage, threads_while: int, threads_
     return _ThreadBudgetHook()
 
 
+# --------------------------------------------------------------------------- scene mIoU curve
+def scene_miou_hook(seg_ckpt: str, every: int, out_path: str, device: str = 'cpu'):
+    """Hook: every ``every`` iterations, synthesize the val scenes with the EMA generator (fixed
+    noise, seed 0; eval mode, BN statistics as they are, i.e. not refreshed) and score them with
+    the toy segmenter; the curve [{iter, mIoU, AC}, ...] is logged and rewritten to ``out_path``.
+    Training randomness is untouched (the evaluation runs under a forked RNG)."""
+    import json
+
+    import torch
+    from mmengine.hooks import Hook
+    from mmengine.model import is_model_wrapper
+    from mmengine.runner import Runner
+
+    from mmipose.registry import METRICS
+
+    class _SceneMIoUHook(Hook):
+        priority = 'LOW'
+
+        def before_train(self, runner) -> None:
+            self.dataloader = Runner.build_dataloader(runner.cfg.val_dataloader)
+            self.curve = []
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            if (runner.iter + 1) % every:
+                return
+            model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+            metric = METRICS.build(dict(type='SegmentationMetric', segmenter_config=SEGMENTER_CONFIG,
+                                        segmenter_checkpoint=seg_ckpt, device=device))
+            model.eval()
+            with torch.random.fork_rng(devices=[]), torch.no_grad():
+                torch.manual_seed(0)
+                for batch in self.dataloader:
+                    metric.process(batch, [sample.to_dict() for sample in model.val_step(batch)])
+            model.train()
+            scores = {k.split('/')[-1]: round(float(v), 2) for k, v in
+                      metric.evaluate(len(self.dataloader.dataset)).items()}
+            self.curve.append(dict(iter=runner.iter + 1, **scores))
+            logger.info('iPOSE iteration %d: synthesized val scenes mIoU %.1f %%, AC %.1f %%', runner.iter + 1,
+                        scores.get('mIoU', float('nan')), scores.get('AC', float('nan')))
+            with open(out_path, 'w') as f:
+                json.dump(self.curve, f, indent=1)
+
+    return _SceneMIoUHook()
+
+
 # --------------------------------------------------------------------------- stages
 def prepare_stage(data_root: str, seed: int, schedule: dict) -> dict:
     from mmipose.datasets.toy import prepare_toy_data

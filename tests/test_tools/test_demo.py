@@ -25,7 +25,10 @@ def test_schedules_and_configs_exist():
     for config in (demo_stages.PARTNET_CONFIG, demo_stages.IPOSE_CONFIG, demo_stages.SEGMENTER_CONFIG):
         assert osp.isfile(config), config
     args = demo.parse_args(['--quick', '--work-dir', 'x'])
-    assert args.quick and args.work_dir == 'x' and args.inception is None
+    assert args.quick and args.work_dir == 'x' and args.inception is None and args.eval_every is None
+    assert demo.SCHEDULES['long']['eval_every'] > 0 and 'eval_every' not in demo.SCHEDULES['full']
+    with pytest.raises(SystemExit):
+        demo.parse_args(['--eval-every', '-1'])
 
 
 def test_long_schedule_and_the_ema_refresh_before_the_saved_checkpoint():
@@ -120,10 +123,20 @@ def test_quick_demo_end_to_end(tmp_path, mode):
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        metrics = demo.main(['--quick', '--work-dir', str(tmp_path / 'demo')] + (['--serial'] if mode == 'serial' else []))
+        # the serial variant also scores the val scenes during iPOSE training (the long schedule's curve)
+        extra = ['--serial', '--eval-every', '1'] if mode == 'serial' else []
+        metrics = demo.main(['--quick', '--work-dir', str(tmp_path / 'demo')] + extra)
     finally:
         torch.set_num_threads(threads)
     assert ('segmenter_wait' in metrics['seconds']) == (mode == 'parallel')
+    if mode == 'serial':
+        iters = demo.SCHEDULES['quick']['ipose_iters']
+        assert [point['iter'] for point in metrics['ipose_curve']] == list(range(1, iters + 1))
+        assert all(0 <= point['mIoU'] <= 100 for point in metrics['ipose_curve'])
+        with open(tmp_path / 'demo' / 'ipose_curve.json') as f:
+            assert json.load(f) == metrics['ipose_curve']
+    else:
+        assert 'ipose_curve' not in metrics
     with open(tmp_path / 'demo' / 'metrics.json') as f:
         assert json.load(f) == json.loads(json.dumps(metrics))
     for key, value in metrics['partnet'].items():
