@@ -4,9 +4,9 @@ Stages (each timed and logged):
   1. data       generate (or reuse) the toy scenes, their part dataset and the supports;
   2. partnet    pretrain PartNet on the basis toy categories (bus held out as novel);
                 evaluate part accuracy on basis and novel validation crops;
-  3. ipose      train iPOSE (reduced widths) with tools/train.py on the toy scenes;
-  4. segmenter  train a small MMSeg segmenter on the real toy images (on CPU in a second
-                process next to stage 3, half the threads each; --serial runs it after);
+  3. segmenter  train a small MMSeg segmenter on the real toy images;
+  4. ipose      train iPOSE (reduced widths) with tools/train.py on the toy scenes (with
+                --eval-every, the segmenter scores the synthesized val scenes during training);
   5. evaluate   synthesize the validation scenes: mIoU / AC through the segmenter, FID when
                 Inception weights are present, sample grids and editing pictures.
 
@@ -35,8 +35,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: demo_stages, t
 # Iterations per stage. 'full' (make demo) is sized for 15 minutes on an idle 2-core CPU: the toy
 # PartNet (half widths) ~0.7 s per step at batch 4 (200 steps were not enough: part accuracy at the
 # level of the best constant part); then the frozen PartNet's outputs for all training scenes
-# are computed once in batches (PartCacheWarmupHook) and iPOSE trains at ~1 s per step with 2
-# threads, ~1.3 s with one while the segmenter trains next to it. 'long' gives the GAN about an
+# are computed once in batches (PartCacheWarmupHook) and iPOSE trains at ~1.2 s per step. 'long' gives the GAN about an
 # hour. This is brief training: README.md has the measured scene mIoU against iterations.
 SCHEDULES = dict(
     full=dict(num_train=400, num_val=64, partnet_iters=400, ipose_iters=400, segmenter_iters=300,
@@ -63,10 +62,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'without them FID is skipped and metrics.json says why')
     parser.add_argument('--eval-every', type=int, default=None,
                         help='score the synthesized val scenes every N iPOSE iterations (scene mIoU curve in '
-                        'metrics.json and ipose_curve.json; the segmenter then trains first). Default: '
+                        'metrics.json and ipose_curve.json). Default: '
                         "300 with --schedule long, off otherwise")
-    parser.add_argument('--serial', action='store_true',
-                        help='train the segmenter after iPOSE instead of next to it (CPU, 2+ threads)')
     parser.add_argument('--docs-dir', default=None,
                         help='also copy the editing pictures here (the repository uses docs/demo)')
     args = parser.parse_args(argv)
@@ -103,9 +100,8 @@ def _finite(value) -> bool:
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s demo %(message)s', datefmt='%H:%M:%S')
-    import torch
-    from demo_stages import (BackgroundStage, data_preview, evaluate_stage, ipose_stage, partnet_stage,
-                             prepare_stage, scene_miou_hook, segmenter_stage, thread_budget_hook)
+    from demo_stages import (data_preview, evaluate_stage, ipose_stage, partnet_stage, prepare_stage,
+                             scene_miou_hook, segmenter_stage)
     mode = 'quick' if args.quick else args.schedule
     schedule = SCHEDULES[mode]
     work_dir = osp.abspath(args.work_dir)
@@ -118,31 +114,15 @@ def main(argv: Optional[List[str]] = None) -> dict:
                            preview=data_preview(data_root, osp.join(work_dir, 'toy_data.png')))
     partnet_ckpt, part_metrics = stages.run('partnet', partnet_stage, work_dir, data_root, args, schedule)
     metrics['partnet'] = part_metrics
-    threads = torch.get_num_threads()
+    # the segmenter first: with --eval-every it scores the synthesized scenes during iPOSE training
+    seg_ckpt, metrics['segmenter_on_real_val'] = stages.run('segmenter', segmenter_stage, work_dir, data_root, args,
+                                                            schedule)
     eval_every = args.eval_every if args.eval_every is not None else schedule.get('eval_every')
-    if eval_every:
-        # the curve needs the segmenter before iPOSE trains
-        seg_ckpt, metrics['segmenter_on_real_val'] = stages.run('segmenter', segmenter_stage, work_dir, data_root,
-                                                                args, schedule)
-        curve_path = osp.join(work_dir, 'ipose_curve.json')
-        curve = scene_miou_hook(seg_ckpt, eval_every, curve_path, args.device)
-        ipose_ckpt = stages.run('ipose', ipose_stage, work_dir, data_root, partnet_ckpt, args, schedule,
-                                hooks=[curve])
-        metrics['ipose_curve'] = curve.curve
-    elif args.device == 'cpu' and threads >= 2 and not args.serial:
-        # the segmenter needs only the data: train it in a second process next to iPOSE
-        seg_threads = threads // 2
-        segmenter = BackgroundStage('segmenter_stage', osp.join(work_dir, 'segmenter_result.json'), seg_threads,
-                                    work_dir, data_root, args, schedule, progress=False)
-        budget = thread_budget_hook(segmenter, threads - seg_threads, threads)
-        ipose_ckpt = stages.run('ipose', ipose_stage, work_dir, data_root, partnet_ckpt, args, schedule,
-                                hooks=[budget])
-        (seg_ckpt, metrics['segmenter_on_real_val']), seconds = stages.run('segmenter_wait', segmenter.result)
-        stages.timings['segmenter'] = seconds  # its own duration, next to iPOSE
-    else:
-        ipose_ckpt = stages.run('ipose', ipose_stage, work_dir, data_root, partnet_ckpt, args, schedule)
-        seg_ckpt, metrics['segmenter_on_real_val'] = stages.run('segmenter', segmenter_stage, work_dir, data_root,
-                                                                args, schedule)
+    hooks = [scene_miou_hook(seg_ckpt, eval_every, osp.join(work_dir, 'ipose_curve.json'), args.device)
+             ] if eval_every else []
+    ipose_ckpt = stages.run('ipose', ipose_stage, work_dir, data_root, partnet_ckpt, args, schedule, hooks=hooks)
+    if hooks:
+        metrics['ipose_curve'] = hooks[0].curve
     metrics['synthesis'] = stages.run('evaluate', evaluate_stage, work_dir, data_root, ipose_ckpt, partnet_ckpt,
                                       seg_ckpt, args, schedule)
     metrics['seconds'] = dict(stages.timings, total=stages.total)

@@ -41,9 +41,8 @@ def _progress_hook(total: int, desc: str):
 
 
 def build_runner(config: str, work_dir: str, options: dict, max_iters: int, desc: str,
-                 extra_hooks: Optional[list] = None, progress: bool = True):
-    """Runner for a config through tools/train.py's config handling, with a progress bar
-    (``progress=False``: none, for a stage that runs in the background)."""
+                 extra_hooks: Optional[list] = None):
+    """Runner for a config through tools/train.py's config handling, with a progress bar."""
     import train as train_tool
     from mmengine.runner import Runner
     cfg_options = dict(options)
@@ -55,8 +54,7 @@ def build_runner(config: str, work_dir: str, options: dict, max_iters: int, desc
     cfg.experiment_name = f'demo-{desc}-{os.getpid()}'
     cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + list(extra_hooks or [])
     runner = Runner.from_cfg(cfg)
-    if progress:
-        runner.register_hook(_progress_hook(max_iters, desc), priority='VERY_LOW')
+    runner.register_hook(_progress_hook(max_iters, desc), priority='VERY_LOW')
     return runner
 
 
@@ -69,116 +67,6 @@ def last_checkpoint(work_dir: str) -> str:
     if not found:
         raise FileNotFoundError(f'no checkpoint was written to {work_dir}')
     return found[-1]
-
-
-# --------------------------------------------------------------------------- background stage
-def _run_in_child(func_name: str, result_path: str, threads: int, args: tuple, kwargs: dict) -> None:
-    """Entry point of a :class:`BackgroundStage` process: run ``func_name`` of this module with
-    ``threads`` torch threads; write its return value (or the error) as JSON to ``result_path``."""
-    import json
-    import time
-    import traceback
-
-    import torch
-    torch.set_num_threads(threads)
-    logging.basicConfig(level=logging.INFO, format='%(asctime)s demo %(message)s', datefmt='%H:%M:%S')
-    start = time.time()
-    try:
-        value = globals()[func_name](*args, **kwargs)
-        record = dict(value=value, seconds=round(time.time() - start, 1))
-    except BaseException:  # reported to the parent, which raises
-        record = dict(error=traceback.format_exc())
-    with open(result_path + '.tmp', 'w') as f:
-        json.dump(record, f)
-    os.replace(result_path + '.tmp', result_path)
-
-
-class BackgroundStage:
-    """A demo stage in a separate process with its own share of the CPU threads.
-
-    The small toy networks use two CPU threads poorly (the toy iPOSE step is only 1.3x faster
-    with two threads than with one), so the demo trains the segmenter, which depends on nothing
-    but the data, in a second process next to the iPOSE stage: one thread each instead of two
-    stages in turn. The stage function must be a module-level function of this module whose
-    arguments and result are JSON-friendly (tuples come back as lists).
-
-    The process starts with :meth:`start` (or :func:`thread_budget_hook` when the foreground
-    stage's training loop begins), :meth:`result` waits for it.
-
-    Args:
-        func_name (str): Name of the stage function in this module (e.g. 'segmenter_stage').
-        result_path (str): JSON file the child writes its result (or its traceback) to.
-        threads (int): torch threads of the child process.
-        *args, **kwargs: Arguments of the stage function.
-    """
-
-    def __init__(self, func_name: str, result_path: str, threads: int, *args, **kwargs) -> None:
-        import multiprocessing
-        if osp.exists(result_path):
-            os.remove(result_path)
-        self.name = func_name
-        self.result_path = result_path
-        self.threads = threads
-        # spawn, not fork: forking a process whose OpenMP threads have run can hang the child
-        self.process = multiprocessing.get_context('spawn').Process(
-            target=_run_in_child, args=(func_name, result_path, threads, args, kwargs), daemon=True)
-        self.started = False
-
-    def start(self) -> None:
-        """Start the process (once)."""
-        if not self.started:
-            self.started = True
-            self.process.start()
-            logger.info('%s started in the background (%d threads)', self.name, self.threads)
-
-    def running(self) -> bool:
-        return self.started and self.process.is_alive()
-
-    def result(self) -> Tuple[object, float]:
-        """Wait for the stage; its return value and its duration in seconds.
-
-        Raises:
-            RuntimeError: the stage failed (with the child's traceback) or died without a result.
-        """
-        import json
-        self.start()
-        self.process.join()
-        if not osp.isfile(self.result_path):
-            raise RuntimeError(f'background stage {self.name} exited with code {self.process.exitcode} '
-                               f'and wrote no result to {self.result_path}')
-        with open(self.result_path) as f:
-            record = json.load(f)
-        if 'error' in record:
-            raise RuntimeError(f'background stage {self.name} failed:\n{record["error"]}')
-        return record['value'], record['seconds']
-
-
-def thread_budget_hook(background: BackgroundStage, threads_while: int, threads_after: int):
-    """Hook: start ``background`` when training begins (after the other hooks' ``before_train``,
-    e.g. the part-cache warm-up, which so keeps every thread), train with ``threads_while``
-    torch threads while it runs, then with ``threads_after`` (checked after every iteration)."""
-    import torch
-    from mmengine.hooks import Hook
-
-    class _ThreadBudgetHook(Hook):
-        priority = 'VERY_LOW'
-
-        def before_train(self, runner) -> None:
-            background.start()
-            self.shared = background.running()
-            torch.set_num_threads(threads_while if self.shared else threads_after)
-
-        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
-            if self.shared and not background.running():
-                self.shared = False
-                torch.set_num_threads(threads_after)
-                logger.info('background stage %s finished at iteration %d: back to %d threads',
-                            background.name, runner.iter + 1, threads_after)
-
-        def after_train(self, runner) -> None:
-            torch.set_num_threads(threads_after)
-
-    return _ThreadBudgetHook()
 
 
 # --------------------------------------------------------------------------- scene mIoU curve
@@ -267,8 +155,7 @@ def data_preview(data_root: str, out_path: str, num_scenes: int = 4) -> str:
     return out_path
 
 
-def segmenter_stage(work_dir: str, data_root: str, args, schedule: dict,
-                    progress: bool = True) -> Tuple[str, dict]:
+def segmenter_stage(work_dir: str, data_root: str, args, schedule: dict) -> Tuple[str, dict]:
     """Train the small MMSeg segmenter on the real toy images; returns its checkpoint and its
     aAcc / mIoU on the real val images."""
     iters = schedule['segmenter_iters']
@@ -276,7 +163,7 @@ def segmenter_stage(work_dir: str, data_root: str, args, schedule: dict,
     options = {f'{split}_dataloader.dataset.data_root': data_root for split in ('train', 'val', 'test')}
     options.update({'param_scheduler.0.end': iters, 'train_cfg.val_interval': iters + 1,
                     'default_hooks.checkpoint.interval': iters, 'randomness.seed': args.seed})
-    runner = build_runner(SEGMENTER_CONFIG, seg_dir, options, iters, 'segmenter', progress=progress)
+    runner = build_runner(SEGMENTER_CONFIG, seg_dir, options, iters, 'segmenter')
     runner.train()
     # its score on the *real* val images: the ceiling for the synthesized ones
     real = {k: round(float(v), 2) for k, v in runner.val().items()}
@@ -347,7 +234,7 @@ def ipose_train_options(data_root: str, partnet_ckpt: str, schedule: dict, seed:
 def ipose_stage(work_dir: str, data_root: str, partnet_ckpt: str, args, schedule: dict,
                 hooks: Optional[list] = None) -> str:
     """Train iPOSE (reduced widths) on the toy scenes with the pretrained, frozen PartNet.
-    ``hooks``: extra hook objects (e.g. :func:`thread_budget_hook`)."""
+    ``hooks``: extra hook objects (e.g. :func:`scene_miou_hook`)."""
     iters = schedule['ipose_iters']
     ipose_dir = osp.join(work_dir, 'ipose')
     options = ipose_train_options(data_root, partnet_ckpt, schedule, args.seed)

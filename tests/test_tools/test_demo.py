@@ -1,4 +1,4 @@
-"""tools/demo.py: its parts, and the whole --quick run (about a minute; the --serial variant is slow)."""
+"""tools/demo.py: its parts, and the whole --quick run (about a minute; the --eval-every variant is slow)."""
 import json
 import math
 import os.path as osp
@@ -65,71 +65,19 @@ def test_ipose_stages_read_the_demo_data_and_never_regenerate_it(tmp_path):
         assert f.read() == before  # still the seed-1 data
 
 
-def test_background_stage_returns_the_result_or_the_childs_error(tmp_path):
-    """A stage in a spawned process: its value comes back (JSON: tuples as lists) with its time;
-    a failing stage raises in the parent with the child's traceback."""
-    work = tmp_path / 'stage'
-    work.mkdir()
-    (work / 'last_checkpoint').write_text(str(work / 'iter_5.pth'))
-    ok = demo_stages.BackgroundStage('last_checkpoint', str(tmp_path / 'ok.json'), 1, str(work))
-    value, seconds = ok.result()
-    assert value == str(work / 'iter_5.pth') and seconds >= 0 and not ok.running()
-    bad = demo_stages.BackgroundStage('last_checkpoint', str(tmp_path / 'bad.json'), 1, str(tmp_path / 'empty'))
-    with pytest.raises(RuntimeError, match='last_checkpoint failed:(.|\n)*FileNotFoundError(.|\n)*empty'):
-        bad.result()
-
-
-def test_thread_budget_hook_gives_the_threads_back_when_the_background_stage_ends():
-    import torch
-    before = torch.get_num_threads()
-
-    class FakeStage:
-        name, alive, started = 'segmenter_stage', True, False
-
-        def start(self):
-            self.started = True
-
-        def running(self):
-            return self.alive
-
-    class FakeRunner:
-        iter = 3
-
-    stage = FakeStage()
-    hook = demo_stages.thread_budget_hook(stage, threads_while=1, threads_after=2)
-    try:
-        hook.before_train(FakeRunner())
-        assert stage.started and torch.get_num_threads() == 1
-        hook.after_train_iter(FakeRunner(), 0)
-        assert torch.get_num_threads() == 1  # still running
-        stage.alive = False
-        hook.after_train_iter(FakeRunner(), 1)
-        assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(before)
-
-
 def test_fid_is_skipped_with_a_reason_without_weights():
     args = demo.parse_args(['--inception', '/nonexistent/pt_inception.pth'])
     result = demo_stages.fid_or_reason(args, [], [], 0)
     assert 'skipped' in result and '--inception' in result['skipped']
 
 
-@pytest.mark.parametrize('mode', ['parallel', pytest.param('serial', marks=pytest.mark.slow)])
+@pytest.mark.parametrize('mode', ['default', pytest.param('curve', marks=pytest.mark.slow)])
 def test_quick_demo_end_to_end(tmp_path, mode):
-    """The whole demo on the quick schedule, as `make demo` runs it: with 2 threads the segmenter
-    trains in a spawned process next to iPOSE (the default path); --serial runs it after."""
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        # the serial variant also scores the val scenes during iPOSE training (the long schedule's curve)
-        extra = ['--serial', '--eval-every', '1'] if mode == 'serial' else []
-        metrics = demo.main(['--quick', '--work-dir', str(tmp_path / 'demo')] + extra)
-    finally:
-        torch.set_num_threads(threads)
-    assert ('segmenter_wait' in metrics['seconds']) == (mode == 'parallel')
-    if mode == 'serial':
+    """The whole demo on the quick schedule, as `make demo` runs it; the slow variant also scores
+    the val scenes during iPOSE training (--eval-every, as the long schedule does)."""
+    extra = ['--eval-every', '1'] if mode == 'curve' else []
+    metrics = demo.main(['--quick', '--work-dir', str(tmp_path / 'demo')] + extra)
+    if mode == 'curve':
         iters = demo.SCHEDULES['quick']['ipose_iters']
         assert [point['iter'] for point in metrics['ipose_curve']] == list(range(1, iters + 1))
         assert all(0 <= point['mIoU'] <= 100 for point in metrics['ipose_curve'])
