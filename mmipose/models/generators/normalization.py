@@ -32,15 +32,21 @@ def parameter_free_norm(num_features: int, norm_type: str = 'bn') -> nn.Module:
 
 
 def resize_nearest(t: Tensor, size) -> Tensor:
-    """Nearest resize of t (B,C,H,W) to ``size`` (h,w); t itself when it already has that size.
+    """Nearest resize of t (B,C,H,W) to ``size`` (h,w), as ``F.interpolate(mode='nearest')``.
 
-    A nearest resize to the same size is the identity, so skipping it changes nothing but the
-    copy: :class:`~.psm_block.PSMResBlock` resizes its conditioning maps once and its three
-    SPADEs then reuse them.
+    Returns t itself when it already has that size. A downsampling by whole factors (H = f*h,
+    W = g*w) is the strided view ``t[..., ::f, ::g]``: legacy nearest picks source pixel
+    ``floor(i * H / h) = i * f``, so the result is identical, but PyTorch's CPU kernel first copies
+    the whole input (for the generator's full-resolution conditioning map, a large copy for a 2x4
+    output). Other sizes go through ``F.interpolate``.
     """
-    if tuple(t.shape[-2:]) == tuple(size):
+    h, w = int(size[0]), int(size[1])
+    in_h, in_w = t.shape[-2:]
+    if (in_h, in_w) == (h, w):
         return t
-    return F.interpolate(t, size=tuple(size), mode='nearest')
+    if in_h % h == 0 and in_w % w == 0:
+        return t[..., ::in_h // h, ::in_w // w]
+    return F.interpolate(t, size=(h, w), mode='nearest')
 
 
 class SPADE(nn.Module):

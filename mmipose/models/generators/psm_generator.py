@@ -8,6 +8,7 @@ from torch import Tensor
 
 from mmipose.registry import MODELS
 from ..weight_init import init_gan_weights
+from .normalization import resize_nearest
 from .psm_block import PSMResBlock
 
 PART_INJECTIONS = ('psm', 'spade', 'concat', 'none')
@@ -157,23 +158,23 @@ class PSMGenerator(nn.Module):
                 z_part = torch.randn(b, self.part_nc - 1, h0, w0, device=onehot.device,
                                      dtype=onehot.dtype)
             part_noise = self.mlp(torch.cat(
-                [z_part, F.interpolate(semmap, size=(h0, w0), mode='nearest')], dim=1))
+                [z_part, resize_nearest(semmap, (h0, w0))], dim=1))
         if needs_parts:
             part = self.conv_part(part_features)
         if z is None:
             z = torch.randn(b, self.z_dim, device=onehot.device, dtype=onehot.dtype)
         seg = torch.cat([self.noise_map(z, (b, h, w)), onehot], dim=1)
-        x = self.fc(F.interpolate(seg, size=(h0, w0), mode='nearest'))
+        x = self.fc(resize_nearest(seg, (h0, w0)))
 
         for i, block in enumerate(self.body):
             if self.part_injection == 'concat':
-                x = torch.cat([x, F.interpolate(part, size=x.shape[-2:], mode='nearest')], dim=1)
+                x = torch.cat([x, resize_nearest(part, x.shape[-2:])], dim=1)
             x = block(x, seg, part, part_noise, mask)
             if i < self.num_res_blocks - 1:
                 x = F.interpolate(x, scale_factor=2, mode='nearest')
                 if self.part_injection == 'psm':
                     if i < 3:
-                        part_noise = torch.cat([part_noise, F.interpolate(
-                            semmap, size=part_noise.shape[-2:], mode='nearest')], dim=1)
+                        part_noise = torch.cat([part_noise, resize_nearest(
+                            semmap, part_noise.shape[-2:])], dim=1)
                     part_noise = self.conv_nos[i](part_noise)
         return torch.tanh(self.conv_img(F.leaky_relu(x, 0.2)))

@@ -210,27 +210,47 @@ def test_psm_block_matches_literal_implementation():
 
 
 def test_psm_block_resizes_its_conditioning_maps_once(monkeypatch):
-    """One nearest resize per map and block (seg, part features, mask), not one per norm; a map
-    already at the block's size is not copied at all."""
+    """One nearest resize per map and block (seg, part features, mask), not one per norm; whole
+    factor downsamplings are strided views (no ``F.interpolate`` copy of the full-size map)."""
     import mmipose.models.generators.normalization as normalization
-    calls = []
-    real = F.interpolate
+    import mmipose.models.generators.psm_block as psm_block
+    resized, interpolated = [], []
+    real_resize, real_interpolate = psm_block.resize_nearest, F.interpolate
 
-    def counting(t, *args, **kwargs):
-        calls.append(tuple(t.shape))
-        return real(t, *args, **kwargs)
+    def counting_resize(t, size):
+        resized.append(tuple(t.shape))
+        return real_resize(t, size)
 
-    monkeypatch.setattr(normalization.F, 'interpolate', counting)
+    def counting_interpolate(t, *args, **kwargs):
+        interpolated.append(tuple(t.shape))
+        return real_interpolate(t, *args, **kwargs)
+
+    monkeypatch.setattr(psm_block, 'resize_nearest', counting_resize)
+    monkeypatch.setattr(normalization.F, 'interpolate', counting_interpolate)
     block = PSMResBlock(8, 4, label_nc=6, part_nc=4, spade_hidden_nc=5).eval()  # 4 norms
     x, seg = torch.randn(2, 8, 8, 8), torch.randn(2, 6, 16, 16)
     part, noise = torch.randn(2, 4, 16, 16), torch.randn(2, 4, 8, 8)
     mask = (torch.rand(2, 1, 16, 16) > 0.5).float()
     with torch.no_grad():
         block(x, seg, part, noise, mask)
-        assert sorted(calls) == sorted([(2, 6, 16, 16), (2, 4, 16, 16), (2, 1, 16, 16)])
-        calls.clear()
-        block(x, seg[..., ::2, ::2], part[..., ::2, ::2], noise, mask[..., ::2, ::2])
-    assert calls == []
+    assert sorted(resized) == sorted([(2, 6, 16, 16), (2, 4, 16, 16), (2, 1, 16, 16)])
+    assert interpolated == []
+
+
+@pytest.mark.parametrize('in_size,out_size', [((16, 16), (8, 8)), ((64, 128), (2, 4)), ((12, 20), (4, 5)),
+                                              ((10, 16), (4, 8)), ((8, 8), (16, 16)), ((7, 9), (7, 9))])
+def test_resize_nearest_matches_interpolate_values_and_gradients(in_size, out_size):
+    """Same values and input gradients as ``F.interpolate(mode='nearest')``, whether it takes the
+    strided view (whole factors), the identity or the interpolation path."""
+    from mmipose.models.generators.normalization import resize_nearest
+    t = torch.randn(2, 3, *in_size, requires_grad=True)
+    weight = torch.randn(2, 3, *out_size)
+    ours = resize_nearest(t, out_size)
+    (grad_ours, ) = torch.autograd.grad((ours * weight).sum(), t)
+    expected = F.interpolate(t, size=out_size, mode='nearest')
+    (grad_expected, ) = torch.autograd.grad((expected * weight).sum(), t)
+    assert torch.equal(ours, expected)
+    assert torch.equal(grad_ours, grad_expected)
 
 
 def _reference_spade(norm, x, cond):
