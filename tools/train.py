@@ -74,14 +74,15 @@ def _enable_amp(cfg: Config) -> None:
         else [v for k, v in optim_wrapper.items() if isinstance(v, dict) and k != 'constructor']
     on_cuda = torch.cuda.is_available()
     for wrapper in wrappers:
-        if wrapper.get('type', 'OptimWrapper') in ('AmpOptimWrapper', 'CPUAutocastOptimWrapper'):
+        if wrapper.get('type', 'OptimWrapper').split('.')[-1] in ('AmpOptimWrapper', 'CPUAutocastOptimWrapper'):
             continue
         if on_cuda:
             wrapper['type'] = 'AmpOptimWrapper'
             wrapper.setdefault('loss_scale', 'dynamic')
         else:
-            # MMEngine's AmpOptimWrapper requires CUDA; CPU autocast is bfloat16 only.
-            wrapper['type'] = 'CPUAutocastOptimWrapper'
+            # MMEngine's AmpOptimWrapper requires CUDA; CPU autocast is bfloat16 only. Scoped
+            # name: MMSeg configs (default_scope='mmseg', e.g. the toy segmenter) look it up too.
+            wrapper['type'] = 'mmagic.CPUAutocastOptimWrapper'
             wrapper['dtype'] = 'bfloat16'
     if not on_cuda:
         print_log('--amp without CUDA: bfloat16 CPU autocast (CPUAutocastOptimWrapper).',

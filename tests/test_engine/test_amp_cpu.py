@@ -24,7 +24,7 @@ def test_amp_flag_trains_in_bfloat16_on_cpu(tmp_path):
     config.write_text(Config(tiny_gan_config(str(tmp_path / 'work'), max_iters=3)).pretty_text)
     tool = _train_tool()
     cfg = tool.build_config(tool.parse_args([str(config), '--amp']))
-    assert cfg.optim_wrapper.generator.type == 'CPUAutocastOptimWrapper'
+    assert cfg.optim_wrapper.generator.type == 'mmagic.CPUAutocastOptimWrapper'
     assert cfg.optim_wrapper.discriminator.dtype == 'bfloat16'
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -39,6 +39,23 @@ def test_amp_flag_trains_in_bfloat16_on_cpu(tmp_path):
         out = generator(torch.randn(2, 4))
     assert out.dtype == torch.bfloat16
     assert generator[0].weight.dtype == torch.float32
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA uses MMEngine AmpOptimWrapper')
+def test_amp_flag_builds_in_an_mmseg_scoped_config(tmp_path):
+    """The toy segmenter config (default_scope='mmseg') gets a CPU autocast wrapper it can build."""
+    tool = _train_tool()
+    config = osp.join(ROOT, 'configs', 'toy', 'segmenter_unet-s16_1xb8-600iters_toy-64x128.py')
+    cfg = tool.build_config(tool.parse_args([config, '--amp', '--work-dir', str(tmp_path)]))
+    assert cfg.default_scope == 'mmseg'
+    model = torch.nn.Conv2d(3, 4, 3)
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    assert isinstance(wrapper, CPUAutocastOptimWrapper)
+    with wrapper.optim_context(model):
+        assert model(torch.randn(1, 3, 8, 8)).dtype == torch.bfloat16
 
 
 def test_cpu_autocast_rejects_float16():
