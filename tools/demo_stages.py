@@ -41,13 +41,14 @@ def _progress_hook(total: int, desc: str):
 
 
 def build_runner(config: str, work_dir: str, options: dict, max_iters: int, desc: str,
-                 extra_hooks: Optional[list] = None):
-    """Runner for a config through tools/train.py's config handling, with a progress bar."""
+                 extra_hooks: Optional[list] = None, amp: bool = False):
+    """Runner for a config through tools/train.py's config handling, with a progress bar.
+    ``amp``: as ``tools/train.py --amp`` (bfloat16 autocast on a CPU)."""
     import train as train_tool
     from mmengine.runner import Runner
     cfg_options = dict(options)
     cfg_options['train_cfg.max_iters'] = max_iters
-    args = train_tool.parse_args([config, '--work-dir', work_dir])
+    args = train_tool.parse_args([config, '--work-dir', work_dir] + (['--amp'] if amp else []))
     cfg = train_tool.build_config(args)
     cfg.merge_from_dict(cfg_options)
     cfg.log_level = 'WARNING'
@@ -234,12 +235,14 @@ def ipose_train_options(data_root: str, partnet_ckpt: str, schedule: dict, seed:
 def ipose_stage(work_dir: str, data_root: str, partnet_ckpt: str, args, schedule: dict,
                 hooks: Optional[list] = None) -> str:
     """Train iPOSE (reduced widths) on the toy scenes with the pretrained, frozen PartNet.
-    ``hooks``: extra hook objects (e.g. :func:`scene_miou_hook`)."""
+    ``hooks``: extra hook objects (e.g. :func:`scene_miou_hook`); ``args.amp``: bfloat16 autocast
+    (``tools/train.py --amp``)."""
     iters = schedule['ipose_iters']
     ipose_dir = osp.join(work_dir, 'ipose')
     options = ipose_train_options(data_root, partnet_ckpt, schedule, args.seed)
     grid_hook = dict(type='IPOSESampleGridHook', interval=max(1, iters // 4), num_samples=4, scale=2)
-    runner = build_runner(IPOSE_CONFIG, ipose_dir, options, iters, 'ipose', extra_hooks=[grid_hook])
+    runner = build_runner(IPOSE_CONFIG, ipose_dir, options, iters, 'ipose', extra_hooks=[grid_hook],
+                          amp=getattr(args, 'amp', False))
     for hook in hooks or []:
         runner.register_hook(hook)
     runner.train()

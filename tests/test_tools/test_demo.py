@@ -5,6 +5,7 @@ import os.path as osp
 import sys
 
 import pytest
+import torch
 
 TOOLS = osp.join(osp.dirname(__file__), '..', '..', 'tools')
 sys.path.insert(0, osp.abspath(TOOLS))
@@ -102,3 +103,25 @@ def test_quick_demo_end_to_end(tmp_path, mode):
     for name in ('multimodal.png', 'part_editing.png'):
         assert (tmp_path / 'demo' / 'editing' / name).is_file()
     assert set(metrics['seconds']) >= {'data', 'partnet', 'ipose', 'segmenter', 'evaluate', 'total'}
+    # iPOSE trained under bfloat16 autocast where the CPU has native bf16; PartNet in float32
+    from mmengine.config import Config
+
+    from mmipose.utils.precision import bf16_supported
+    bf16 = bf16_supported('cpu') and not torch.cuda.is_available()
+    assert metrics['ipose_precision'] == ('bf16-autocast' if bf16 else 'fp32')
+    ipose_cfg = Config.fromfile(tmp_path / 'demo' / 'ipose' / osp.basename(demo_stages.IPOSE_CONFIG))
+    for name in ('generator', 'discriminator'):
+        assert ipose_cfg.optim_wrapper[name].get('type', 'OptimWrapper').endswith('CPUAutocastOptimWrapper') == bf16
+    partnet_cfg = Config.fromfile(tmp_path / 'demo' / 'partnet' / osp.basename(demo_stages.PARTNET_CONFIG))
+    assert partnet_cfg.optim_wrapper.type == 'OptimWrapper'
+
+
+def test_ipose_training_precision_choice(monkeypatch):
+    """bfloat16 autocast only on a CPU with native bf16, and never with --fp32."""
+    import mmipose.utils.precision as precision
+    monkeypatch.setattr(precision, 'bf16_supported', lambda device: True)
+    assert demo.ipose_bf16(demo.parse_args([]))
+    assert not demo.ipose_bf16(demo.parse_args(['--fp32']))
+    assert not demo.ipose_bf16(demo.parse_args(['--device', 'cuda']))
+    monkeypatch.setattr(precision, 'bf16_supported', lambda device: False)
+    assert not demo.ipose_bf16(demo.parse_args([]))
