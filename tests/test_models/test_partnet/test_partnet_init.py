@@ -53,6 +53,14 @@ def test_narrow_widths_give_narrow_features_and_the_defaults_are_the_reference()
     features, logits = narrow(query, torch.zeros(2, dtype=torch.long), encoding)
     assert features.shape == (2, 9 * 16, 64, 64) and logits.shape == (2, 9, 64, 64)
     assert torch.isfinite(features).all() and torch.isfinite(logits).all()
+    # the logits are conv_img of each part row's features (PartNet feeds it channels-last; the
+    # result must not depend on that layout), and gradients reach conv_img as through a plain conv
+    rows = features.reshape(2 * 9, 16, 64, 64)
+    plain = torch.nn.functional.conv2d(rows, narrow.conv_img.weight, narrow.conv_img.bias, padding=2)
+    assert torch.allclose(logits, plain.view(2, 9, 64, 64), atol=1e-6, rtol=1e-5)
+    (grad_ours, ) = torch.autograd.grad(logits.square().sum(), narrow.conv_img.weight)
+    (grad_plain, ) = torch.autograd.grad(plain.square().sum(), narrow.conv_img.weight)
+    assert torch.allclose(grad_ours, grad_plain, atol=1e-6, rtol=1e-4)
 
 
 def test_bad_widths_are_refused_with_the_widths_named():
