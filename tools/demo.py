@@ -36,10 +36,10 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: demo_stages, t
 # PartNet (half widths, float32) ~0.75 s per step at batch 4 (200 steps were not enough: part
 # accuracy at the level of the best constant part; bfloat16 lost 7 points); the segmenter ~80 s;
 # the frozen PartNet's outputs for all training scenes are computed once in batches
-# (PartCacheWarmupHook); then iPOSE trains under bfloat16 autocast at ~0.6 s per step (1.4x
-# faster than float32, same scene mIoU at 400 iterations: 50 vs 49 %). 600 iterations: the scene
-# mIoU passes 60 % between 500 and 600. 'long' gives the GAN about 40 minutes. README.md has the
-# measured scene mIoU against iterations.
+# (PartCacheWarmupHook); then iPOSE trains under bfloat16 autocast at ~0.6-0.9 s per step (1.4x
+# faster than float32, scene mIoU at 400 iterations on par: 50 vs 49 %). 600 iterations: the scene
+# mIoU passes 60 % between 500 and 900 (65 % at 600 in two demo runs). 'long' gives the GAN about
+# 45 minutes. README.md has the measured times and the scene mIoU against iterations.
 SCHEDULES = dict(
     full=dict(num_train=400, num_val=64, partnet_iters=400, ipose_iters=600, segmenter_iters=300,
               num_grids=8),
