@@ -118,7 +118,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
                              scene_miou_hook, segmenter_stage)
     args.amp = ipose_bf16(args)
     if args.device == 'cpu':
-        set_flush_denormal(True)  # as the tools: tiny GAN activations otherwise hit slow microcode
+        set_flush_denormal(True)  # as tools/train.py and the other entry points do
     logger.info('iPOSE training precision: %s', 'bfloat16 autocast' if args.amp else 'float32')
     mode = 'quick' if args.quick else args.schedule
     schedule = SCHEDULES[mode]
