@@ -1,6 +1,7 @@
 """Spatially-adaptive normalisations of the PSM generator: SPADE and part modulation."""
 from typing import Optional
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
@@ -49,8 +50,55 @@ def resize_nearest(t: Tensor, size) -> Tensor:
     return F.interpolate(t, size=(h, w), mode='nearest')
 
 
+def conv3x3_with_constant_channels(conv: nn.Conv2d, z: Tensor, rest: Tensor) -> Tensor:
+    """``conv(cat([z broadcast over H x W, rest], dim=1))`` without building the broadcast channels.
+
+    OASIS's 3D noise is a vector repeated at every pixel and concatenated before the semantic
+    map, so SPADE's first convolution spends most of its work (64 of 64 + C input channels, at
+    every resolution) on a map that is constant. With zero padding, the contribution of a constant
+    map takes only 3 x 3 distinct values per output channel (top/middle/bottom row times
+    left/middle/right column: which taps fall outside the image). Those come from a convolution of
+    a constant map of at most 3 x 3 pixels and are gathered to (H, W). The result equals the
+    convolution of the concatenated map up to float summation order, values and gradients alike.
+
+    Args:
+        conv (nn.Conv2d): 3x3, stride 1, padding 1 (zeros), dilation 1, groups 1, its input
+            channels = z channels first, then ``rest``.
+        z (Tensor): (B, Z) the constant channels.
+        rest (Tensor): (B, C, H, W) the other channels.
+
+    Returns:
+        Tensor: (B, out_channels, H, W).
+    """
+    if (conv.kernel_size, conv.stride, conv.padding, conv.dilation, conv.groups, conv.padding_mode) != \
+            ((3, 3), (1, 1), (1, 1), (1, 1), 1, 'zeros'):
+        raise ValueError(f'conv3x3_with_constant_channels needs a 3x3 stride-1 zero-padded convolution, got {conv}')
+    batch, num_z = z.shape
+    height, width = rest.shape[-2:]
+    if num_z + rest.shape[1] != conv.in_channels:
+        raise ValueError(f'conv3x3_with_constant_channels: {num_z} constant + {rest.shape[1]} other channels != the '
+                         f'convolution\'s {conv.in_channels} input channels')
+    weight_z, weight_rest = conv.weight[:, :num_z], conv.weight[:, num_z:]
+    out = F.conv2d(rest, weight_rest, conv.bias, padding=1)
+    small = (min(height, 3), min(width, 3))
+    constant = F.conv2d(z.view(batch, num_z, 1, 1).expand(batch, num_z, *small), weight_z, padding=1)
+
+    def border_index(size: int) -> Tensor:  # 0 = first row/column, 1 = inner, 2 = last
+        index = torch.ones(size, dtype=torch.long, device=z.device)
+        index[0] = 0
+        index[-1] = min(size, 3) - 1
+        return index
+
+    constant = constant.index_select(2, border_index(height)).index_select(3, border_index(width))
+    return out + constant
+
+
 class SPADE(nn.Module):
     """SPADE: ``BN(x) * (1 + gamma(seg)) + beta(seg)`` with gamma/beta from a 2-layer conv net.
+
+    The conditioning map is ``seg``, or ``cat([z, seg])`` when the 3D noise ``z`` is given apart
+    (OASIS; the noise channels come first, as in the reference's weights). A noise vector is never
+    broadcast to a map: see :func:`conv3x3_with_constant_channels`.
 
     Args:
         norm_nc (int): Channels of x.
@@ -66,10 +114,29 @@ class SPADE(nn.Module):
         self.mlp_gamma = nn.Conv2d(hidden_nc, norm_nc, 3, padding=1)
         self.mlp_beta = nn.Conv2d(hidden_nc, norm_nc, 3, padding=1)
 
-    def forward(self, x: Tensor, seg: Tensor) -> Tensor:
-        """x (B,norm_nc,h,w), seg (B,label_nc,H,W) nearest-resized to (h,w) -> (B,norm_nc,h,w)."""
+    def forward(self, x: Tensor, seg: Tensor, z: Optional[Tensor] = None) -> Tensor:
+        """Modulate x with the conditioning map.
+
+        Args:
+            x (Tensor): (B,norm_nc,h,w).
+            seg (Tensor): (B,label_nc,H,W), or (B,label_nc-Z,H,W) when ``z`` is given;
+                nearest-resized to (h,w).
+            z (Tensor, optional): noise channels placed before ``seg``: a (B,Z) vector (the same
+                at every pixel) or a (B,Z,H',W') map, nearest-resized to (h,w).
+
+        Returns:
+            Tensor: (B,norm_nc,h,w).
+        """
         normalized = self.first_norm(x)
-        actv = self.mlp_shared(resize_nearest(seg, x.shape[-2:]))
+        size = x.shape[-2:]
+        seg = resize_nearest(seg, size)
+        if z is None:
+            hidden = self.mlp_shared[0](seg)
+        elif z.dim() == 2:
+            hidden = conv3x3_with_constant_channels(self.mlp_shared[0], z, seg)
+        else:
+            hidden = self.mlp_shared[0](torch.cat([resize_nearest(z, size), seg], dim=1))
+        actv = self.mlp_shared[1](hidden)
         return normalized * (1 + self.mlp_gamma(actv)) + self.mlp_beta(actv)
 
 

@@ -58,12 +58,19 @@ class PSMResBlock(nn.Module):
             self.norm_s = SPADE(fin, label_nc, spade_hidden_nc, norm_type)
 
     def forward(self, x: Tensor, seg: Tensor, part_features: Optional[Tensor] = None,
-                part_noise: Optional[Tensor] = None, mask: Optional[Tensor] = None) -> Tensor:
-        """(B,fin,h,w) -> (B,fout,h,w); seg (B,label_nc,H,W); part features (B,part_nc,H,W);
-        part noise and mask as :class:`PartModulation` ('psm' only)."""
+                part_noise: Optional[Tensor] = None, mask: Optional[Tensor] = None,
+                z: Optional[Tensor] = None) -> Tensor:
+        """(B,fin,h,w) -> (B,fout,h,w).
+
+        ``seg`` (B,label_nc,H,W) is the SPADE conditioning map, or, with the 3D noise ``z`` given
+        apart, the semantic map alone (B,label_nc-Z,H,W) and ``z`` a (B,Z) vector or (B,Z,H,W)
+        map (see :class:`SPADE`); part features (B,part_nc,H,W); part noise and mask as
+        :class:`PartModulation` ('psm' only)."""
         # resize the conditioning maps once for the block's (up to four) norms, not in each
         size = x.shape[-2:]
         seg = resize_nearest(seg, size)
+        if z is not None and z.dim() == 4:
+            z = resize_nearest(z, size)
         if part_features is not None:
             part_features = resize_nearest(part_features, size)
         if mask is not None:
@@ -72,8 +79,8 @@ class PSMResBlock(nn.Module):
             x = self.conv_p(F.leaky_relu(self.norm_p(x, part_features, part_noise, mask), 0.2))
         elif self.part_norm == 'spade':
             seg_and_parts = torch.cat([seg, part_features], dim=1)
-            x = self.conv_p(F.leaky_relu(self.norm_p(x, seg_and_parts), 0.2))
-        x_s = self.conv_s(self.norm_s(x, seg)) if self.learned_shortcut else x
-        dx = self.conv_0(F.leaky_relu(self.norm_0(x, seg), 0.2))
-        dx = self.conv_1(F.leaky_relu(self.norm_1(dx, seg), 0.2))
+            x = self.conv_p(F.leaky_relu(self.norm_p(x, seg_and_parts, z), 0.2))
+        x_s = self.conv_s(self.norm_s(x, seg, z)) if self.learned_shortcut else x
+        dx = self.conv_0(F.leaky_relu(self.norm_0(x, seg, z), 0.2))
+        dx = self.conv_1(F.leaky_relu(self.norm_1(dx, seg, z), 0.2))
         return x_s + dx

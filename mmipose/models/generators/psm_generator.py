@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmipose.registry import MODELS
+from ..channel_argmax import channel_argmax
 from ..weight_init import init_gan_weights
 from .normalization import resize_nearest
 from .psm_block import PSMResBlock
@@ -31,8 +32,10 @@ class PSMGenerator(nn.Module):
 
     The network is fully convolutional in the noise: ``z`` enters only through ``seg``, so it may
     be a (B,z_dim) vector (broadcast over H,W, as in training) or a spatial (B,z_dim,H,W) map
-    ("3D noise"). A map filled with one vector gives exactly the vector's output; a map with new
-    values inside a region re-draws that region (local multi-modal editing, paper Fig. 5).
+    ("3D noise"). A map filled with one vector gives the vector's output (up to float rounding: a
+    vector is never expanded, the SPADEs take the cheaper path of
+    :func:`~.normalization.conv3x3_with_constant_channels`); a map with new values inside a region
+    re-draws that region (local multi-modal editing, paper Fig. 5).
 
     ``part_injection`` selects the paper's Table 3 variants: ``'psm'`` (iPOSE), ``'spade'`` (the
     reference's ``SPADEConcat`` in the part-norm slot of every block: a SPADE conditioned on the
@@ -152,8 +155,8 @@ class PSMGenerator(nn.Module):
         if self.part_injection == 'psm':
             if part_logits is None:
                 raise ValueError("PSMGenerator(part_injection='psm') needs part_logits")
-            mask = (part_logits.argmax(dim=1, keepdim=True) > 0).to(onehot.dtype)
-            semmap = onehot.argmax(dim=1, keepdim=True).to(onehot.dtype)  # raw class index
+            mask = (channel_argmax(part_logits, keepdim=True) > 0).to(onehot.dtype)
+            semmap = channel_argmax(onehot, keepdim=True).to(onehot.dtype)  # raw class index
             if z_part is None:
                 z_part = torch.randn(b, self.part_nc - 1, h0, w0, device=onehot.device,
                                      dtype=onehot.dtype)
@@ -163,13 +166,15 @@ class PSMGenerator(nn.Module):
             part = self.conv_part(part_features)
         if z is None:
             z = torch.randn(b, self.z_dim, device=onehot.device, dtype=onehot.dtype)
-        seg = torch.cat([self.noise_map(z, (b, h, w)), onehot], dim=1)
-        x = self.fc(resize_nearest(seg, (h0, w0)))
+        noise = self.noise_map(z, (b, h, w))
+        x = self.fc(resize_nearest(torch.cat([noise, onehot], dim=1), (h0, w0)))
+        # the blocks' SPADEs take the noise apart: a vector is never expanded to a full-size map
+        block_z = z if z.dim() == 2 else noise
 
         for i, block in enumerate(self.body):
             if self.part_injection == 'concat':
                 x = torch.cat([x, resize_nearest(part, x.shape[-2:])], dim=1)
-            x = block(x, seg, part, part_noise, mask)
+            x = block(x, onehot, part, part_noise, mask, z=block_z)
             if i < self.num_res_blocks - 1:
                 x = F.interpolate(x, scale_factor=2, mode='nearest')
                 if self.part_injection == 'psm':

@@ -118,7 +118,9 @@ def test_vector_noise_equals_the_spatial_map_filled_with_it(mode, training):
     z, z_part = torch.randn(2, 64), torch.randn(2, 31, 2, 4)
     filled = z[:, :, None, None].repeat(1, 1, 64, 128)  # materialised, not a broadcast view
     vector_out = gen(onehot, feats, logits, z=z, z_part=z_part)
-    assert torch.equal(vector_out, twin(onehot, feats, logits, z=filled, z_part=z_part))
+    # equal up to float summation order: the vector takes conv3x3_with_constant_channels
+    torch.testing.assert_close(vector_out, twin(onehot, feats, logits, z=filled, z_part=z_part),
+                               rtol=1e-5, atol=1e-5)
 
 
 def test_spatial_noise_changes_the_output_only_near_where_it_changes():
@@ -290,18 +292,25 @@ def test_spade_injection_is_the_reference_spade_concat_in_the_part_norm_slot():
         expected = x_s + block.conv_1(lrelu(_reference_spade(block.norm_1, dx, seg)))
         torch.testing.assert_close(block(x, seg, part), expected, rtol=1e-5, atol=1e-5)
 
-        # the generator hands every block [z, one-hot] as seg and the conv_part features as part
+        # the same block given the noise apart, as the generator calls it: seg = one-hot, z vector
+        onehot_small, z = seg[:, 64:], torch.randn(2, 64)
+        seg_with_z = torch.cat([z[:, :, None, None].expand(2, 64, 64, 128), onehot_small], 1)
+        # float32 summation order only (the float64 test below is tight)
+        torch.testing.assert_close(block(x, onehot_small, part, z=z), block(x, seg_with_z, part),
+                                   rtol=1e-4, atol=1e-4)
+
+        # the generator hands every block the one-hot map as seg, z apart, the conv_part features as part
         onehot, feats, logits = _inputs()
-        z = torch.randn(2, 64)
         seen = []
-        hooks = [b.register_forward_pre_hook(lambda m, args: seen.append(args[:2] + (args[2],)))
-                 for b in gen.body]
+        hooks = [b.register_forward_pre_hook(lambda m, args, kwargs: seen.append((args[1], args[2], kwargs['z'])),
+                                             with_kwargs=True) for b in gen.body]
         gen(onehot, feats, logits, z=z)
         for h in hooks:
             h.remove()
-        seg_full = torch.cat([z[:, :, None, None].expand(2, 64, 64, 128), onehot], 1)
-        for _, seg_in, part_in in seen:
-            assert torch.equal(seg_in, seg_full)
+        assert len(seen) == len(gen.body)
+        for seg_in, part_in, z_in in seen:
+            assert torch.equal(seg_in, onehot)
+            assert torch.equal(z_in, z)
             torch.testing.assert_close(part_in, gen.conv_part(feats))
 
 
@@ -322,3 +331,56 @@ def test_syncbn_is_asked_for_only_with_the_runners_sync_bn():
     assert sum(isinstance(m, torch.nn.SyncBatchNorm) for m in converted.modules()) == num_bn
     assert set(converted.state_dict()) == set(PSMGenerator(semantic_nc=3, channels_g=1,
                                                            spade_hidden_nc=4).state_dict())
+
+
+@pytest.mark.parametrize('size', [(1, 1), (1, 5), (2, 2), (3, 3), (5, 2), (8, 16)])
+def test_conv_with_constant_channels_equals_the_conv_of_the_broadcast_map(size):
+    """Values and gradients (weight, bias, z, the other channels) of the plain convolution of
+    ``cat([z broadcast, rest])``, for maps smaller and larger than the 3x3 kernel."""
+    from mmipose.models.generators.normalization import conv3x3_with_constant_channels
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(6 + 3, 5, 3, padding=1).double()
+    z = torch.randn(2, 6, dtype=torch.float64, requires_grad=True)
+    rest = torch.randn(2, 3, *size, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(2, 5, *size, dtype=torch.float64)
+    ours = conv3x3_with_constant_channels(conv, z, rest)
+    grads_ours = torch.autograd.grad((ours * weight).sum(), [conv.weight, conv.bias, z, rest])
+    full = torch.cat([z[:, :, None, None].expand(2, 6, *size), rest], 1)
+    expected = F.conv2d(full, conv.weight, conv.bias, padding=1)
+    grads_expected = torch.autograd.grad((expected * weight).sum(), [conv.weight, conv.bias, z, rest])
+    torch.testing.assert_close(ours, expected, rtol=1e-12, atol=1e-12)
+    for got, want in zip(grads_ours, grads_expected):
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_with_constant_channels_rejects_other_convolutions_and_channel_counts():
+    from mmipose.models.generators.normalization import conv3x3_with_constant_channels
+    z, rest = torch.randn(1, 4), torch.randn(1, 2, 8, 8)
+    with pytest.raises(ValueError, match='3x3 stride-1 zero-padded'):
+        conv3x3_with_constant_channels(torch.nn.Conv2d(6, 3, 1), z, rest)
+    with pytest.raises(ValueError, match='3x3 stride-1 zero-padded'):
+        conv3x3_with_constant_channels(torch.nn.Conv2d(6, 3, 3, padding=1, padding_mode='reflect'), z, rest)
+    with pytest.raises(ValueError, match='4 constant \\+ 2 other channels != the convolution\'s 7'):
+        conv3x3_with_constant_channels(torch.nn.Conv2d(7, 3, 3, padding=1), z, rest)
+
+
+@pytest.mark.parametrize('part_norm', ['psm', 'spade', None])
+@pytest.mark.parametrize('spatial', [False, True])
+def test_block_with_noise_apart_equals_the_block_on_the_concatenated_map(part_norm, spatial):
+    """block(x, one-hot, z=...) == block(x, cat([z map, one-hot])) in values and weight gradients,
+    for a noise vector (cheap path) and a spatial noise map (resized once per block)."""
+    torch.manual_seed(0)
+    block = PSMResBlock(8, 4, label_nc=6 + 3, part_nc=4, part_norm=part_norm, spade_hidden_nc=5).double()
+    twin = copy.deepcopy(block)
+    x, onehot = torch.randn(2, 8, 8, 8).double(), torch.randn(2, 3, 16, 16).double()
+    part, noise = torch.randn(2, 4, 16, 16).double(), torch.randn(2, 4, 8, 8).double()
+    mask = (torch.rand(2, 1, 16, 16) > 0.5).double()
+    z = torch.randn(2, 6, 16, 16).double() if spatial else torch.randn(2, 6).double()
+    z_map = z if spatial else z[:, :, None, None].expand(2, 6, 16, 16)
+    ours = block(x, onehot, part, noise, mask, z=z)
+    expected = twin(x, torch.cat([z_map, onehot], 1), part, noise, mask)
+    torch.testing.assert_close(ours, expected, rtol=1e-10, atol=1e-10)
+    ours.square().sum().backward()
+    expected.square().sum().backward()
+    for (name, p), q in zip(block.named_parameters(), twin.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-9, atol=1e-9, msg=name)
