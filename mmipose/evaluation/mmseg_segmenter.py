@@ -8,6 +8,8 @@ from mmengine.config import Config, ConfigDict
 from mmengine.registry import DefaultScope
 from torch import Tensor, nn
 
+from mmipose.models.channel_argmax import channel_argmax
+
 ZOO_HINT = ('the MMSeg model zoo (the "Weights" link of the config in '
             'mmseg/.mim/configs/<model>/metafile.yaml); see docs/evaluation.md')
 
@@ -107,4 +109,4 @@ def segment(segmenter: nn.Module, bgr: Tensor, out_size: Tuple[int, int],
     logits = segmenter.inference(inputs, metas)[..., :height, :width]  # drop bottom/right pad
     if tuple(logits.shape[-2:]) != tuple(out_size):
         logits = F.interpolate(logits, size=tuple(out_size), mode='bilinear', align_corners=False)
-    return logits.argmax(dim=1)
+    return channel_argmax(logits)

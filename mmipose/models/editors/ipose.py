@@ -14,6 +14,7 @@ from torch import Tensor
 
 from mmipose.registry import MODELS
 from mmipose.utils.precision import autocast, check_precision
+from ..channel_argmax import channel_argmax
 from .ipose_inputs import check_instance_map, label_to_onehot, objects_from_samples
 from .ipose_losses import IPOSELosses
 
@@ -398,7 +399,7 @@ class IPOSE(BaseGAN):
         gen_sample.sample_model = sample_model
         gen_sample.label = inputs['label'].reshape(batch_size, 1, *onehot.shape[-2:]).long()
         if part_logits is not None:
-            gen_sample.pred_parts = part_logits.argmax(dim=1, keepdim=True)
+            gen_sample.pred_parts = channel_argmax(part_logits, keepdim=True)
         else:
             gen_sample.pred_parts = torch.zeros_like(gen_sample.label)
         return gen_sample.split(allow_nonseq_value=True)

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmipose.registry import MODELS
+from ..channel_argmax import channel_argmax
 
 
 def labelmix_mask(label_onehot: Tensor, generator: Optional[torch.Generator] = None) -> Tensor:
@@ -25,7 +26,7 @@ def labelmix_mask(label_onehot: Tensor, generator: Optional[torch.Generator] = N
     Returns:
         Tensor: (B,1,H,W) float mask in {0, 1}.
     """
-    target = label_onehot.argmax(dim=1, keepdim=True)
+    target = channel_argmax(label_onehot, keepdim=True)
     present = torch.unique(target).cpu()  # sorted ascending
     # one draw per class, as the reference: identical to a single (n,) draw on the CPU generator
     coins = torch.randint(0, 2, (len(present), ), generator=generator)

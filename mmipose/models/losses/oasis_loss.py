@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmipose.registry import MODELS
+from ..channel_argmax import channel_argmax
 
 
 def class_balance_weights(label_onehot: Tensor, contain_dontcare_label: bool = True) -> Tensor:
@@ -27,7 +28,7 @@ def class_balance_weights(label_onehot: Tensor, contain_dontcare_label: bool = T
     pixels = label_onehot.shape[0] * label_onehot.shape[2] * label_onehot.shape[3]
     coefficients = torch.where(counts > 0, pixels / (num_present * counts.clamp(min=1)),
                                torch.zeros_like(counts))
-    return coefficients[label_onehot.argmax(dim=1)]
+    return coefficients[channel_argmax(label_onehot)]
 
 
 @MODELS.register_module()
@@ -68,7 +69,7 @@ class OASISLoss(nn.Module):
                              f'C+1 = {label_onehot.shape[1] + 1} for a {label_onehot.shape[1]}'
                              '-class label map')
         if for_real:
-            target = label_onehot.argmax(dim=1) + 1
+            target = channel_argmax(label_onehot) + 1
             pixel_loss = F.cross_entropy(logits, target, reduction='none')
             weights = class_balance_weights(label_onehot, self.contain_dontcare_label)
             loss = (pixel_loss * weights).mean()

@@ -13,6 +13,7 @@ from torch import Tensor
 
 from mmipose.registry import MODELS
 from mmipose.utils.state_dict_io import make_checkpoint, map_keys, read_checkpoint
+from ..channel_argmax import channel_argmax
 from .inputs import NUM_PARTS, part_index_to_onehot
 from .partnet import PartNet, SupportEncoding
 from .support_bank import SupportBank
@@ -153,7 +154,7 @@ class PartNetModel(BaseModel):
         if mode == 'tensor':
             return logits
         if mode == 'predict':
-            pred = logits.argmax(1)
+            pred = channel_argmax(logits)
             return [dict(pred_parts=p, gt_parts=g, category=int(c))
                     for p, g, c in zip(pred, inputs['part'], inputs['category'].tolist())]
         raise ValueError(f'PartNetModel: unknown mode {mode!r} (use loss, predict or tensor)')
@@ -185,7 +186,7 @@ class PartNetModel(BaseModel):
             rec_encoding = gt_encoding
         _, rec = self.partnet(query, torch.arange(len(query), device=device), rec_encoding)
 
-        target = gt.argmax(1)
+        target = channel_argmax(gt)
         return dict(
             loss_bce_syn=F.binary_cross_entropy_with_logits(syn, gt),
             loss_bce_rec=F.binary_cross_entropy_with_logits(rec, gt),
