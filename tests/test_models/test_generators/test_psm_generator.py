@@ -384,3 +384,22 @@ def test_block_with_noise_apart_equals_the_block_on_the_concatenated_map(part_no
     expected.square().sum().backward()
     for (name, p), q in zip(block.named_parameters(), twin.parameters()):
         torch.testing.assert_close(p.grad, q.grad, rtol=1e-9, atol=1e-9, msg=name)
+
+
+@pytest.mark.parametrize('out_channels', [1, 8])
+def test_gamma_and_beta_in_one_convolution_equal_the_two_convolutions(out_channels):
+    from mmipose.models.generators.normalization import gamma_and_beta
+    torch.manual_seed(0)
+    conv_gamma = torch.nn.Conv2d(6, out_channels, 3, padding=1).double()
+    conv_beta = torch.nn.Conv2d(6, out_channels, 3, padding=1).double()
+    actv = torch.randn(2, 6, 8, 16, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(2, 2 * out_channels, 8, 16, dtype=torch.float64)
+    params = [actv, conv_gamma.weight, conv_gamma.bias, conv_beta.weight, conv_beta.bias]
+    gamma, beta = gamma_and_beta(actv, conv_gamma, conv_beta)
+    grads = torch.autograd.grad((torch.cat([gamma, beta], 1) * weights).sum(), params)
+    expected_gamma, expected_beta = conv_gamma(actv), conv_beta(actv)
+    expected_grads = torch.autograd.grad((torch.cat([expected_gamma, expected_beta], 1) * weights).sum(), params)
+    torch.testing.assert_close(gamma, expected_gamma, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(beta, expected_beta, rtol=1e-12, atol=1e-12)
+    for got, want in zip(grads, expected_grads):
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
