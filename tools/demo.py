@@ -33,18 +33,21 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: demo_stages, train
 
 # Iterations per stage. 'full' (make demo) is sized for 15 minutes on an idle 2-core CPU: the toy
-# PartNet (half widths, float32) ~0.75 s per step at batch 4 (200 steps were not enough: part
-# accuracy at the level of the best constant part; bfloat16 lost 7 points); the segmenter ~80 s;
-# the frozen PartNet's outputs for all training scenes are computed once in batches
-# (PartCacheWarmupHook); then iPOSE trains under bfloat16 autocast at ~0.6-0.9 s per step (1.4x
-# faster than float32, scene mIoU at 400 iterations on par: 50 vs 49 %). 600 iterations: the scene
-# mIoU passes 60 % between 500 and 900 (65 % at 600 in two demo runs). 'long' gives the GAN about
-# 45 minutes. README.md has the measured times and the scene mIoU against iterations.
+# PartNet (quarter widths, float32) ~0.3 s per step at batch 4, 600 steps (400 lost 6 points of part
+# accuracy; bfloat16 lost 7 points at half widths); the segmenter ~70 s; the frozen PartNet's
+# outputs for all training scenes are computed once in batches (PartCacheWarmupHook); then iPOSE
+# trains under bfloat16 autocast at ~0.6-0.8 s per step (1.4x faster than float32, scene mIoU at
+# 400 iterations on par: 50 vs 49 %). 600 iterations: the scene mIoU passes 60 % between 500 and
+# 900. 'long' gives the GAN about 45 minutes. README.md has the measured times and the scene mIoU
+# against iterations.
 SCHEDULES = dict(
-    full=dict(num_train=400, num_val=64, partnet_iters=400, ipose_iters=600, segmenter_iters=300,
+    full=dict(num_train=400, num_val=64, partnet_iters=600, ipose_iters=600, segmenter_iters=300,
               num_grids=8),
-    long=dict(num_train=400, num_val=64, partnet_iters=400, ipose_iters=3000, segmenter_iters=300,
-              num_grids=8, eval_every=300),
+    # long: a slower EMA (momentum 0.01, an average over ~100 iterations instead of ~20); the
+    # config's 0.05 is for runs of a few hundred iterations, where a slower EMA keeps too much of
+    # the random initial weights
+    long=dict(num_train=400, num_val=64, partnet_iters=600, ipose_iters=3000, segmenter_iters=300,
+              num_grids=8, eval_every=300, ema_momentum=0.01),
     quick=dict(num_train=40, num_val=8, partnet_iters=2, ipose_iters=2, segmenter_iters=5, num_grids=2))
 
 logger = logging.getLogger('mmipose.demo')

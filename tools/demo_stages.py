@@ -229,6 +229,8 @@ def ipose_train_options(data_root: str, partnet_ckpt: str, schedule: dict, seed:
                     # after-train refresh comes after the checkpoint and was never saved
                     'custom_hooks': [dict(type='PartCacheWarmupHook', batch_size=16),
                                      dict(type='EMABNRefreshHook', interval=iters, num_batches=16)]})
+    if 'ema_momentum' in schedule:
+        options['model.ema_config.momentum'] = schedule['ema_momentum']
     return options
 
 

@@ -6,7 +6,7 @@
 #   - EMA decay 0.95 instead of 0.9999 (a short run, see ema_config);
 #   - discriminator initialised with gain 1.0 instead of 0.02 (see `discriminator`), and the
 #     global adversarial terms ramped up over 200 iterations (see loss_config);
-#   - PartNet at half the reference's widths, weights from the demo's own toy PartNet
+#   - PartNet at a quarter of the reference's widths, weights from the demo's own toy PartNet
 #     pretraining (configs/toy/partnet_*.py),
 #     supports from the toy data (k=3 per category, written by ToySceneDataset);
 #   - PartNet outputs cached per scene (frozen PartNet: the same scene gives the same parts), and
@@ -22,8 +22,8 @@ partnet_checkpoint = None  # set by the demo: PartNet weights from the toy pretr
 # label id -> part category (person 24, car 26, bus 28, tree 101), see mmipose/datasets/toy/spec.py
 # (the base's `part_categories` names the SupportBank rows; this one is the dataset table)
 object_part_categories = {6: 24, 7: 26, 8: 28, 9: 101}
-# the toy PartNet's widths (half the reference's), as configs/toy/partnet_*.py trains it
-partnet_widths = dict(encoder_channels=(16, 32, 32, 48), decoder_channels=(32, 32, 16))
+# the toy PartNet's widths (a quarter of the reference's), as configs/toy/partnet_*.py trains it
+partnet_widths = dict(encoder_channels=(8, 16, 16, 24), decoder_channels=(16, 16, 8))
 
 model = dict(
     num_classes=semantic_nc,
