@@ -50,6 +50,21 @@ def resize_nearest(t: Tensor, size) -> Tensor:
     return F.interpolate(t, size=(h, w), mode='nearest')
 
 
+def _repeat_middle(t: Tensor, size: int, dim: int) -> Tensor:
+    """Stretch ``[first, middle, last]`` along ``dim`` to ``size`` by repeating the middle entry.
+
+    Built from ``cat`` and ``expand`` (not an index gather): their backward is a slice and a sum,
+    where a gather's is a scatter-add, which was several times slower on a CPU. Sizes below 3
+    are already complete (first and last only, or a single entry).
+    """
+    if size < 3:
+        return t
+    middle = t.narrow(dim, 1, 1)
+    shape = list(t.shape)
+    shape[dim] = size - 2
+    return torch.cat([t.narrow(dim, 0, 1), middle.expand(shape), t.narrow(dim, 2, 1)], dim=dim)
+
+
 def conv3x3_with_constant_channels(conv: nn.Conv2d, z: Tensor, rest: Tensor) -> Tensor:
     """``conv(cat([z broadcast over H x W, rest], dim=1))`` without building the broadcast channels.
 
@@ -58,7 +73,7 @@ def conv3x3_with_constant_channels(conv: nn.Conv2d, z: Tensor, rest: Tensor) -> 
     every resolution) on a map that is constant. With zero padding, the contribution of a constant
     map takes only 3 x 3 distinct values per output channel (top/middle/bottom row times
     left/middle/right column: which taps fall outside the image). Those come from a convolution of
-    a constant map of at most 3 x 3 pixels and are gathered to (H, W). The result equals the
+    a constant map of at most 3 x 3 pixels, stretched to (H, W) by repeating its middle row and column. The result equals the
     convolution of the concatenated map up to float summation order, values and gradients alike.
 
     Args:
@@ -82,14 +97,7 @@ def conv3x3_with_constant_channels(conv: nn.Conv2d, z: Tensor, rest: Tensor) -> 
     out = F.conv2d(rest, weight_rest, conv.bias, padding=1)
     small = (min(height, 3), min(width, 3))
     constant = F.conv2d(z.view(batch, num_z, 1, 1).expand(batch, num_z, *small), weight_z, padding=1)
-
-    def border_index(size: int) -> Tensor:  # 0 = first row/column, 1 = inner, 2 = last
-        index = torch.ones(size, dtype=torch.long, device=z.device)
-        index[0] = 0
-        index[-1] = min(size, 3) - 1
-        return index
-
-    constant = constant.index_select(2, border_index(height)).index_select(3, border_index(width))
+    constant = _repeat_middle(_repeat_middle(constant, height, dim=2), width, dim=3)
     return out + constant
 
 
