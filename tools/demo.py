@@ -38,7 +38,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: demo_stages, t
 # outputs for all training scenes are computed once in batches (PartCacheWarmupHook); then iPOSE
 # trains under bfloat16 autocast at ~0.6-0.8 s per step (1.4x faster than float32, scene mIoU at
 # 400 iterations on par: 50 vs 49 %). 600 iterations: the scene mIoU passes 60 % between 500 and
-# 900. 'long' gives the GAN about 45 minutes. README.md has the measured times and the scene mIoU
+# 900. 'long' gives the GAN about half an hour (3000 iterations). README.md has the measured times and the scene mIoU
 # against iterations.
 SCHEDULES = dict(
     full=dict(num_train=400, num_val=64, partnet_iters=600, ipose_iters=600, segmenter_iters=300,
