@@ -17,7 +17,7 @@ schedule) ipose_curve.json, the scene mIoU of the synthesized val scenes during 
 Examples:
     python tools/demo.py --work-dir work_dirs/demo
     python tools/demo.py --work-dir work_dirs/demo-quick --quick
-    python tools/demo.py --work-dir work_dirs/demo-long --schedule long   # about an hour
+    python tools/demo.py --work-dir work_dirs/demo-long --schedule long   # about 40 minutes
 """
 import argparse
 import json
@@ -58,7 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', default='work_dirs/demo', help='output folder')
     parser.add_argument('--data-root', default=None, help='toy data cache (default: <work-dir>/data)')
     parser.add_argument('--schedule', choices=sorted(SCHEDULES), default='full',
-                        help="iterations per stage: 'full' (make demo, ~15 min), 'long' (~1 hour), 'quick'")
+                        help="iterations per stage: 'full' (make demo, ~12 min), 'long' (~40 min), 'quick'")
     parser.add_argument('--quick', action='store_true',
                         help='sub-minute smoke run (meaningless numbers); same as --schedule quick')
     parser.add_argument('--seed', type=int, default=0, help='toy data and training seed')
