@@ -73,8 +73,9 @@ def conv3x3_with_constant_channels(conv: nn.Conv2d, z: Tensor, rest: Tensor) -> 
     every resolution) on a map that is constant. With zero padding, the contribution of a constant
     map takes only 3 x 3 distinct values per output channel (top/middle/bottom row times
     left/middle/right column: which taps fall outside the image). Those come from a convolution of
-    a constant map of at most 3 x 3 pixels, stretched to (H, W) by repeating its middle row and column. The result equals the
-    convolution of the concatenated map up to float summation order, values and gradients alike.
+    a constant map of at most 3 x 3 pixels, stretched to (H, W) by repeating its middle row and
+    column. The result equals the convolution of the concatenated map up to float summation
+    order, values and gradients alike.
 
     Args:
         conv (nn.Conv2d): 3x3, stride 1, padding 1 (zeros), dilation 1, groups 1, its input
