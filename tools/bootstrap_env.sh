@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 
-want_hash=$({ cat requirements/runtime.txt requirements/tests.txt setup.cfg; "$PYTHON" --version; uname -m; } \
+want_hash=$({ cat requirements/*.txt setup.cfg; "$PYTHON" --version; uname -m; } \
     | sha256sum | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.mmipose-env-hash" 2>/dev/null)" = "$want_hash" ]; then
     exit 0
@@ -22,7 +22,8 @@ rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade "pip<26" >/dev/null 2>&1 || true
 "$VENV/bin/python" -m pip install --quiet --progress-bar off \
-    -r requirements/runtime.txt -r requirements/tests.txt 2>&1 \
+    -r requirements/runtime.txt -r requirements/deploy.txt -r requirements/painter.txt \
+    -r requirements/tests.txt 2>&1 \
     | { grep -v -e "is ignored: it is neither a file nor a directory" -e "^$" || true; }
 "$VENV/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .
 "$VENV/bin/python" -c "import mmipose, mmagic.models, mmseg.models; print('[mmipose] environment ready:', mmipose.__version__)"
