@@ -33,7 +33,7 @@ val_pipeline = _load + _pack
 
 train_dataloader = dict(
     batch_size=6, num_workers=8, persistent_workers=True, drop_last=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(type='IPOSEADE20KDataset', data_root=data_root, split='training',
                  pipeline=train_pipeline))
 val_dataloader = dict(

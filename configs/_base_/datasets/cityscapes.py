@@ -27,7 +27,7 @@ val_pipeline = _load + _pack
 
 train_dataloader = dict(
     batch_size=2, num_workers=4, persistent_workers=True, drop_last=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(type='IPOSECityscapesDataset', data_root=data_root, split='train',
                  pipeline=train_pipeline))
 val_dataloader = dict(

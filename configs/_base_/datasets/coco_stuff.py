@@ -34,7 +34,7 @@ val_pipeline = _load + _pack
 
 train_dataloader = dict(
     batch_size=7, num_workers=8, persistent_workers=True, drop_last=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(type='IPOSECocoStuffDataset', data_root=data_root, split='train2017',
                  pipeline=train_pipeline))
 val_dataloader = dict(
