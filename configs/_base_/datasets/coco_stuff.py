@@ -16,8 +16,8 @@ _load = [
     dict(type='CheckLabelRange', num_classes=182, ignore_values=[255]),  # raw ids, 255 unlabeled
     dict(type='ShiftLabel', key='label', offset=1, ignore_value=255, ignore_to=0),
     dict(type='InstanceClassFromId', key='inst', class_key='inst_class', divisor=256),
-    dict(type='Resize', keys=['img'], scale=working_scale, interpolation='bicubic'),
-    dict(type='Resize', keys=['label', 'inst', 'inst_class'], scale=working_scale,
+    dict(type='PILResize', keys=['img'], scale=working_scale, interpolation='bicubic'),
+    dict(type='PILResize', keys=['label', 'inst', 'inst_class'], scale=working_scale,
          interpolation='nearest'),
 ]
 _pack = [
