@@ -100,7 +100,7 @@ def prepare_run(config: str, tmp: str, iters: int = 4, interval: int = 2) -> Lis
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts[f'{loader}.dataset.data_root'] = data_root
         for i, step in enumerate(cfg[loader].dataset.pipeline):
-            if step['type'] == 'Resize':
+            if step['type'] in ('Resize', 'PILResize'):
                 opts[f'{loader}.dataset.pipeline.{i}.scale'] = scale
     # widths
     opts.update({'model.generator.channels_g': 2, 'model.generator.spade_hidden_nc': 8,

@@ -16,7 +16,7 @@ train_dataloader = dict(batch_size=2, num_workers=4)  # per GPU; the reference u
 val_dataloader = dict(batch_size=2)
 test_dataloader = dict(batch_size=2)
 
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=372000, val_begin=1, val_interval=2500)
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=372000, val_begin=1, val_interval=2500)
 # FID every 2500 iterations (reference freq_fid for Cityscapes); the best checkpoint is kept by
 # FID (the reference selects best_* by FID on the same val set it reports: OASIS#4).
 default_hooks = dict(

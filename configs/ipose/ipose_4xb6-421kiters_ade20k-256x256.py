@@ -26,7 +26,7 @@ train_dataloader = dict(batch_size=6, num_workers=4)
 val_dataloader = dict(batch_size=6)
 test_dataloader = dict(batch_size=6)
 
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=421000, val_begin=1, val_interval=5000)
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=421000, val_begin=1, val_interval=5000)
 default_hooks = dict(
     logger=dict(interval=100),
     checkpoint=dict(interval=20000, save_best='FID/fid', rule='less', max_keep_ckpts=5))

@@ -86,7 +86,7 @@ val_pipeline = [
 train_dataloader = dict(
     batch_size=4,
     num_workers=0,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(type='ToySceneDataset', data_root=data_root, split='train', pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=8,
@@ -97,7 +97,7 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='Evaluator', metrics=[])
 test_evaluator = val_evaluator
 
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=1200, val_begin=1, val_interval=100000)
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=1200, val_begin=1, val_interval=100000)
 val_cfg = dict(type='MultiValLoop')
 test_cfg = dict(type='MultiTestLoop')
 # PartCacheWarmupHook: PartNet over all training scenes in batches of 16 before the first step;

@@ -39,7 +39,7 @@ val_pipeline = [dict(type='LoadPartPair'), dict(type='ResizePartPair', size=64),
 train_dataloader = dict(
     batch_size=4,
     num_workers=0,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         type='PartNetDataset',
@@ -66,7 +66,7 @@ test_evaluator = val_evaluator
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=4e-4, betas=(0.5, 0.999)))
 max_iters = 300
 param_scheduler = [dict(type='LinearLR', start_factor=1.0, end_factor=0.05, by_epoch=False, begin=0, end=max_iters)]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 

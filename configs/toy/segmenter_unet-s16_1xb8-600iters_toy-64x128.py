@@ -81,7 +81,7 @@ def _toy_split(split, pipeline):
 train_dataloader = dict(
     batch_size=8,
     num_workers=0,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='mmagic.ResumableInfiniteSampler', shuffle=True),
     dataset=_toy_split('train', train_pipeline))
 val_dataloader = dict(
     batch_size=8,
@@ -94,7 +94,7 @@ test_evaluator = val_evaluator
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-2, weight_decay=1e-4))
 param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=0, end=600, by_epoch=False)]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=600, val_interval=600)
+train_cfg = dict(type='mmagic.ResumableIterBasedTrainLoop', max_iters=600, val_interval=600)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 

@@ -45,9 +45,9 @@ train_pipeline = [
 train_dataloader = dict(
     batch_size=2,
     num_workers=0,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(type='ToySceneDataset', data_root=data_root, split='train', pipeline=train_pipeline))
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=2000)
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=2000)
 
 randomness = dict(seed=0)
 default_hooks = dict(

@@ -1,4 +1,4 @@
-from . import transforms  # noqa: F401
+from . import samplers, transforms  # noqa: F401
 from .toy_scenes import ToySceneDataset  # noqa: F401
 from .part_dataset import PartNetDataset  # noqa: F401
 from .semantic_base import IPOSESemanticDataset  # noqa: F401

@@ -65,6 +65,8 @@ def test_ipose_config_trains_resumes_and_tests(config, tmp_path):
     _train(config, work, _with(opts, train_cfg__max_iters=2), extra=['--resume'])
     log, records = latest_run(work)
     assert 'resumed epoch: 0, iter: 1' in log
+    # the data order continues without re-reading the trained batch (ResumableIterBasedTrainLoop)
+    assert 'Resumed data order at global sample' in log and 'Advance dataloader' not in log
     assert 'Iter(train) [2/2]' in log and 'Iter(train) [1/2]' not in log
     assert [r['step'] for r in records if 'FID/fid' in r] == [2]
     assert checkpoint_iter(osp.join(work, 'iter_2.pth')) == 2
@@ -140,4 +142,8 @@ def test_cityscapes_config_through_dist_train_sh_on_two_cpu_processes(tmp_path):
     assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
     # the DDP checkpoint is an ordinary one: a single process resumes it and evaluates
     _train(DEFAULT, work, _with(opts, train_cfg__max_iters=3), extra=['--resume'])
-    assert 'resumed epoch: 0, iter: 2' in latest_run(work)[0]
+    resumed_log = latest_run(work)[0]
+    assert 'resumed epoch: 0, iter: 2' in resumed_log
+    # 2 ranks x batch 2 trained 2 iterations: one process continues at global sample 8, with a warning
+    assert 'Resumed data order at global sample 8 (iteration 2, world size 1, batch size 2)' in resumed_log
+    assert 'the checkpoint trained with 2 x 2' in resumed_log

@@ -20,7 +20,7 @@ def _build(base, data_root, scale, split_key, split):
     pipeline = []
     for step in cfg.val_pipeline:
         step = dict(step)
-        if step['type'] == 'Resize':
+        if step['type'] in ('Resize', 'PILResize'):
             step['scale'] = scale
         pipeline.append(step)
     dataset_cfg = dict(cfg.val_dataloader.dataset)

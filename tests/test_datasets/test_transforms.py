@@ -44,7 +44,7 @@ def _dataset(base, root, scale, split, train=False, flip_ratio=1.0):
     pipeline = []
     for step in (cfg.train_pipeline if train else cfg.val_pipeline):
         step = dict(step)
-        if step['type'] == 'Resize':
+        if step['type'] in ('Resize', 'PILResize'):
             step['scale'] = scale
         if step['type'] == 'Flip':
             step['flip_ratio'] = flip_ratio

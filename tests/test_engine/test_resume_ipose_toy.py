@@ -61,7 +61,7 @@ def small_ipose_cfg(work_dir, data_root, max_iters=2, interval=1, seed=0) -> Con
     cfg.train_dataloader.batch_size = 2
     cfg.train_dataloader.num_workers = 0
     cfg.train_dataloader.persistent_workers = False
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10 ** 6)
+    cfg.train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=max_iters, val_interval=10 ** 6)
     for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg',
                 'test_evaluator'):
         cfg[key] = None

@@ -92,7 +92,7 @@ def test_converted_maps_give_dataset_objects(tmp_path):
         Image.fromarray(np.zeros((h, w, 3), np.uint8)).save(images / f'{stem}.jpg')
         Image.fromarray(np.full((h, w), 255, np.uint8)).save(labels / f'{stem}.png')
     cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'datasets', 'coco_stuff.py'))
-    pipeline = [dict(step, scale=(w, h)) if step['type'] == 'Resize' else step
+    pipeline = [dict(step, scale=(w, h)) if step['type'] in ('Resize', 'PILResize') else step
                 for step in cfg.val_pipeline]
     dataset_cfg = dict(cfg.val_dataloader.dataset, data_root=str(tmp_path), pipeline=pipeline)
     with DefaultScope.overwrite_default_scope('mmagic'):

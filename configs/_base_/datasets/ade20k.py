@@ -14,8 +14,8 @@ _load = [
     dict(type='SplitADE20KInstance', key='inst', class_key='inst_class'),
     dict(type='CheckMapSizes', keys=['img', 'label', 'inst']),  # before the resize hides it
     dict(type='CheckLabelRange', num_classes=151),
-    dict(type='Resize', keys=['img'], scale=working_scale, interpolation='bicubic'),
-    dict(type='Resize', keys=['label', 'inst', 'inst_class'], scale=working_scale,
+    dict(type='PILResize', keys=['img'], scale=working_scale, interpolation='bicubic'),
+    dict(type='PILResize', keys=['label', 'inst', 'inst_class'], scale=working_scale,
          interpolation='nearest'),
 ]
 _pack = [
@@ -33,7 +33,7 @@ val_pipeline = _load + _pack
 
 train_dataloader = dict(
     batch_size=6, num_workers=8, persistent_workers=True, drop_last=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(type='IPOSEADE20KDataset', data_root=data_root, split='training',
                  pipeline=train_pipeline))
 val_dataloader = dict(

@@ -11,8 +11,8 @@ _load = [
     dict(type='LoadImageChecked', key='inst', color_type='unchanged'),  # 16-bit ids kept
     dict(type='CheckMapSizes', keys=['img', 'label', 'inst']),  # before the resize hides it
     dict(type='CheckLabelRange', num_classes=35),
-    dict(type='Resize', keys=['img'], scale=working_scale, interpolation='bicubic'),
-    dict(type='Resize', keys=['label', 'inst'], scale=working_scale, interpolation='nearest'),
+    dict(type='PILResize', keys=['img'], scale=working_scale, interpolation='bicubic'),
+    dict(type='PILResize', keys=['label', 'inst'], scale=working_scale, interpolation='nearest'),
 ]
 _pack = [
     dict(type='CastMaps', keys=['label', 'inst'], dtype='int32'),  # no torch.uint16 tensors
@@ -27,7 +27,7 @@ val_pipeline = _load + _pack
 
 train_dataloader = dict(
     batch_size=2, num_workers=4, persistent_workers=True, drop_last=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(type='IPOSECityscapesDataset', data_root=data_root, split='train',
                  pipeline=train_pipeline))
 val_dataloader = dict(

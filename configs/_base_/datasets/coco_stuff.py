@@ -16,8 +16,8 @@ _load = [
     dict(type='CheckLabelRange', num_classes=182, ignore_values=[255]),  # raw ids, 255 unlabeled
     dict(type='ShiftLabel', key='label', offset=1, ignore_value=255, ignore_to=0),
     dict(type='InstanceClassFromId', key='inst', class_key='inst_class', divisor=256),
-    dict(type='Resize', keys=['img'], scale=working_scale, interpolation='bicubic'),
-    dict(type='Resize', keys=['label', 'inst', 'inst_class'], scale=working_scale,
+    dict(type='PILResize', keys=['img'], scale=working_scale, interpolation='bicubic'),
+    dict(type='PILResize', keys=['label', 'inst', 'inst_class'], scale=working_scale,
          interpolation='nearest'),
 ]
 _pack = [
@@ -34,7 +34,7 @@ val_pipeline = _load + _pack
 
 train_dataloader = dict(
     batch_size=7, num_workers=8, persistent_workers=True, drop_last=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(type='IPOSECocoStuffDataset', data_root=data_root, split='train2017',
                  pipeline=train_pipeline))
 val_dataloader = dict(

@@ -1,0 +1,1 @@
+from .resumable_infinite_sampler import ResumableInfiniteSampler  # noqa: F401
