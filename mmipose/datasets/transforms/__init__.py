@@ -3,3 +3,4 @@ from .object_transforms import ComputeObjectBoxes  # noqa: F401
 from .checked_loading import ImageDecodeError, LoadImageChecked  # noqa: F401
 from .loading import CastMaps, CheckMapSizes  # noqa: F401
 from .label_transforms import CheckLabelRange, InstanceClassFromId, ShiftLabel, SplitADE20KInstance  # noqa: F401
+from .spade_transforms import EncodeSpadeInstances  # noqa: F401
