@@ -8,7 +8,7 @@ FORMAT_COCO = '16-bit class*256+k'
 FORMAT_CITYSCAPES = '16-bit class*1000+k'
 FORMAT_SPADE = '8-bit per-image ids'
 FORMAT_ADE20K = 'RGB (R class, G id)'
-FORMAT_EMPTY = 'no instance ids (all 0)'
+FORMAT_EMPTY = 'no object ids (16-bit, all < 256)'
 FORMAT_UNKNOWN = 'unknown'
 
 
@@ -28,6 +28,7 @@ def detect_instance_format(inst: np.ndarray, label: Optional[np.ndarray] = None)
     * 3 channels: ADE20K's RGB map;
     * 8-bit single channel: SPADE's per-image ids (a copy of the label map with instances counted
       from 0), whatever the values;
+    * 16-bit without ids >= 256: no objects (all 0, or bare class ids as Cityscapes' crowd / stuff);
     * 16-bit: ``class*1000+k`` or ``class*256+k``, whichever divisor makes ``id // divisor`` agree
       with the label map (raw COCO ids are category - 1, hence label or label + 1) on more pixels
       of ids >= 256; without a label map, ids >= 1000 with ``id % 1000 < 256`` read as Cityscapes.
@@ -49,7 +50,7 @@ def detect_instance_format(inst: np.ndarray, label: Optional[np.ndarray] = None)
         return FORMAT_UNKNOWN
     big = inst >= 256
     if not big.any():
-        return FORMAT_EMPTY if not inst.any() else FORMAT_SPADE
+        return FORMAT_EMPTY
     ids = inst[big].astype(np.int64)
     if label is not None and np.asarray(label).shape[:2] == inst.shape:
         lab = np.asarray(label).astype(np.int64)[big]

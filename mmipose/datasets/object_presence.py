@@ -21,11 +21,12 @@ def _spread(count: int, num: int) -> List[int]:
     return sorted({int(round(i * (count - 1) / (num - 1))) for i in range(num)}) if num > 1 else [0]
 
 
-def objects_until_boxes(dataset, index: int) -> Optional[np.ndarray]:
+def results_until_boxes(dataset, index: int) -> Optional[dict]:
     """Run ``dataset``'s pipeline on item ``index`` up to the step that writes ``results['objects']``.
 
     Returns:
-        np.ndarray | None: (K, 8) object rows, or None when no step writes them.
+        dict | None: The results at that point (``objects`` (K, 8) rows, the working-size maps), or
+        None when no step writes objects.
     """
     results = dataset.get_data_info(index)
     for transform in dataset.pipeline.transforms:
@@ -33,8 +34,14 @@ def objects_until_boxes(dataset, index: int) -> Optional[np.ndarray]:
         if results is None:
             return None
         if 'objects' in results:
-            return np.asarray(results['objects'])
+            return results
     return None
+
+
+def objects_until_boxes(dataset, index: int) -> Optional[np.ndarray]:
+    """(K, 8) object rows of item ``index`` (:func:`results_until_boxes`), None without a box step."""
+    results = results_until_boxes(dataset, index)
+    return None if results is None else np.asarray(results['objects'])
 
 
 def probe_objects(dataset, num_samples: int) -> Tuple[int, int, List[str], List[str]]:
