@@ -184,9 +184,8 @@ class DatasetReport:
             rows = np.concatenate([r['objects'] for r in scenes])
             by_category = Counter(rows[:, 1].tolist())
             images_by_category = Counter(c for r in scenes for c in set(r['objects'][:, 1].tolist()))
-            table = {c: f'{by_category.get(c, 0)} objects / {images_by_category.get(c, 0)} images'
-                     for c in sorted(set(self.part_categories.values()) | set(by_category))}
-            lines.append(f'per part category: {table}')
+            table = {c: f'{by_category[c]} objects / {images_by_category[c]} images' for c in sorted(by_category)}
+            lines.append(f'per part category (with objects): {table}')
             sides = np.maximum(rows[:, 3] - rows[:, 2], rows[:, 5] - rows[:, 4]).tolist() if len(rows) else []
             lines.append(f'object size (longer box side at working resolution, px): {_histogram(sides, SIZE_BINS)}')
             ids = sorted({i for r in scenes for i in r['label_ids']})

@@ -118,6 +118,22 @@ def test_encode_rule_matches_a_straightforward_loop():
     np.testing.assert_array_equal(got, expected)
 
 
+def test_class_less_ids_name_the_file():
+    from mmipose.datasets.transforms import InstanceClassFromId
+    step = InstanceClassFromId(divisor=256)
+    inst = np.array([[0, 3], [769, 769]], np.uint16)  # 3: a SPADE id in a 16-bit file
+    with pytest.raises(InstanceFormatError, match=r'a.png: instance values \[3\] below 256 carry no class'):
+        step(dict(inst=inst, inst_path='a.png'))
+    np.testing.assert_array_equal(step(dict(inst=inst[1:]))['inst_class'], [3, 3])  # squeezed, as before
+
+
+def test_dict_without_the_image_names_both(tmp_path):
+    _write_both_layouts(tmp_path)
+    np.save(tmp_path / 'val_dict.npy', {'other.png': []})
+    with pytest.raises(KeyError, match="val_dict.npy has no entry '000000000001.png'"):
+        _build(tmp_path, 'val', layout='spade')
+
+
 def test_dict_reader_refuses_code(tmp_path):
     path = tmp_path / 'train_dict.npy'
     np.save(path, {'a.png': [[np.int64(0), np.uint8(3), 1, 2, 3, 4, 5, 6]]})
