@@ -35,8 +35,10 @@ def build_split_dataset(cfg: Config, split: str = 'train', probe_objects: bool =
     if imports:
         import_modules_from_strings(**imports)
     import mmipose  # noqa: F401  (registers the datasets and transforms)
-    if DefaultScope.get_current_instance() is None:
-        init_default_scope(cfg.get('default_scope', 'mmagic'))
+    scope = cfg.get('default_scope', 'mmagic')
+    current = DefaultScope.get_current_instance()
+    if current is None or current.scope_name != scope:
+        init_default_scope(scope)
     dataset_cfg = dict(cfg[key]['dataset'])
     dataset_cfg.update(overrides)
     if not probe_objects and _accepts_object_probe(dataset_cfg.get('type')):

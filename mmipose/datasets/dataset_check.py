@@ -22,7 +22,7 @@ from .object_presence import results_until_boxes
 SIZE_BINS = (8, 16, 32, 64, 128)
 #: Objects-per-image bins.
 COUNT_BINS = (1, 2, 4, 8, 16)
-_MAP_KEYS = ('img', 'label', 'inst')
+_MAP_KEYS = ('img', 'label', 'inst', 'seg_map')  # seg_map: MMSeg datasets (segmenter configs)
 
 
 def _read_unchanged(path: str) -> Optional[np.ndarray]:
@@ -56,6 +56,8 @@ def scan_scene_sample(dataset, index: int) -> dict:
         record['format'] = detect_instance_format(stored['inst'], None if label is None or label.ndim != 2 else label)
     try:
         results = results_until_boxes(dataset, index)
+        if results is None:
+            dataset.prepare_data(index)
     except Exception as error:
         record['error'] = f'{type(error).__name__}: {error}'
         return record
@@ -63,6 +65,10 @@ def scan_scene_sample(dataset, index: int) -> dict:
         record['objects'] = np.asarray(results['objects']).reshape(-1, 8)
         if 'label' in results:
             record['label_ids'] = np.unique(np.asarray(results['label'])).astype(int).tolist()
+    else:  # no object step (e.g. an MMSeg dataset; its whole pipeline ran above): ids of the stored map
+        label = stored.get('label', stored.get('seg_map'))
+        if label is not None:
+            record['label_ids'] = np.unique(label).astype(int).tolist()
     return record
 
 
@@ -135,7 +141,7 @@ class DatasetReport:
     records: List[dict]
     num_classes: Optional[int] = None
     expected_format: Optional[str] = None
-    part_categories: Dict[int, int] = field(default_factory=dict)
+    part_categories: Dict[int, int] = field(default_factory=dict)  # of ComputeObjectBoxes; {} = no objects
     problems: List[str] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)
 
@@ -158,7 +164,7 @@ class DatasetReport:
                 first = next(r['path'] for r in scenes if set(r['label_ids']) & set(outside))
                 self.problems.append(f'label ids {outside[:10]} outside the {self.num_classes} classes '
                                      f'(first in {first})')
-        if sum(len(r['objects']) for r in scenes) == 0:
+        if self.part_categories and sum(len(r['objects']) for r in scenes) == 0:
             self.problems.append(f'no object of a part category in any of the {len(scenes)} images (first '
                                  f'{scenes[0]["path"]}): PartNet would never run')
         seen = {int(c) for r in scenes for c in r['objects'][:, 1]}

@@ -4,7 +4,7 @@ Scene datasets (toy, Cityscapes, ADE20K, COCO-Stuff) give one row per sample: th
 boxes, the label map in the dataset's palette, the objects of the instance map (each in its box's
 colour), the 64x64 object masks PartNet sees (``crop_object_masks``, the model's own crop path) and,
 where the dataset has them, the ground-truth part maps. PartNet's part dataset gives (object shape,
-part map) pairs. All tiles are RGB uint8.
+part map) pairs, an MMSeg dataset (the segmenter configs) (image, label). All tiles are RGB uint8.
 """
 import os
 import os.path as osp
@@ -19,6 +19,7 @@ from .sample_grid import make_grid, tensor_to_rgb
 
 SCENE_COLUMNS = ('image + boxes', 'label', 'objects', 'PartNet crops 64x64', 'parts (ground truth)')
 PART_PAIR_COLUMNS = ('object shape', 'part map')
+SEGMENTATION_COLUMNS = ('image', 'label')
 _DIM = 40  # background grey of the object and crop tiles
 
 
@@ -147,6 +148,15 @@ def part_pair_row(sample: dict, scale: int = 1) -> Dict[str, np.ndarray]:
             'part map': _upscale(colorize_parts(_numpy_map(sample['inputs']['part'])), scale)}
 
 
+def segmentation_row(sample: dict, palette: Optional[np.ndarray] = None, scale: int = 1) -> Dict[str, np.ndarray]:
+    """Tiles of one MMSeg sample (``inputs`` (3,H,W) BGR, ``data_samples.gt_sem_seg``)."""
+    label = _numpy_map(sample['data_samples'].gt_sem_seg.data)
+    if palette is None or len(palette) <= label.max():
+        palette = label_palette(max(int(label.max()) + 1, 1))
+    return {'image': _upscale(tensor_to_rgb(sample['inputs'], channel_order='bgr'), scale),
+            'label': _upscale(colorize_label(label, palette=palette), scale)}
+
+
 def _is_scene(sample: dict) -> bool:
     return isinstance(sample.get('inputs'), dict) and {'img', 'label', 'inst'} <= set(sample['inputs'])
 
@@ -178,9 +188,13 @@ def browse_rows(dataset, indices: Sequence[int], scale: Optional[int] = None
             s = scale or auto_scale(int(sample['inputs']['shape'].shape[-2]))
             tiles, columns = part_pair_row(sample, s), PART_PAIR_COLUMNS
             names.append(f'{info.get("category", "")}_{info.get("name", index)}')
+        elif isinstance(sample.get('inputs'), torch.Tensor) and 'gt_sem_seg' in sample.get('data_samples', {}):
+            s = scale or auto_scale(int(sample['inputs'].shape[-2]))
+            tiles, columns = segmentation_row(sample, palette, s), SEGMENTATION_COLUMNS
+            names.append(osp.splitext(osp.basename(str(info.get('img_path', index))))[0])
         else:
-            raise ValueError(f'{type(dataset).__name__}: samples have neither scene inputs (img, label, inst) nor '
-                             f'part pairs (shape, part); got {sorted(sample)}')
+            raise ValueError(f'{type(dataset).__name__}: samples have neither scene inputs (img, label, inst), '
+                             f'part pairs (shape, part) nor MMSeg inputs; got {sorted(sample)}')
         rows.append([tiles[c] for c in columns])
     keep = [c for c in range(len(columns or ())) if any(row[c] is not None for row in rows)]
     return [columns[c] for c in keep], [[row[c] for c in keep] for row in rows], names
