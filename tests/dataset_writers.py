@@ -154,3 +154,41 @@ def write_supports(root, folders: Iterable, k: int = 3) -> None:
     for folder in folders:
         for i in range(k):
             save_png(osp.join(str(root), str(folder), f'{i}_part.png'), part_map(int(folder) + i))
+
+
+def write_coco_stuff_spade(root, split: str, num: int, size=(32, 32), seed: int = 0,
+                           object_categories: Sequence[int] = (3, 1), with_dict: bool = False) -> List[str]:
+    """The scenes of :func:`write_coco_stuff` in the layout of SPADE and the iPOSE authors' code:
+    ``<split>_img/*.jpg``, ``<split>_label/*.png`` (raw ids) and 8-bit ``<split>_inst/*.png``, a copy
+    of the label map with the objects overwritten by a running count 0, 1... (SPADE's
+    ``coco_generate_instance_map.py``); with ``with_dict`` also ``<split>_dict.npy`` (``np.save`` of
+    label file name -> rows ``[label, instance id, hs, he, ws, we, H, W]``, the authors' dict format).
+
+    Args:
+        split: 'train' or 'val'.
+    """
+    rng = np.random.default_rng(seed)
+    h, w = size
+    names, rows_of = [], {}
+    for i in range(num):
+        stem = f'{i + 139:012d}'
+        raw = np.full((h, w), 255, np.uint8)
+        raw[: h // 2] = 156
+        inst = raw.copy()
+        for k, (y0, y1, x0, x1) in enumerate(_boxes(rng, h, w, 2)):
+            category = object_categories[k % len(object_categories)]
+            raw[y0:y1, x0:x1] = category - 1
+            inst[y0:y1, x0:x1] = k
+        save_png(osp.join(root, f'{split}_img', f'{stem}.jpg'), _image(rng, h, w))
+        save_png(osp.join(root, f'{split}_label', f'{stem}.png'), raw)
+        save_png(osp.join(root, f'{split}_inst', f'{stem}.png'), inst)
+        rows = []
+        for label_value in np.unique(raw):
+            for inst_id in np.unique(inst[raw == label_value]):
+                ys, xs = np.nonzero((raw == label_value) & (inst == inst_id))
+                rows.append([label_value, inst_id, ys.min(), ys.max(), xs.min(), xs.max(), h, w])
+        rows_of[f'{stem}.png'] = rows
+        names.append(stem)
+    if with_dict:
+        np.save(osp.join(str(root), f'{split}_dict.npy'), rows_of)
+    return names

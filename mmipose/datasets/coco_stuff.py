@@ -49,18 +49,45 @@ class IPOSECocoStuffDataset(IPOSESemanticDataset):
     written by ``tools/dataset_converters/coco_instances.py``; ids are >= 257, so they never
     collide with label values, unlike the reference's maps.
 
+    ``layout='spade'`` reads the layout of SPADE, OASIS and the authors' code instead
+    (``<split>_img/``, ``<split>_label/``, ``<split>_inst/`` with 8-bit per-image instance ids and
+    an optional ``<split>_dict.npy``; :mod:`mmipose.datasets.spade_instances`): the dataset inserts
+    ``EncodeSpadeInstances`` after the pipeline's loaders, which rewrites each map into the
+    ``category_id * 256 + k`` ids above, so the pipeline and the object rows are those of the
+    converter route.
+
     Args:
-        data_root (str): COCO root.
-        split (str): 'train2017' or 'val2017'.
-        inst_dir (str): Folder of the instance maps under the root.
+        data_root (str): COCO root (``layout='spade'``: the folder holding ``train_img/``...).
+        split (str): 'train2017' or 'val2017' ('train' / 'val' with ``layout='spade'``, which also
+            accepts the 2017 names).
+        inst_dir (str): Folder of the instance maps under the root (standard layout).
+        layout (str): 'standard' or 'spade'.
         **kwargs: ``pipeline``, ``test_mode``, ``metainfo``... of ``BaseDataset``.
     """
 
     def __init__(self, data_root: str, split: str = 'train2017', inst_dir: str = 'instance_maps',
-                 **kwargs):
+                 layout: str = 'standard', **kwargs):
         kwargs.setdefault('metainfo', coco_stuff_metainfo())
+        if layout not in ('standard', 'spade'):
+            raise ValueError(f"IPOSECocoStuffDataset: layout must be 'standard' or 'spade', got {layout!r}")
+        self.layout = layout
+        if layout == 'spade':
+            from .spade_layout import spade_dataset_args
+            spade_args = spade_dataset_args(data_root, split, kwargs.get('pipeline', ()))
+            self.spade_dict = spade_args.pop('spade_dict')
+            kwargs.update(spade_args)
+            super().__init__(data_root=data_root, img_suffix='.jpg', label_suffix='.png',
+                             inst_suffix='.png', **kwargs)
+            return
         super().__init__(
             data_root=data_root,
             data_prefix=dict(img=split, label=f'stuffthingmaps_trainval2017/{split}',
                              inst=f'{inst_dir}/{split}'),
             img_suffix='.jpg', label_suffix='.png', inst_suffix='.png', **kwargs)
+
+    def load_data_list(self):
+        items = super().load_data_list()
+        if self.layout == 'spade':
+            from .spade_layout import attach_spade_pairs
+            attach_spade_pairs(items, self.spade_dict)
+        return items

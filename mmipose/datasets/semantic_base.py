@@ -23,15 +23,31 @@ class IPOSESemanticDataset(BaseDataset):
         img_suffix (str): Image file ending.
         label_suffix (str): Label file ending.
         inst_suffix (str, optional): Instance file ending; None = no instance maps.
+        object_check_samples (int): At build time, this many evenly spread images go through the
+            pipeline up to ``ComputeObjectBoxes``; none with an object is an error
+            (:func:`~mmipose.datasets.object_presence.check_objects_present`). 0 = no check.
+        allow_no_objects (bool): Only warn (loudly) when no probed image has an object; a subset
+            given by ``indices`` always only warns.
         **kwargs: ``pipeline``, ``test_mode``, ``indices``... of ``BaseDataset``.
     """
 
     def __init__(self, data_root: str, data_prefix: Dict[str, str], img_suffix: str,
-                 label_suffix: str, inst_suffix: Optional[str] = None, **kwargs):
+                 label_suffix: str, inst_suffix: Optional[str] = None, object_check_samples: int = 16,
+                 allow_no_objects: bool = False, **kwargs):
         self.img_suffix = img_suffix
         self.label_suffix = label_suffix
         self.inst_suffix = inst_suffix
+        self.object_check_samples = object_check_samples
+        self.allow_no_objects = allow_no_objects
         super().__init__(data_root=data_root, data_prefix=data_prefix, **kwargs)
+
+    def full_init(self) -> None:
+        if self._fully_initialized:
+            return
+        super().full_init()
+        from .object_presence import check_objects_present
+        check_objects_present(self, self.object_check_samples,
+                              self.allow_no_objects or self._indices is not None)
 
     def load_data_list(self) -> List[dict]:
         name = type(self).__name__

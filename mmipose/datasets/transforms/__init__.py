@@ -4,3 +4,4 @@ from .checked_loading import ImageDecodeError, LoadImageChecked  # noqa: F401
 from .loading import CastMaps, CheckMapSizes  # noqa: F401
 from .label_transforms import CheckLabelRange, InstanceClassFromId, ShiftLabel, SplitADE20KInstance  # noqa: F401
 from .pil_resize import PILResize, pil_resize  # noqa: F401
+from .spade_transforms import EncodeSpadeInstances  # noqa: F401

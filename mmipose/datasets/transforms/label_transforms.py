@@ -5,6 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmipose.registry import TRANSFORMS
+from ..instance_format import InstanceFormatError
 
 
 def _map(results: dict, key: str) -> np.ndarray:
@@ -33,15 +34,42 @@ class SplitADE20KInstance(BaseTransform):
 
 @TRANSFORMS.register_module()
 class InstanceClassFromId(BaseTransform):
-    """``class_key = inst // divisor`` (instance ids ``class * divisor + k``, e.g. COCO maps)."""
+    """``class_key = inst // divisor`` (instance ids ``class * divisor + k``, e.g. COCO maps).
 
-    def __init__(self, key: str = 'inst', class_key: str = 'inst_class', divisor: int = 1000):
+    A map that cannot hold such ids is an error naming the file, never a map of zero objects: an
+    8-bit map while ``divisor > 255`` (e.g. SPADE's COCO-Stuff ``*_inst`` maps with per-image ids),
+    or non-zero values below ``divisor`` (ids without a class) unless ``allow_bare_ids``.
+
+    Args:
+        key (str): Key of the instance map.
+        class_key (str): Key of the written class map.
+        divisor (int): Ids are ``class * divisor + k``.
+        allow_bare_ids (bool): Accept non-zero values below ``divisor`` (class 0).
+    """
+
+    def __init__(self, key: str = 'inst', class_key: str = 'inst_class', divisor: int = 1000,
+                 allow_bare_ids: bool = False):
         self.key = key
         self.class_key = class_key
         self.divisor = divisor
+        self.allow_bare_ids = allow_bare_ids
 
     def transform(self, results: dict) -> dict:
-        results[self.class_key] = np.squeeze(_map(results, self.key)).astype(np.int32) // self.divisor
+        inst = np.squeeze(_map(results, self.key))
+        path = results.get(self.key + '_path', self.key)
+        expected = f'ids class * {self.divisor} + k'
+        fix = ("for COCO-Stuff in the SPADE / authors' layout (train_inst/, val_inst/) set layout='spade' on "
+               'IPOSECocoStuffDataset, or write 16-bit maps with tools/dataset_converters/coco_instances.py '
+               '(docs/datasets.md)')
+        if inst.dtype == np.uint8 and self.divisor > 255:
+            raise InstanceFormatError(f'{path}: 8-bit instance map (values {int(inst.min())}..{int(inst.max())}) '
+                                      f'where {expected} (16-bit) are expected; {fix}')
+        if not self.allow_bare_ids:
+            bare = np.unique(inst[(inst > 0) & (inst < self.divisor)])
+            if bare.size:
+                raise InstanceFormatError(f'{path}: instance values {bare[:10].tolist()} below {self.divisor} '
+                                          f'carry no class ({expected} expected, 0 = no object); {fix}')
+        results[self.class_key] = inst.astype(np.int32) // self.divisor
         return results
 
 

@@ -68,6 +68,29 @@ def plan_object_crop(batch: int, row: Sequence[int], height: int, width: int) ->
     return ObjectCrop(batch, value, (hs, he, ws, we), aspect_size, pad, square)
 
 
+def crop_object_masks(inst: Tensor, crops: Sequence[ObjectCrop], size: int = 64) -> Tensor:
+    """The binary object masks PartNet sees: crop, aspect-restore, pad to a square, nearest-resize.
+
+    Args:
+        inst (Tensor): (B,1,H,W) integer instance map.
+        crops (Sequence[ObjectCrop]): Planned crops (:func:`plan_object_crop`), N >= 1.
+        size (int): Side of the queries (PartNet's map size).
+
+    Returns:
+        Tensor: (N,1,size,size) float masks in {0, 1}.
+    """
+    queries = []
+    for crop in crops:
+        hs, he, ws, we = crop.box
+        mask = (inst[crop.batch, :, hs:he, ws:we] == crop.value).float()[None]
+        if crop.aspect_size is not None:
+            mask = F.interpolate(mask, size=crop.aspect_size, mode='nearest')
+        top, bottom, left, right = crop.pad
+        mask = F.pad(mask, (left, right, top, bottom))
+        queries.append(F.interpolate(mask, size=(size, size), mode='nearest'))
+    return torch.cat(queries)
+
+
 @MODELS.register_module()
 class ObjectPartInferencer(nn.Module):
     """Part features and part logits of every object in a batch (reference ``PartGenerator``).
@@ -190,17 +213,7 @@ class ObjectPartInferencer(nn.Module):
 
     def crop_queries(self, inst: Tensor, crops: Sequence[ObjectCrop]) -> Tensor:
         """(N,1,64,64) binary PartNet queries of the planned crops."""
-        size = self.map_size
-        queries = []
-        for crop in crops:
-            hs, he, ws, we = crop.box
-            mask = (inst[crop.batch, :, hs:he, ws:we] == crop.value).float()[None]
-            if crop.aspect_size is not None:
-                mask = F.interpolate(mask, size=crop.aspect_size, mode='nearest')
-            top, bottom, left, right = crop.pad
-            mask = F.pad(mask, (left, right, top, bottom))
-            queries.append(F.interpolate(mask, size=(size, size), mode='nearest'))
-        return torch.cat(queries)
+        return crop_object_masks(inst, crops, self.map_size)
 
     def run_partnet(self, queries: Tensor, categories: Tensor) -> Tuple[Tensor, Tensor]:
         """One (chunked) PartNet call: (N,1,64,64) queries -> features (N,288,64,64), logits (N,9,64,64)."""
