@@ -22,7 +22,7 @@ from mmengine.config import Config
 import dataset_writers as writers
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOY_SEGMENTER = osp.join(REPO, 'configs', 'toy', 'segmenter_unet-s16_1xb8-600iters_toy-64x128.py')
+TOY_SEGMENTER = osp.join(REPO, 'configs', 'toy', 'segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
 
 # dataset type -> (writer, train split, val split, stored (h, w), working (h, w), segmenter classes)
 DATASETS = {

@@ -12,9 +12,9 @@ logger = logging.getLogger('mmipose.demo')
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 TOY_CONFIGS = osp.join(REPO, 'configs', 'toy')
-PARTNET_CONFIG = osp.join(TOY_CONFIGS, 'partnet_1xb4-300iters_toy-64x64.py')
-IPOSE_CONFIG = osp.join(TOY_CONFIGS, 'ipose_tiny_1xb4-1200iters_toy-64x128.py')
-SEGMENTER_CONFIG = osp.join(TOY_CONFIGS, 'segmenter_unet-s16_1xb8-600iters_toy-64x128.py')
+PARTNET_CONFIG = osp.join(TOY_CONFIGS, 'partnet_1xb4-600iters_toy-64x64.py')
+IPOSE_CONFIG = osp.join(TOY_CONFIGS, 'ipose_tiny_1xb4-600iters_toy-64x128.py')
+SEGMENTER_CONFIG = osp.join(TOY_CONFIGS, 'segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
 
 
 # --------------------------------------------------------------------------- runner helpers

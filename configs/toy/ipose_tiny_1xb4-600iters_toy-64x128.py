@@ -12,8 +12,8 @@
 #   - PartNet outputs cached per scene (frozen PartNet: the same scene gives the same parts), and
 #     no horizontal flip, so every training scene needs PartNet once (with flips each scene would
 #     be two cache entries and the cache would rarely hit within the demo's few epochs).
-# Only the model base: _base_/default_runtime.py also defines `optim_wrapper`, and MMEngine refuses
-# duplicate keys among bases, so the runtime entries are written out at the end of this file.
+# Only the model base: the toy runtime (seed 0, no cudnn benchmark, one checkpoint at the end, a
+# logger every 50 iterations) is written out at the end of this file.
 _base_ = ['../_base_/models/ipose.py']
 
 data_root = 'data/toy_scenes'
@@ -97,7 +97,8 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='Evaluator', metrics=[])
 test_evaluator = val_evaluator
 
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=1200, val_begin=1, val_interval=100000)
+max_iters = 600
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_begin=1, val_interval=100000)
 val_cfg = dict(type='MultiValLoop')
 test_cfg = dict(type='MultiTestLoop')
 # PartCacheWarmupHook: PartNet over all training scenes in batches of 16 before the first step;
@@ -113,7 +114,7 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='AtomicCheckpointHook', interval=1200, by_epoch=False, max_keep_ckpts=1,
+    checkpoint=dict(type='AtomicCheckpointHook', interval=max_iters, by_epoch=False, max_keep_ckpts=1,
                     save_optimizer=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     nan_guard=dict(type='NaNGuardHook', action='stop'))

@@ -19,7 +19,7 @@ from mmipose.datasets.toy import prepare_toy_data
 from tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4-1200iters_toy-64x128.py')
+CONFIG = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4-600iters_toy-64x128.py')
 PREFIX = 'part_inferencer.partnet.'
 NUM_PARTNET_TENSORS = 86  # the official best_G.pth layout, as in a Runner-written iPOSE checkpoint
 

@@ -45,7 +45,7 @@ def test_amp_flag_trains_in_bfloat16_on_cpu(tmp_path):
 def test_amp_flag_builds_in_an_mmseg_scoped_config(tmp_path):
     """The toy segmenter config (default_scope='mmseg') gets a CPU autocast wrapper it can build."""
     tool = _train_tool()
-    config = osp.join(ROOT, 'configs', 'toy', 'segmenter_unet-s16_1xb8-600iters_toy-64x128.py')
+    config = osp.join(ROOT, 'configs', 'toy', 'segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
     cfg = tool.build_config(tool.parse_args([config, '--amp', '--work-dir', str(tmp_path)]))
     assert cfg.default_scope == 'mmseg'
     model = torch.nn.Conv2d(3, 4, 3)

@@ -20,8 +20,8 @@ from mmipose.registry import METRICS, MODELS
 from tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOY_IPOSE = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4-1200iters_toy-64x128.py')
-TOY_SEGMENTER = osp.join(ROOT, 'configs', 'toy', 'segmenter_unet-s16_1xb8-600iters_toy-64x128.py')
+TOY_IPOSE = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4-600iters_toy-64x128.py')
+TOY_SEGMENTER = osp.join(ROOT, 'configs', 'toy', 'segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
 pytestmark = pytest.mark.slow
 
 

@@ -12,7 +12,7 @@ import synthesize  # noqa: E402
 from mmipose.apis import init_model  # noqa: E402
 from mmipose.datasets.toy import prepare_toy_data  # noqa: E402
 
-CONFIG = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'toy', 'ipose_tiny_1xb4-1200iters_toy-64x128.py')
+CONFIG = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'toy', 'ipose_tiny_1xb4-600iters_toy-64x128.py')
 
 
 def test_synthesize_files_resampling_and_support_editing(tmp_path):
