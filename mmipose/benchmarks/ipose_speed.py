@@ -40,8 +40,6 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-
 DEFAULT_CONFIG = 'configs/ipose/ipose_2xb2-372kiters_cityscapes-256x512.py'
 
 
@@ -244,7 +242,7 @@ def peak_memory_mb(device):
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def _timed(fn, iters, warmup, device):
+def timed(fn, iters, warmup, device):
     for _ in range(warmup):
         fn()
     _sync(device)
@@ -339,7 +337,7 @@ def run_case(args, case):
             if current is not None:
                 current['precision'] = variant['precision']
             result['variant'] = args.variants[0]
-        result.update(_timed(fn, iters, args.warmup, device))
+        result.update(timed(fn, iters, args.warmup, device))
     else:
         result.update(compare_variants(args, model, fn, iters, device, current))
     result['peak_memory_mb'] = peak_memory_mb(device)
@@ -406,7 +404,7 @@ def main(argv=None):
     forwarded = [a for a in (argv if argv is not None else sys.argv[1:])]
     results = []
     for case in cases:
-        cmd = [sys.executable, osp.abspath(__file__)] + forwarded + ['--worker', case]
+        cmd = [sys.executable, '-m', 'mmipose.benchmarks.ipose_speed'] + forwarded + ['--worker', case]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('RESULT ')]
         if proc.returncode or not lines:

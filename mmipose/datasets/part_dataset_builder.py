@@ -23,7 +23,6 @@ import glob
 import json
 import os
 import os.path as osp
-import sys
 from collections import Counter
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -31,11 +30,10 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
-from mmipose.datasets.panoptic_parts_reader import decode_uids, part_index_lookup, read_uids  # noqa: E402
-from mmipose.datasets.part_index_tables import CATEGORY_OF_SID, DEFAULT_PART_INDICES  # noqa: E402
-from mmipose.datasets.toy.crops import expand_box, mask_box, square_crop  # noqa: E402
+from mmipose.datasets.panoptic_parts_reader import decode_uids, part_index_lookup, read_uids
+from mmipose.datasets.part_index_tables import CATEGORY_OF_SID, DEFAULT_PART_INDICES
+from mmipose.datasets.toy.crops import expand_box, mask_box, square_crop
 
 #: (dataset, split in output) -> glob of label files relative to the dataset root.
 SOURCE_GLOBS = {
@@ -157,7 +155,3 @@ def main(argv=None) -> Dict[str, Counter]:
     for dataset, count in result['skipped'].items():
         print(f'{dataset}: skipped {count} objects smaller than {args.min_size} px')
     return result
-
-
-if __name__ == '__main__':
-    main()

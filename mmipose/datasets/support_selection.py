@@ -17,14 +17,11 @@ import argparse
 import os
 import os.path as osp
 import shutil
-import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
-
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 
 def iou_distances(shapes: np.ndarray) -> np.ndarray:
@@ -149,7 +146,3 @@ def main(argv=None) -> Dict[int, List[str]]:
     for category, names in chosen.items():
         print(f'category {category}: {names}')
     return chosen
-
-
-if __name__ == '__main__':
-    main()

@@ -1,7 +1,7 @@
 """Smoke-train a shipped config on tiny generated data and report EMA movement, memory and step time.
 
 The run is ``tools/train.py``'s (same config building, ``--amp`` included) on tiny data in the
-dataset's real on-disk format, written by the test fixtures (``tests/config_runs.py``), with small
+dataset's real on-disk format, written by :mod:`mmipose.testing.config_runs`, with small
 widths and no validation. It prints one JSON object:
 
 * ``ema_from_init``: L2 distance of ``generator_ema`` from its weights before the first iteration
@@ -27,18 +27,17 @@ import os
 import os.path as osp
 import resource
 import statistics
-import sys
 import time
 from typing import Dict, List, Optional
 
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-sys.path.insert(0, REPO)
-sys.path.insert(0, osp.join(REPO, 'tests'))  # the tiny-data writers of the test suite
+import torch
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
 
-import torch  # noqa: E402
-from mmengine.hooks import Hook  # noqa: E402
-from mmengine.model import is_model_wrapper  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmipose.apis.runner_cli import build_train_config, parse_train_args
+from mmipose.testing.config_runs import prepare_run
+from mmipose.utils.entry_point import setup_entry_point
 
 
 def l2_distance(a: Dict[str, torch.Tensor], b: Dict[str, torch.Tensor]) -> float:
@@ -57,7 +56,7 @@ def parameters_of(module: torch.nn.Module) -> Dict[str, torch.Tensor]:
     return {k: v.detach().cpu().clone() for k, v in module.named_parameters()}
 
 
-class _StatsHook(Hook):
+class StepStatsHook(Hook):
     """Records the EMA generator's initial parameters, step times and peak CUDA memory."""
 
     # first in every stage: the step time then excludes the checkpoint / EMA BN refresh hooks
@@ -111,18 +110,15 @@ def main(argv=None) -> dict:
                          'CUDA_VISIBLE_DEVICES= to keep the Runner on the CPU.')
     if args.iters < 1:
         raise SystemExit(f'smoke_run_stats: --iters must be >= 1, got {args.iters}')
-    from config_runs import prepare_run
-    from tool_loader import load_tool
-
+    setup_entry_point(args.device)
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
     opts = prepare_run(args.config, osp.join(work_dir, 'setup'), iters=args.iters, interval=args.iters)
     opts += [f'train_cfg.val_interval={10 ** 6}', 'log_level=WARNING'] + list(args.cfg_options)
-    train_tool = load_tool('train.py')
     train_args = [args.config, '--work-dir', work_dir] + (['--amp'] if args.amp else [])
-    cfg = train_tool.build_config(train_tool.parse_args(train_args + ['--cfg-options'] + opts))
+    cfg = build_train_config(parse_train_args(train_args + ['--cfg-options'] + opts))
     runner = Runner.from_cfg(cfg)
-    stats_hook = _StatsHook(work_dir)
+    stats_hook = StepStatsHook(work_dir)
     runner.register_hook(stats_hook)
     runner.train()
 
@@ -146,6 +142,3 @@ def main(argv=None) -> dict:
         json.dump(result, f, indent=1)
     return result
 
-
-if __name__ == '__main__':
-    main()

@@ -33,28 +33,24 @@ Examples:
 """
 import argparse
 import gc
-import glob
 import json
 import logging
 import math
 import os
 import os.path as osp
-import sys
 from types import SimpleNamespace
 from typing import Dict, List, Optional, Tuple
 
-HERE = osp.dirname(osp.abspath(__file__))
-REPO = osp.abspath(osp.join(HERE, '..', '..'))
-for path in (REPO, osp.join(REPO, 'tools'), HERE):
-    if path not in sys.path:
-        sys.path.insert(0, path)
+import numpy as np
+from tqdm import tqdm
 
-import numpy as np  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+from mmipose.toy.ablation_metrics import (frechet_distance, mean_spread, object_crops, object_part_accuracy,
+                                          object_rows, segmenter_features)
+from mmipose.toy.stages import IPOSE_CONFIG, PART_SEGMENTER_CONFIG, SEGMENTER_CONFIG, build_runner
+from mmipose.utils.checkpoint import find_last_checkpoint
 
 logger = logging.getLogger('mmipose.toy_ablation')
 
-PART_SEGMENTER_CONFIG = osp.join(REPO, 'configs', 'toy', 'part-segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
 MODELS = ('ipose', 'oasis')
 MODEL_NAMES = dict(ipose='iPOSE', oasis='OASIS baseline')
 #: the only difference between the two models: no part input
@@ -98,29 +94,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 # --------------------------------------------------------------------------- setup
 def demo_schedule(quick: bool, iters: Optional[int]) -> dict:
-    """The demo's schedule, read from tools/demo.py at run time ('quick' or 'full')."""
-    import demo
-    schedule = dict(demo.SCHEDULES['quick' if quick else 'full'])
+    """The demo's schedule (:data:`mmipose.toy.demo.SCHEDULES`, 'quick' or 'full'), ``iters`` GAN iterations."""
+    from mmipose.toy.demo import SCHEDULES
+    schedule = dict(SCHEDULES['quick' if quick else 'full'])
     if iters is not None:
         schedule['ipose_iters'] = int(iters)
     return schedule
-
-
-def find_checkpoint(folder: str, what: str) -> str:
-    """The checkpoint of a finished MMEngine run in ``folder`` (its last_checkpoint, else the
-    newest iter_*.pth); a clear error naming the expected files otherwise."""
-    pointer = osp.join(folder, 'last_checkpoint')
-    if osp.isfile(pointer):
-        with open(pointer) as f:
-            recorded = f.read().strip()
-        for candidate in (recorded, osp.join(folder, osp.basename(recorded))):  # the folder may have moved
-            if osp.isfile(candidate):
-                return candidate
-    found = sorted(glob.glob(osp.join(folder, 'iter_*.pth')), key=osp.getmtime)
-    if found:
-        return found[-1]
-    raise FileNotFoundError(f'{what}: no checkpoint in {folder} (expected {pointer} naming an existing file, '
-                            f'or {osp.join(folder, "iter_*.pth")})')
 
 
 def demo_inputs(demo_dir: str) -> dict:
@@ -138,9 +117,9 @@ def demo_inputs(demo_dir: str) -> dict:
     if not osp.isfile(partnet):
         raise FileNotFoundError(f'--demo-dir: PartNet weights {partnet} not found (written by the demo\'s '
                                 'partnet stage)')
-    segmenter = find_checkpoint(osp.join(demo_dir, 'segmenter'), '--demo-dir scene segmenter')
+    segmenter = find_last_checkpoint(osp.join(demo_dir, 'segmenter'), '--demo-dir scene segmenter')
     part_dir = osp.join(demo_dir, 'part_segmenter')  # present when --demo-dir is an earlier ablation
-    part_segmenter = find_checkpoint(part_dir, 'part segmenter') if osp.isdir(part_dir) else None
+    part_segmenter = find_last_checkpoint(part_dir, 'part segmenter') if osp.isdir(part_dir) else None
     return dict(data_root=data_root, manifest=manifest, partnet=partnet, segmenter=segmenter,
                 part_segmenter=part_segmenter)
 
@@ -164,7 +143,6 @@ def model_options(model: str, ipose_options: dict) -> dict:
 
 def part_segmenter_stage(work_dir: str, data_root: str, iters: int, seed: int) -> Tuple[str, dict]:
     """Train the part segmenter on the real toy train images; its checkpoint and val scores."""
-    from demo_stages import build_runner
     out = osp.join(work_dir, 'part_segmenter')
     options = {f'{split}_dataloader.dataset.data_root': data_root for split in ('train', 'val', 'test')}
     options.update({'param_scheduler.0.end': iters, 'train_cfg.val_interval': iters + 1,
@@ -174,12 +152,12 @@ def part_segmenter_stage(work_dir: str, data_root: str, iters: int, seed: int) -
     scores = {k: round(float(v), 2) for k, v in runner.val().items()}
     del runner
     gc.collect()
-    return find_checkpoint(out, 'part segmenter'), scores
+    return find_last_checkpoint(out, 'part segmenter'), scores
 
 
 def train_gan(model: str, seed: int, work_dir: str, data_root: str, partnet: str, schedule: dict) -> str:
     """Train iPOSE or the baseline once (the demo's recipe and overrides); its checkpoint."""
-    from demo_stages import IPOSE_CONFIG, build_runner, ipose_train_options
+    from mmipose.toy.stages import ipose_train_options
     out = osp.join(work_dir, f'{model}_seed{seed}')
     options = model_options(model, ipose_train_options(data_root, partnet, schedule, seed))
     if schedule.get('ema_refresh_batches'):  # --quick: the EMA BN refresh on one batch, not 16
@@ -189,7 +167,7 @@ def train_gan(model: str, seed: int, work_dir: str, data_root: str, partnet: str
     runner.train()
     del runner
     gc.collect()
-    return find_checkpoint(out, f'{MODEL_NAMES[model]} seed {seed}')
+    return find_last_checkpoint(out, f'{MODEL_NAMES[model]} seed {seed}')
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -217,7 +195,6 @@ class Evaluator:
                  crop_size: int, device: str) -> None:
         import torch
 
-        from demo_stages import SEGMENTER_CONFIG
         from mmipose.evaluation.mmseg_segmenter import build_segmenter
         from mmipose.evaluation.segmentation_metric import SegmentationMetric
         self.crop_size, self.device = crop_size, device
@@ -235,14 +212,11 @@ class Evaluator:
 
     @staticmethod
     def _boxes(inst: np.ndarray) -> np.ndarray:
-        from ablation_metrics import object_boxes
-        return object_boxes(inst)
+        return object_rows(inst)
 
     def _features(self, images: list, boxes: list) -> np.ndarray:
         import torch
-
-        from ablation_metrics import crop_objects, segmenter_features
-        crops = torch.cat([crop_objects(img, b, self.crop_size) for img, b in zip(images, boxes)])
+        crops = torch.cat([object_crops(img, b, self.crop_size) for img, b in zip(images, boxes)])
         return segmenter_features(self.seg_metric.segmenter, crops)
 
     def reference(self) -> dict:
@@ -250,7 +224,6 @@ class Evaluator:
         import torch
         images = {s['name']: torch.from_numpy(s['image']).permute(2, 0, 1).float() for s in self.val}
         scores = self.score(images)
-        from ablation_metrics import frechet_distance
         scores['object_fd'] = frechet_distance(self.train_feats, self.real_feats)
         return scores
 
@@ -258,7 +231,6 @@ class Evaluator:
         """Metrics of {scene name: (3,H,W) BGR [0,255] tensor} over all val scenes."""
         import torch
 
-        from ablation_metrics import frechet_distance, object_part_accuracy
         from mmipose.evaluation.mmseg_segmenter import segment
         if set(fakes) != set(self.by_name):
             raise ValueError(f'Evaluator: images of {len(fakes)} scenes given, {len(self.by_name)} val scenes expected')
@@ -291,7 +263,7 @@ def synthesize(ckpt: str, model: str, data_root: str, partnet: str, schedule: di
     import torch
     from mmengine.runner import Runner
 
-    from demo_stages import IPOSE_CONFIG, ipose_data_options
+    from mmipose.toy.stages import ipose_data_options
     from mmipose.apis import init_model
     options = model_options(model, ipose_data_options(data_root, partnet, schedule))
     net = init_model(IPOSE_CONFIG, ckpt, device, cfg_options=options)
@@ -317,7 +289,6 @@ def synthesize(ckpt: str, model: str, data_root: str, partnet: str, schedule: di
 
 # --------------------------------------------------------------------------- report
 def summarize(runs: Dict[str, Dict[int, dict]]) -> dict:
-    from ablation_metrics import mean_spread
     return {model: {key: mean_spread([per_seed[key] for per_seed in seeds.values()]) for key in METRICS}
             for model, seeds in runs.items()}
 
@@ -362,7 +333,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     logging.basicConfig(level=logging.INFO, format='%(asctime)s ablation %(message)s', datefmt='%H:%M:%S')
     from mmengine.config import Config
 
-    from demo_stages import partnet_stage, prepare_stage, segmenter_stage
+    from mmipose.toy.stages import partnet_stage, prepare_stage, segmenter_stage
     from mmipose.datasets.toy.spec import TOY_PALETTE
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
@@ -429,7 +400,3 @@ def main(argv: Optional[List[str]] = None) -> dict:
     print(table)
     logger.info('wrote %s, ablation.json and ablation.png in %s', 'ablation.md', work_dir)
     return result
-
-
-if __name__ == '__main__':
-    main()

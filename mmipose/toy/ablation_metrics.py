@@ -1,22 +1,21 @@
-"""Metric helpers of tools/analysis/toy_ablation.py (kept apart so they can be tested alone).
+"""Metric helpers of the toy ablation (:mod:`mmipose.toy.ablation`).
 
 - :func:`object_part_accuracy`: part accuracy on object pixels (ground-truth part > 0);
-- :func:`object_boxes` / :func:`crop_objects`: object crops from an instance map;
+- :func:`object_rows` / :func:`object_crops`: object crops from an instance map, with the package's
+  object boxes and crop rule;
 - :func:`segmenter_features`: a feature vector per crop from a trained MMSeg UNet segmenter;
-- :func:`frechet_distance`: Fréchet distance of two feature sets (the FID formula);
+- ``frechet_distance``: :func:`mmipose.evaluation.ipose_fid.frechet_distance` (the FID formula);
 - :func:`mean_spread`: mean, std, min and max over seeds.
 """
-import warnings
 from typing import Dict, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from scipy import linalg
 from torch import Tensor
 
-#: instance-map values of objects are ``label * 1000 + k`` (k >= 1); stuff pixels hold the label id
-INSTANCE_OFFSET = 1000
+from mmipose.datasets.object_boxes import INSTANCE_OFFSET, OBJECT_ROW_WIDTH, compute_object_boxes
+from mmipose.evaluation.ipose_fid import frechet_distance  # noqa: F401  (the ablation's object-crop FD)
+from mmipose.models.losses.clip_style_loss import crop_objects
 
 
 def object_part_accuracy(pred: np.ndarray, gt_parts: np.ndarray) -> Tuple[int, int]:
@@ -37,44 +36,39 @@ def object_part_accuracy(pred: np.ndarray, gt_parts: np.ndarray) -> Tuple[int, i
     return int((pred[on_object] == gt_parts[on_object]).sum()), int(on_object.sum())
 
 
-def object_boxes(inst: np.ndarray, min_pixels: int = 16, min_side: int = 4) -> np.ndarray:
-    """Bounding boxes of the objects of an instance map.
+def object_rows(inst: np.ndarray, min_extent: int = 4) -> np.ndarray:
+    """The object rows of a toy instance map (:func:`mmipose.datasets.object_boxes.compute_object_boxes`).
 
     Args:
-        inst (np.ndarray): (H, W) instance ids; objects are the values >= 1000 (``label*1000+k``).
-        min_pixels (int): objects with fewer pixels are left out.
-        min_side (int): so are objects whose box is narrower or lower than this.
+        inst (np.ndarray): (H, W) instance ids; objects are the values >= ``INSTANCE_OFFSET``.
+        min_extent (int): smaller objects (box height or width) are left out.
 
     Returns:
-        np.ndarray: (K, 5) int64 rows ``[instance value, y0, y1, x0, x1]`` with exclusive ends,
-        sorted by instance value.
+        np.ndarray: (K, 8) rows ``[instance value, label, hs, he, ws, we, 1, 1]``.
     """
-    inst = np.asarray(inst)
+    inst = np.asarray(inst).astype(np.int64)
     if inst.ndim != 2:
-        raise ValueError(f'object_boxes: the instance map must be (H, W), got {inst.shape}')
-    rows = []
-    for value in np.unique(inst[inst >= INSTANCE_OFFSET]):
-        ys, xs = np.nonzero(inst == value)
-        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-        if len(ys) >= min_pixels and y1 - y0 >= min_side and x1 - x0 >= min_side:
-            rows.append([value, y0, y1, x0, x1])
-    return np.asarray(rows, np.int64).reshape(-1, 5)
+        raise ValueError(f'object_rows: the instance map must be (H, W), got {inst.shape}')
+    labels = np.unique(inst[inst >= INSTANCE_OFFSET] // INSTANCE_OFFSET).tolist()
+    return compute_object_boxes(inst, inst // INSTANCE_OFFSET, {int(c): int(c) for c in labels},
+                                min_extent=min_extent, min_instance_value=INSTANCE_OFFSET)
 
 
-def crop_objects(image: Tensor, boxes: np.ndarray, size: int) -> Tensor:
-    """Cut the boxes out of an image and resize each to ``size x size`` (bilinear, no padding).
+def object_crops(image: Tensor, rows: np.ndarray, size: int) -> Tensor:
+    """Crops of the objects of an image with the rule of ObjectFID and the CLIP style loss.
 
     Args:
         image (Tensor): (3, H, W) float image.
-        boxes (np.ndarray): (K, 5) rows of :func:`object_boxes`.
+        rows (np.ndarray): (K, 8) rows of :func:`object_rows`.
         size (int): output side.
 
     Returns:
-        Tensor: (K, 3, size, size) float.
+        Tensor: (K, 3, size, size) float (:func:`mmipose.models.losses.clip_style_loss.crop_objects`).
     """
-    crops = [F.interpolate(image[None, :, y0:y1, x0:x1].float(), size=(size, size), mode='bilinear',
-                           align_corners=False)[0] for _, y0, y1, x0, x1 in np.asarray(boxes).reshape(-1, 5)]
-    return torch.stack(crops) if crops else image.new_zeros((0, 3, size, size)).float()
+    rows = torch.as_tensor(np.asarray(rows), dtype=torch.long).reshape(-1, OBJECT_ROW_WIDTH)
+    if not len(rows):
+        return image.new_zeros((0, 3, size, size)).float()
+    return crop_objects([image[None].float()], [rows], [(0, k) for k in range(len(rows))], size)[0]
 
 
 @torch.no_grad()
@@ -106,31 +100,6 @@ def segmenter_features(segmenter: torch.nn.Module, bgr: Tensor, batch_size: int 
     if not feats:
         raise ValueError('segmenter_features: no crops (no object passed the size filter)')
     return torch.cat(feats).numpy()
-
-
-def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
-    """Fréchet distance of two Gaussians fitted to feature sets (the FID formula).
-
-    ``|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))`` with unbiased covariances. Like FID
-    it is biased upwards for few samples: compare values computed from equally many samples.
-
-    Args:
-        feats_a (np.ndarray): (N, D) features.
-        feats_b (np.ndarray): (M, D) features; N, M >= 2.
-    """
-    a, b = np.asarray(feats_a, np.float64), np.asarray(feats_b, np.float64)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or len(a) < 2 or len(b) < 2:
-        raise ValueError(f'frechet_distance: need two (N>=2, D) feature sets of equal D, got {a.shape} and {b.shape}')
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False).reshape(a.shape[1], -1), np.cov(b, rowvar=False).reshape(b.shape[1], -1)
-    with warnings.catch_warnings():  # fewer samples than dimensions: singular, handled below
-        warnings.simplefilter('ignore')
-        root = linalg.sqrtm(cov_a @ cov_b)
-        if not np.isfinite(root).all():  # regularise as the usual FID code does
-            offset = np.eye(len(cov_a)) * 1e-6
-            root = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
-    diff = mu_a - mu_b
-    return float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(root.real))
 
 
 def mean_spread(values: Sequence[float]) -> Dict[str, float]:

@@ -17,29 +17,18 @@ schedule) ipose_curve.json, the scene mIoU of the synthesized val scenes during 
 Examples:
     python tools/demo.py --work-dir work_dirs/demo
     python tools/demo.py --work-dir work_dirs/demo-quick --quick
-    python tools/demo.py --work-dir work_dirs/demo-long --schedule long   # about 40 minutes
+    python tools/demo.py --work-dir work_dirs/demo-long --schedule long
 """
 import argparse
 import json
 import logging
-import math
 import os
 import os.path as osp
-import sys
 import time
 from typing import Dict, List, Optional
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # tools/: demo_stages, train
-
-# Iterations per stage. 'full' (make demo) is sized for 15 minutes on an idle 2-core CPU: the toy
-# PartNet (quarter widths, float32) ~0.3 s per step at batch 4, 600 steps (400 lost 6 points of part
-# accuracy; bfloat16 lost 7 points at half widths); the segmenter ~70 s; the frozen PartNet's
-# outputs for all training scenes are computed once in batches (PartCacheWarmupHook); then iPOSE
-# trains under bfloat16 autocast at ~0.6-0.8 s per step (1.4x faster than float32, scene mIoU at
-# 400 iterations on par: 50 vs 49 %). 600 iterations: the scene mIoU passes 60 % between 500 and
-# 900. 'long' gives the GAN about half an hour (3000 iterations). README.md has the measured times and the scene mIoU
-# against iterations.
+# Iterations per stage. 'full' (make demo) runs each toy config at its own max_iters and is sized for
+# 15 minutes on a 2-core CPU (docs/toy_demo.md has the measurements behind every choice).
 SCHEDULES = dict(
     full=dict(num_train=400, num_val=64, partnet_iters=600, ipose_iters=600, segmenter_iters=300,
               num_grids=8),
@@ -58,7 +47,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', default='work_dirs/demo', help='output folder')
     parser.add_argument('--data-root', default=None, help='toy data cache (default: <work-dir>/data)')
     parser.add_argument('--schedule', choices=sorted(SCHEDULES), default='full',
-                        help="iterations per stage: 'full' (make demo, ~12 min), 'long' (~40 min), 'quick'")
+                        help="iterations per stage: 'full' (make demo), 'long' (a longer GAN run), 'quick'")
     parser.add_argument('--quick', action='store_true',
                         help='sub-minute smoke run (meaningless numbers); same as --schedule quick')
     parser.add_argument('--seed', type=int, default=0, help='toy data and training seed')
@@ -73,7 +62,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--fp32', action='store_true',
                         help='train iPOSE in float32. Default: bfloat16 autocast (tools/train.py --amp) on CPUs '
                         'with native bfloat16 (avx512_bf16 / AMX), float32 elsewhere. PartNet and the '
-                        'segmenter always train in float32 (bfloat16 cost them 7 and 5 points)')
+                        'segmenter always train in float32 (bfloat16 cost them accuracy)')
     parser.add_argument('--docs-dir', default=None,
                         help='also copy the editing pictures here (the repository uses docs/demo)')
     args = parser.parse_args(argv)
@@ -109,19 +98,20 @@ class StageLog:
         return round(time.time() - self.start, 1)
 
 
-def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
-
-
 def main(argv: Optional[List[str]] = None) -> dict:
-    args = parse_args(argv)
+    """Parse the demo's arguments and run it: :func:`run_demo`."""
+    return run_demo(parse_args(argv))
+
+
+def run_demo(args: argparse.Namespace) -> dict:
+    """Run every stage; write and return metrics.json's content."""
     logging.basicConfig(level=logging.INFO, format='%(asctime)s demo %(message)s', datefmt='%H:%M:%S')
-    from mmipose.utils.precision import set_flush_denormal
-    from demo_stages import (data_preview, evaluate_stage, ipose_stage, partnet_stage, prepare_stage,
-                             scene_miou_hook, segmenter_stage)
+    from mmipose.engine.hooks import SceneMIoUCurveHook
+    from mmipose.toy.stages import (SEGMENTER_CONFIG, data_preview, evaluate_stage, ipose_stage, partnet_stage,
+                                    prepare_stage, segmenter_stage)
+    from mmipose.utils.entry_point import setup_entry_point
     args.amp = ipose_bf16(args)
-    if args.device == 'cpu':
-        set_flush_denormal(True)  # as tools/train.py and the other entry points do
+    setup_entry_point(args.device)
     logger.info('iPOSE training precision: %s', 'bfloat16 autocast' if args.amp else 'float32')
     mode = 'quick' if args.quick else args.schedule
     schedule = SCHEDULES[mode]
@@ -139,8 +129,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     seg_ckpt, metrics['segmenter_on_real_val'] = stages.run('segmenter', segmenter_stage, work_dir, data_root, args,
                                                             schedule)
     eval_every = args.eval_every if args.eval_every is not None else schedule.get('eval_every')
-    hooks = [scene_miou_hook(seg_ckpt, eval_every, osp.join(work_dir, 'ipose_curve.json'), args.device)
-             ] if eval_every else []
+    hooks = [SceneMIoUCurveHook(SEGMENTER_CONFIG, seg_ckpt, eval_every, osp.join(work_dir, 'ipose_curve.json'),
+                                args.device)] if eval_every else []
     ipose_ckpt = stages.run('ipose', ipose_stage, work_dir, data_root, partnet_ckpt, args, schedule, hooks=hooks)
     if hooks:
         metrics['ipose_curve'] = hooks[0].curve
@@ -152,7 +142,3 @@ def main(argv: Optional[List[str]] = None) -> dict:
     logger.info('metrics: %s', json.dumps(metrics))
     logger.info('wrote %s in %.1f s', osp.join(work_dir, 'metrics.json'), stages.total)
     return metrics
-
-
-if __name__ == '__main__':
-    main()

@@ -15,13 +15,11 @@ import argparse
 import hashlib
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
-import torch  # noqa: E402
+import torch
 
-from mmipose.utils.official_checkpoint import (OFFICIAL_CONVERTERS, count_parameters,  # noqa: E402
+from mmipose.utils.official_checkpoint import (OFFICIAL_CONVERTERS, count_parameters,
                                                make_checkpoint, read_checkpoint)
 
 
@@ -103,7 +101,3 @@ def _back_check(path: str, state_dict: dict, sources: dict) -> None:
 
 def main(argv=None) -> None:
     convert(parse_args(argv))
-
-
-if __name__ == '__main__':
-    main()

@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from dataset_writers import part_map as _part
-from dataset_writers import write_part_pair as _write
+from mmipose.testing.dataset_writers import part_map as _part
+from mmipose.testing.dataset_writers import write_part_pair as _write
 from mmipose.registry import DATASETS, TRANSFORMS
 
 

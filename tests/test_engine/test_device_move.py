@@ -29,8 +29,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'ipose', 'ipose_2xb2-372kiters_cityscapes-256x512.py')
-sys.path.insert(0, osp.join(ROOT, 'tests', 'test_models', 'test_editors'))
-from _ipose_standins import make_batch  # noqa: E402
+from ipose_standins import make_batch  # noqa: E402
 
 
 @pytest.fixture(scope='module')

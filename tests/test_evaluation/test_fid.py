@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mmipose.registry import METRICS
-from _tiny_inception import (frechet_distance, reference_features,
+from mmipose.testing.tiny_inception import (frechet_distance, reference_features,
                              save_tiny_inception)
 
 

@@ -1,17 +1,13 @@
-"""tools/demo.py: its parts, and the whole --quick run (about a minute; the --eval-every variant is slow)."""
+"""The toy demo (mmipose.toy.demo behind tools/demo.py): its parts, and the whole --quick run (about a minute; the --eval-every variant is slow)."""
 import json
 import math
 import os.path as osp
-import sys
 
 import pytest
 import torch
 
-TOOLS = osp.join(osp.dirname(__file__), '..', '..', 'tools')
-sys.path.insert(0, osp.abspath(TOOLS))
-
-import demo  # noqa: E402
-import demo_stages  # noqa: E402
+from mmipose.toy import demo
+from mmipose.toy import stages as demo_stages
 
 
 def test_stage_log_times_and_returns():

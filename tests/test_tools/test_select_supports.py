@@ -4,13 +4,14 @@ import os.path as osp
 
 import numpy as np
 from PIL import Image
-from tool_loader import load_tool
+
+from mmipose.datasets import support_selection
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def _tool():
-    return load_tool('select_supports.py')
+    return support_selection
 
 
 def _shape(kind, jitter):

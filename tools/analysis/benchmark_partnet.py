@@ -15,18 +15,15 @@ Example:
     python tools/analysis/benchmark_partnet.py --objects 1 16 128 --device cpu
 """
 import argparse
-import os.path as osp
-import sys
 import time
 from typing import Callable, List, Tuple
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
-from mmipose.models.partnet import PartNet, SupportBank  # noqa: E402
-from mmipose.models.partnet.inputs import build_query_rows, build_support_rows  # noqa: E402
+from mmipose.models.partnet import PartNet, SupportBank
+from mmipose.models.partnet.inputs import build_query_rows, build_support_rows
 
 
 def parse_args(argv=None):

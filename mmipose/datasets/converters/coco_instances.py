@@ -141,7 +141,3 @@ def main(argv: Optional[List[str]] = None) -> dict:
         for split in args.splits})
     print(json.dumps(summary))
     return summary
-
-
-if __name__ == '__main__':
-    main()

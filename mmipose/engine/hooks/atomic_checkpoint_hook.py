@@ -10,11 +10,34 @@ from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
 
 from mmipose.registry import HOOKS
-from mmipose.utils.checkpoint import find_non_finite_tensors
+from mmipose.utils.checkpoint import find_non_finite_tensors, read_last_checkpoint
 
 ATOMIC_LOCAL_BACKEND = 'mmipose_atomic_local'
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+
+
+def process_umask() -> int:
+    """The process's file-mode creation mask, read without changing it.
+
+    ``os.umask`` can only be read by setting it, which races with any thread creating files
+    meanwhile; Linux reports it in ``/proc/self/status``. Elsewhere the mode of a probe file
+    created with 0o666 tells it.
+    """
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    fd, probe = tempfile.mkstemp()
+    os.close(fd)
+    os.remove(probe)
+    fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+    try:
+        return 0o666 & ~os.fstat(fd).st_mode & 0o777
+    finally:
+        os.close(fd)
+        os.remove(probe)
 
 
 class NonFiniteCheckpointError(RuntimeError):
@@ -35,7 +58,7 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, os.PathLike]) -> None:
     fd, tmp_path = tempfile.mkstemp(prefix=f'.{osp.basename(filepath)}.', suffix='.tmp',
                                     dir=directory)
     try:
-        os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; match open()'s permissions
+        os.chmod(tmp_path, 0o666 & ~process_umask())  # mkstemp makes 0600; match open()'s permissions
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()
@@ -118,16 +141,8 @@ class AtomicCheckpointHook(CheckpointHook):
             raise NonFiniteCheckpointError(
                 f'AtomicCheckpointHook: refusing to save a checkpoint at iteration {runner.iter + 1} '
                 f'(epoch {runner.epoch}): the model state has {where}. The last good checkpoint '
-                f'stays {self._read_last_checkpoint(runner)!r}; resume from it with a lower '
+                f'stays {read_last_checkpoint(runner.work_dir)!r}; resume from it with a lower '
                 'learning rate or with NaNGuardHook(action="skip").')
-
-    @staticmethod
-    def _read_last_checkpoint(runner) -> Optional[str]:
-        path = osp.join(runner.work_dir, 'last_checkpoint')
-        if not osp.isfile(path):
-            return None
-        with open(path) as f:
-            return f.read().strip()
 
     # ------------------------------------------------------------------ saving
     def _save_checkpoint_with_step(self, runner, step, meta):

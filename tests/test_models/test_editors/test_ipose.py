@@ -15,8 +15,7 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmipose.models.editors import IPOSE
 from mmipose.registry import MODELS
 
-sys.path.insert(0, os.path.dirname(__file__))
-from _ipose_standins import (StandInDiscriminator, StandInGenerator,  # noqa: E402
+from ipose_standins import (StandInDiscriminator, StandInGenerator,  # noqa: E402
                              StandInHingeLoss, StandInNPlus1Loss, StandInPartInferencer,
                              make_batch)
 
