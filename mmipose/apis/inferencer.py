@@ -18,7 +18,7 @@ Editing (paper Fig. 5 and 6):
   PartNet then predicts part maps with that structure and the generator follows them.
 """
 from dataclasses import dataclass, replace
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import cv2
 import numpy as np

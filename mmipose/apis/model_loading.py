@@ -1,7 +1,6 @@
 """Build an mmipose model from a config and load an MMEngine checkpoint for inference."""
 import copy
 import logging
-import os.path as osp
 import re
 from typing import Any, Iterator, List, Mapping, Optional, Tuple, Union
 

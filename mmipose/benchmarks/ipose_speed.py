@@ -258,7 +258,7 @@ def timed(fn, iters, warmup, device):
 def run_case(args, case):
     import torch
     from mmengine import MessageHub
-    from mmengine.optim import OptimWrapper, OptimWrapperDict
+    from mmengine.optim import OptimWrapperDict
     if args.threads:
         torch.set_num_threads(args.threads)
     device = _device(args.device)

@@ -2,7 +2,6 @@
 from typing import Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
-import torch
 from torch import Tensor
 
 ArrayLike = Union[np.ndarray, Tensor]

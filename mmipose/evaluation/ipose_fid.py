@@ -85,7 +85,6 @@ def load_local_inception(inception_path: Optional[str], metric: str) -> nn.Modul
     return net.eval()
 
 
-
 def frechet_distance_from_stats(mu_a: np.ndarray, cov_a: np.ndarray, mu_b: np.ndarray, cov_b: np.ndarray,
                                 eps: float = 1e-6) -> Tuple[float, float, float]:
     """Fréchet distance of two Gaussians: ``|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))``.

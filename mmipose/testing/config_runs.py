@@ -25,7 +25,6 @@ from mmipose.toy.stages import SEGMENTER_CONFIG as TOY_SEGMENTER
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-
 # dataset type -> (writer, train split, val split, stored (h, w), working (h, w), segmenter classes)
 DATASETS = {
     'IPOSECityscapesDataset': (writers.write_cityscapes, 'train', 'val', (80, 160), (64, 128), 19),

@@ -141,4 +141,3 @@ def main(argv=None) -> dict:
     with open(osp.join(work_dir, 'smoke_stats.json'), 'w') as f:
         json.dump(result, f, indent=1)
     return result
-

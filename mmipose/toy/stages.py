@@ -59,6 +59,7 @@ def build_runner(config: str, work_dir: str, options: dict, max_iters: int, desc
     runner.register_hook(ProgressBarHook(max_iters, desc), priority='VERY_LOW')
     return runner
 
+
 # --------------------------------------------------------------------------- stages
 def prepare_stage(data_root: str, seed: int, schedule: dict) -> dict:
     from mmipose.datasets.toy import prepare_toy_data
@@ -194,6 +195,7 @@ def ipose_stage(work_dir: str, data_root: str, partnet_ckpt: str, args, schedule
     runner.train()
     return find_last_checkpoint(ipose_dir, 'iPOSE')
 
+
 # --------------------------------------------------------------------------- evaluation
 def _synthesize_val(model, dataloader, num_grids: int, grid_dir: str, palette):
     """Synthesize every validation scene once; save grids; return samples for the metrics."""
@@ -257,6 +259,7 @@ def fid_or_reason(args, batches, outputs, size: int) -> dict:
     for batch, samples in zip(batches, outputs):
         metric.process(batch, [s.to_dict() for s in samples])
     return {k: float(v) for k, v in metric.evaluate().items()}
+
 
 # --------------------------------------------------------------------------- editing pictures
 def _pick_scene(dataset, label_id: int):

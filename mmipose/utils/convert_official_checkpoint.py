@@ -58,7 +58,8 @@ def convert(args: argparse.Namespace) -> dict:
         converted = converter(read_checkpoint(path, hint), name=path)
         overlap = set(state_dict) & {prefix + k for k in converted}
         if overlap:
-            raise ValueError(f'{network}: keys collide with another network ({sorted(overlap)[:5]}); set --{network}-prefix')
+            raise ValueError(f'{network}: keys collide with another network ({sorted(overlap)[:5]}); '
+                             f'set --{network}-prefix')
         state_dict.update({prefix + k: v for k, v in converted.items()})
         sources[network] = dict(file=osp.basename(path), sha256=_sha256(path), prefix=prefix,
                                 num_tensors=len(converted), num_params=count_parameters(converted))

@@ -89,7 +89,8 @@ def check_against_model(state_dict: Mapping[str, Tensor], model: nn.Module, name
         lines = [f'{name}: the state dict does not match {type(model).__name__}']
         for title, items in (('missing', missing), ('unexpected', unexpected), ('shape mismatch', mismatched)):
             if items:
-                lines.append(f'  {title} ({len(items)}): ' + ', '.join(items[:20]) + (' ...' if len(items) > 20 else ''))
+                more = ' ...' if len(items) > 20 else ''
+                lines.append(f'  {title} ({len(items)}): ' + ', '.join(items[:20]) + more)
         raise CheckpointConversionError('\n'.join(lines))
 
 

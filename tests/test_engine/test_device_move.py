@@ -5,9 +5,7 @@ parameter and buffer new storage. A dtype round trip (float32 -> float64 -> floa
 on a CPU. Anything that cached a tensor before the move must see the moved tensors afterwards.
 """
 import copy
-import os
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest

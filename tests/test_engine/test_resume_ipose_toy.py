@@ -167,7 +167,7 @@ def test_ipose_toy_two_cpu_processes(tmp_path, data_root):
              for r in (0, 1)]
     for rank in ranks:
         assert len(rank['losses']) == 2
-        assert all(torch.isfinite(torch.tensor(list(l.values()))).all() for l in rank['losses'])
+        assert all(torch.isfinite(torch.tensor(list(losses.values()))).all() for losses in rank['losses'])
     assert ranks[0]['losses'] != ranks[1]['losses']  # different shards and noise per rank
     for name, value in ranks[0]['state_dict'].items():
         if name.startswith(('generator.', 'discriminator.')) and 'running_' not in name \

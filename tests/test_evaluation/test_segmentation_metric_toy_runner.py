@@ -8,7 +8,6 @@ toy segmenter run by hand on the images the hook saved.
 import glob
 import json
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np

@@ -1,7 +1,6 @@
 """tools/build_part_dataset.py on tiny labels written in the real Panoptic-Parts on-disk formats."""
 import os.path as osp
 import platform
-import sys
 
 import numpy as np
 import pytest

@@ -102,5 +102,6 @@ def test_cli_writes_mmengine_checkpoint_loadable_both_ways(tmp_path):
 
 def test_missing_file_names_path_and_source(tmp_path):
     missing = str(tmp_path / 'nowhere' / 'best_G.pth')
-    with pytest.raises(FileNotFoundError, match=r'nowhere/best_G\.pth.*csyxwei/iPOSE README.*convert_official_checkpoint'):
+    with pytest.raises(FileNotFoundError,
+                       match=r'nowhere/best_G\.pth.*csyxwei/iPOSE README.*convert_official_checkpoint'):
         load_partnet_weights(PartNet(), missing)

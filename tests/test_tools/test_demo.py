@@ -1,4 +1,5 @@
-"""The toy demo (mmipose.toy.demo behind tools/demo.py): its parts, and the whole --quick run (about a minute; the --eval-every variant is slow)."""
+"""The toy demo (mmipose.toy.demo behind tools/demo.py): its parts, and the whole --quick run (the
+--eval-every variant is slow)."""
 import json
 import math
 import os.path as osp

@@ -1,5 +1,5 @@
-"""The toy ablation (mmipose.toy.ablation behind tools/analysis/toy_ablation.py): metric helpers against direct re-implementations, the baseline's
-config overrides, clear errors; the whole --quick run is marked slow."""
+"""The toy ablation (mmipose.toy.ablation behind tools/analysis/toy_ablation.py): metric helpers against
+direct re-implementations, the baseline's config overrides, clear errors; the whole --quick run is marked slow."""
 import json
 import math
 import os

@@ -113,8 +113,9 @@ def main(argv=None):
                     results['naive'] = time_call(lambda: naive_forward(net, query, per_object), device,
                                                  args.repeats, args.max_seconds)
                     ref_f, ref_l = naive_forward(net, query, per_object)
-                    f, l = net(query, index, bank.encoding(net))
-                    note = f'max |diff| vs naive: logits {(l - ref_l).abs().max():.1e}, features {(f - ref_f).abs().max():.1e}'
+                    f, logits = net(query, index, bank.encoding(net))
+                    note = (f'max |diff| vs naive: logits {(logits - ref_l).abs().max():.1e}, '
+                            f'features {(f - ref_f).abs().max():.1e}')
             for mode, (seconds, median) in results.items():
                 speedup = f'{results["naive"][0] / seconds:8.2f}x' if 'naive' in results else f'{"-":>9}'
                 print(f'{device:6} {n:>4} {mode:10} {seconds:9.4f} {median:9.4f} {n / seconds:10.2f} {speedup}  '

@@ -42,7 +42,8 @@ class PartNet(nn.Module):
     """Predicts a part map of every object shape, guided by k annotated support part maps.
 
     Architecture and numerics follow the authors' ``generator_partsyn2.PartGeneratorAttn``:
-    a multi-scale shape encoder for the query and the support silhouettes, a mask encoder for each support part mask, three cross-attention layers
+    a multi-scale shape encoder for the query and the support silhouettes, a mask encoder for each support part
+    mask, three cross-attention layers
     (query -> support keys from shapes, values from part masks), a deconvolution decoder and a
     5x5 ``conv_img`` giving one logit per part row. Every object is processed as 9 part rows
     (row p attends to the p-th part masks of its supports). Parameter names and shapes equal the
@@ -142,7 +143,8 @@ class PartNet(nn.Module):
             raise ValueError(f'PartNet works on maps whose sides are multiples of 32 and larger than 32x32 '
                              f'(the coarsest scale is 1/32 and needs > 1 pixel for InstanceNorm); got {height}x{width}')
         if num_sets == 0 or shots == 0:
-            raise ValueError(f'PartNet.encode_supports needs at least one set and one shot, got S={num_sets}, k={shots}')
+            raise ValueError(f'PartNet.encode_supports needs at least one set and one shot, '
+                             f'got S={num_sets}, k={shots}')
         weight = self.conv_img.weight
         support_maps = support_maps.to(device=weight.device, dtype=weight.dtype)
         if shapes is not None:

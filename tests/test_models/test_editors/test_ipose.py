@@ -5,8 +5,6 @@ PSMGenerator / OASISDiscriminator / losses in the data contract), so each test r
 under a second.
 """
 import copy
-import os
-import sys
 
 import pytest
 import torch
@@ -15,9 +13,8 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmipose.models.editors import IPOSE
 from mmipose.registry import MODELS
 
-from ipose_standins import (StandInDiscriminator, StandInGenerator,  # noqa: E402
-                             StandInHingeLoss, StandInNPlus1Loss, StandInPartInferencer,
-                             make_batch)
+from ipose_standins import (StandInDiscriminator, StandInGenerator, StandInHingeLoss, StandInNPlus1Loss,
+                            StandInPartInferencer, make_batch)
 
 C = 5
 

@@ -5,8 +5,6 @@ widths; each test runs in a few seconds on a CPU.
 """
 import copy
 import math
-import os
-import sys
 
 import pytest
 import torch

@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from mmipose.apis.runner_cli import parse_train_args, run_train
-from mmipose.models.partnet import PartNet, SupportBank, part_index_to_onehot
-from mmipose.models.partnet.partnet_model import PartNetModel, export_partnet_weights, splice_shot
+from mmipose.models.partnet import PartNet, part_index_to_onehot
+from mmipose.models.partnet.partnet_model import export_partnet_weights, splice_shot
 from mmipose.registry import MODELS
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
