@@ -27,8 +27,8 @@ partnet_widths = dict(encoder_channels=(8, 16, 16, 24), decoder_channels=(16, 16
 
 model = dict(
     num_classes=semantic_nc,
-    # fake, real and LabelMix images through D in one call: ~18 % faster toy step on 2 CPU cores
-    # (D has no batch-dependent layer; see IPOSE for the spectral-norm power iterations)
+    # fake, real and LabelMix images through D in one call: a faster step on a CPU (D has no
+    # batch-dependent layer; see IPOSE for the spectral-norm power iterations)
     batch_d_passes=True,
     part_inferencer=dict(
         partnet=dict(type='PartNet', checkpoint=partnet_checkpoint, **partnet_widths),
@@ -45,8 +45,7 @@ model = dict(
     # besides the global head (the others are spectral-normed, so their init scale cancels). At
     # 0.02 its logits start ~0 and need hundreds of Adam steps to grow: the N+1 loss then stays
     # at chance (ln 11) and only the global head guides G, which draws the average street
-    # (stripes). At 1.0 a D trained alone on real toy scenes reached 47 % mIoU in 150 steps
-    # instead of 2 %, and iPOSE's scene mIoU after 240 iterations went from ~11 % to 25 %.
+    # (stripes); docs/toy_demo.md has the measurements.
     discriminator=dict(semantic_nc=semantic_nc, base_channels=16, init_gain=1.0),
     # momentum 0.05 (decay 0.95): the demo trains only a few hundred iterations; a slower EMA would
     # still hold much of the random initial weights at the end (grey samples)
@@ -56,13 +55,12 @@ model = dict(
         lambda_labelmix=5.0,
         # the global (image-level) terms ramp up over the first 200 iterations: the global head
         # learns within a few steps, the per-pixel head later; with full weight from step 0 the
-        # global loss alone steers G towards the average street (scene mIoU after 240
-        # iterations: 25 % without the ramp, 33 % with it)
+        # global loss alone steers G towards the average street (docs/toy_demo.md)
         global_warmup_iters=200,
         style_loss=None))
 
 # Two time-scale rates as OASIS (D 4x G): in the demo's short run equal rates gave nearly uniform
-# grey images (README.md has the numbers).
+# grey images (docs/toy_demo.md).
 optim_wrapper = dict(
     generator=dict(optimizer=dict(lr=2e-4, betas=(0.0, 0.999))),
     discriminator=dict(optimizer=dict(lr=8e-4, betas=(0.0, 0.999))))

@@ -15,10 +15,8 @@ basis_categories = [24, 26, 101]
 novel_categories = [28]
 
 # A quarter of the reference's widths (encoder 32-64-64-96, decoder 64-64-32), for the demo's
-# 15-minute budget on a CPU: a step takes ~0.3 s against ~0.65 s at half widths (2 cores). Measured
-# part accuracy on the object pixels (basis / novel): half widths, 400 iterations 82.3 / 72.0 %;
-# quarter widths, 400 iterations 75.6 / 69.0 %, 600 iterations 81.0 / 75.6 % (what the demo runs).
-# configs/toy/ipose_tiny_*.py builds the same PartNet.
+# 15-minute budget on a CPU: twice as many iterations at a quarter of the widths beat half widths in
+# the same time (docs/toy_demo.md). configs/toy/ipose_tiny_*.py builds the same PartNet.
 partnet_widths = dict(encoder_channels=(8, 16, 16, 24), decoder_channels=(16, 16, 8))
 
 model = dict(

@@ -1,6 +1,6 @@
 # A small MMSeg segmenter trained on the real toy images by tools/demo.py. It stands in for the
 # papers' DRN / UperNet / DeepLab evaluators: mIoU and pixel accuracy (AC) of synthesized toy
-# images are measured with it. Tiny on purpose (about 2 minutes on 2 CPU cores).
+# images are measured with it. Tiny on purpose: it trains in minutes on a CPU.
 default_scope = 'mmseg'
 custom_imports = dict(imports=['mmipose'], allow_failed_imports=False)
 

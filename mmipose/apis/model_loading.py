@@ -156,9 +156,7 @@ def build_sampling_model(cfg: Config, sample_model: str = 'auto') -> nn.Module:
         ema.module = model.generator.requires_grad_(False)
         ema.avg_parameters = (ema.module.state_dict() if ema.update_buffers else
                               dict(ema.module.named_parameters()))
-        model.generator_ema = ema
-        model._ema_config = ema_config
-        model._with_ema_gen = True
+        model.generator_ema = ema  # IPOSE.with_ema_gen follows generator_ema
         model.generator = None
     return model
 

@@ -4,6 +4,7 @@ from typing import Sequence
 import numpy as np
 from mmcv.transforms import BaseTransform
 
+from mmipose.datasets.object_boxes import INSTANCE_OFFSET
 from mmipose.registry import TRANSFORMS
 
 
@@ -35,7 +36,7 @@ class SplitADE20KInstance(BaseTransform):
 class InstanceClassFromId(BaseTransform):
     """``class_key = inst // divisor`` (instance ids ``class * divisor + k``, e.g. COCO maps)."""
 
-    def __init__(self, key: str = 'inst', class_key: str = 'inst_class', divisor: int = 1000):
+    def __init__(self, key: str = 'inst', class_key: str = 'inst_class', divisor: int = INSTANCE_OFFSET):
         self.key = key
         self.class_key = class_key
         self.divisor = divisor

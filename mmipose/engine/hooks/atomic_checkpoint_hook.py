@@ -145,11 +145,42 @@ class AtomicCheckpointHook(CheckpointHook):
                 'learning rate or with NaNGuardHook(action="skip").')
 
     # ------------------------------------------------------------------ saving
-    def _save_checkpoint_with_step(self, runner, step, meta):
+    # MMEngine's CheckpointHook saves through private methods (_save_checkpoint,
+    # _save_checkpoint_with_step); this hook overrides only the public hook methods and saves with
+    # the public runner.save_checkpoint. The best-checkpoint path stays MMEngine's own (after the
+    # finite check): its files go through the atomic backend too.
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if self.by_epoch:
+            return
+        if self.every_n_train_iters(runner, self.interval, self.save_begin) or (
+                self.save_last and self.is_last_train_iter(runner)):
+            runner.logger.info(f'Saving checkpoint at {runner.iter + 1} iterations')
+            self.save_checkpoint_at(runner, runner.iter + 1, dict(epoch=runner.epoch, iter=runner.iter + 1))
+
+    def after_train_epoch(self, runner) -> None:
+        if not self.by_epoch:
+            return
+        if self.every_n_epochs(runner, self.interval, self.save_begin) or (
+                self.save_last and self.is_last_train_epoch(runner)):
+            runner.logger.info(f'Saving checkpoint at {runner.epoch + 1} epochs')
+            self.save_checkpoint_at(runner, runner.epoch + 1, dict(epoch=runner.epoch + 1, iter=runner.iter))
+
+    def after_val_epoch(self, runner, metrics) -> None:
+        if self.save_best is not None and metrics:
+            self._assert_finite_model(runner)
+        super().after_val_epoch(runner, metrics)
+
+    def save_checkpoint_at(self, runner, step: int, meta: dict) -> None:
+        """Save ``filename_tmpl.format(step)``: finite check, complete file, then pointer, then cleanup.
+
+        Args:
+            runner (Runner): the training runner.
+            step (int): the epoch (``by_epoch``) or iteration of the checkpoint's name.
+            meta (dict): ``epoch`` and ``iter`` stored in the checkpoint.
+        """
         self._assert_finite_model(runner)
         stale_steps = []
-        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids
-                                            and self.keep_ckpt_ids[-1] == step):
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
             if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
                 stale_steps.append(self.keep_ckpt_ids.popleft())
             self.keep_ckpt_ids.append(step)
@@ -171,8 +202,7 @@ class AtomicCheckpointHook(CheckpointHook):
         if not is_main_process():
             return
         # Only now, with the file complete, does the resume pointer move to it.
-        atomic_write_bytes(str(self.last_ckpt).encode(),
-                           osp.join(runner.work_dir, 'last_checkpoint'))
+        atomic_write_bytes(str(self.last_ckpt).encode(), osp.join(runner.work_dir, 'last_checkpoint'))
         for stale_step in stale_steps:
             if stale_step == step:
                 continue
@@ -181,8 +211,3 @@ class AtomicCheckpointHook(CheckpointHook):
                 self.file_backend.remove(stale)
             elif self.file_backend.isdir(stale):  # DeepSpeed checkpoints are directories
                 self.file_backend.rmtree(stale)
-
-    def _save_best_checkpoint(self, runner, metrics) -> None:
-        if self.save_best is not None:
-            self._assert_finite_model(runner)
-        super()._save_best_checkpoint(runner, metrics)

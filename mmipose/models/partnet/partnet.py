@@ -210,7 +210,7 @@ class PartNet(nn.Module):
         tokens = tokens.expand(-1, self.num_parts, -1, -1)  # no-op unless there are no attention layers
         rows = tokens.transpose(-1, -2).reshape(num_objects * self.num_parts, -1, *feat_size)
         features = self.decoder(rows)  # (N*P, D, H, W), row = n * P + p
-        # channels-last input: oneDNN's 1-output-channel 5x5 convolution is about 2x faster on a CPU
-        # that way (forward and backward); a 1-channel output has the same memory either way
+        # channels-last input: oneDNN's 1-output-channel 5x5 convolution is faster on a CPU that way
+        # (forward and backward); a 1-channel output has the same memory either way
         logits = self.conv_img(features.contiguous(memory_format=torch.channels_last))
         return features.view(num_objects, -1, height, width), logits.view(num_objects, self.num_parts, height, width)

@@ -316,7 +316,7 @@ def test_spade_injection_is_the_reference_spade_concat_in_the_part_norm_slot():
 
 
 def test_syncbn_is_asked_for_only_with_the_runners_sync_bn():
-    """norm_type='syncbn' is gone; the error names the config key that replaces it, and MMEngine's
+    """Only norm_type='bn'; errors name the config key for synchronized BN, and MMEngine's
     sync_bn conversion turns the generator's parameter-free BNs into SyncBatchNorm."""
     from mmengine.model import convert_sync_batchnorm
 
