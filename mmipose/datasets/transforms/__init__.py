@@ -1,5 +1,5 @@
 from .part_transforms import LoadPartPair, PackPartInputs, RandomPartAugment, ResizePartPair  # noqa: F401
 from .object_transforms import ComputeObjectBoxes  # noqa: F401
-from .checked_loading import ImageDecodeError, LoadImageChecked  # noqa: F401
-from .loading import CastMaps, CheckMapSizes  # noqa: F401
+from .image_loading import ImageDecodeError, LoadImageChecked  # noqa: F401
+from .map_checks import CastMaps, CheckMapSizes  # noqa: F401
 from .label_transforms import CheckLabelRange, InstanceClassFromId, ShiftLabel, SplitADE20KInstance  # noqa: F401

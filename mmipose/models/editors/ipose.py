@@ -16,7 +16,7 @@ from mmipose.registry import MODELS
 from mmipose.utils.precision import autocast, check_precision
 from ..channel_argmax import channel_argmax
 from .ipose_inputs import check_instance_map, label_to_onehot, objects_from_samples
-from .ipose_losses import IPOSELosses
+from ..losses.ipose_losses import IPOSELosses
 
 ModelType = Union[dict, nn.Module]
 

@@ -292,7 +292,7 @@ def test_global_warmup_ramps_the_global_terms_of_both_steps(message_hub):
     """global_warmup_iters=4: weight step/4 (then 1) on the hinge terms of G and D; 0 = reference."""
     import torch.nn.functional as F
 
-    from mmipose.models.editors.ipose_losses import IPOSELosses
+    from mmipose.models.losses.ipose_losses import IPOSELosses
     hinge = dict(type='GlobalGANLoss', loss_type='hinge')
     ramped = IPOSELosses(nplus1_loss=StandInNPlus1Loss(), global_gan_loss=hinge, lambda_global=2.0,
                          global_warmup_iters=4)
