@@ -94,9 +94,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 # --------------------------------------------------------------------------- setup
 def demo_schedule(quick: bool, iters: Optional[int]) -> dict:
-    """The demo's schedule (:data:`mmipose.toy.demo.SCHEDULES`, 'quick' or 'full'), ``iters`` GAN iterations."""
-    from mmipose.toy.demo import SCHEDULES
-    schedule = dict(SCHEDULES['quick' if quick else 'full'])
+    """The demo's schedule (:func:`mmipose.toy.demo.get_schedule`, 'quick' or 'full'), ``iters`` GAN iterations."""
+    from mmipose.toy.demo import get_schedule
+    schedule = get_schedule('quick' if quick else 'full')
     if iters is not None:
         schedule['ipose_iters'] = int(iters)
     return schedule

@@ -27,17 +27,31 @@ import os.path as osp
 import time
 from typing import Dict, List, Optional
 
-# Iterations per stage. 'full' (make demo) runs each toy config at its own max_iters and is sized for
-# 15 minutes on a 2-core CPU (docs/toy_demo.md has the measurements behind every choice).
+# Scenes and iterations per stage. 'full' (make demo) runs each toy config at its own max_iters (filled in
+# by get_schedule), sized for 15 minutes on a 2-core CPU (docs/toy_demo.md has the measurements).
 SCHEDULES = dict(
-    full=dict(num_train=400, num_val=64, partnet_iters=600, ipose_iters=600, segmenter_iters=300,
-              num_grids=8),
-    # long: a slower EMA (momentum 0.01, an average over ~100 iterations instead of ~20); the
-    # config's 0.05 is for runs of a few hundred iterations, where a slower EMA keeps too much of
-    # the random initial weights
-    long=dict(num_train=400, num_val=64, partnet_iters=600, ipose_iters=3000, segmenter_iters=300,
-              num_grids=8, eval_every=300, ema_momentum=0.01),
+    full=dict(num_train=400, num_val=64, num_grids=8),
+    # long: a longer GAN run with a slower EMA (momentum 0.01, an average over ~100 iterations instead
+    # of ~20); the config's 0.05 is for runs of a few hundred iterations, where a slower EMA keeps too
+    # much of the random initial weights
+    long=dict(num_train=400, num_val=64, ipose_iters=3000, num_grids=8, eval_every=300, ema_momentum=0.01),
     quick=dict(num_train=40, num_val=8, partnet_iters=2, ipose_iters=2, segmenter_iters=5, num_grids=2))
+
+
+def get_schedule(mode: str) -> dict:
+    """The schedule ``mode`` of :data:`SCHEDULES`; stage iterations it leaves out are the configs' max_iters."""
+    from mmengine.config import Config
+
+    from mmipose.toy.stages import IPOSE_CONFIG, PARTNET_CONFIG, SEGMENTER_CONFIG
+    if mode not in SCHEDULES:
+        raise ValueError(f'demo schedule must be one of {sorted(SCHEDULES)}, got {mode!r}')
+    schedule = dict(SCHEDULES[mode])
+    for key, config in (('partnet_iters', PARTNET_CONFIG), ('segmenter_iters', SEGMENTER_CONFIG),
+                        ('ipose_iters', IPOSE_CONFIG)):
+        if key not in schedule:
+            schedule[key] = int(Config.fromfile(config).train_cfg.max_iters)
+    return schedule
+
 
 logger = logging.getLogger('mmipose.demo')
 
@@ -114,7 +128,7 @@ def run_demo(args: argparse.Namespace) -> dict:
     setup_entry_point(args.device)
     logger.info('iPOSE training precision: %s', 'bfloat16 autocast' if args.amp else 'float32')
     mode = 'quick' if args.quick else args.schedule
-    schedule = SCHEDULES[mode]
+    schedule = get_schedule(mode)
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
     data_root = osp.abspath(args.data_root or osp.join(work_dir, 'data'))

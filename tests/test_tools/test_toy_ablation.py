@@ -120,7 +120,7 @@ def test_baseline_differs_only_in_the_part_input():
     from mmipose.toy import demo
     from mmipose.toy import stages as demo_stages
     schedule = ablation.demo_schedule(quick=False, iters=None)
-    assert schedule['ipose_iters'] == demo.SCHEDULES['full']['ipose_iters']  # read at run time
+    assert schedule['ipose_iters'] == demo.get_schedule('full')['ipose_iters']  # read at run time
     assert ablation.demo_schedule(quick=True, iters=7)['ipose_iters'] == 7
     base = demo_stages.ipose_train_options('data', 'partnet.pth', schedule, seed=3)
     ipose, oasis = ablation.model_options('ipose', base), ablation.model_options('oasis', base)
