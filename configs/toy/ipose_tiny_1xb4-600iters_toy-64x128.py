@@ -12,9 +12,7 @@
 #   - PartNet outputs cached per scene (frozen PartNet: the same scene gives the same parts), and
 #     no horizontal flip, so every training scene needs PartNet once (with flips each scene would
 #     be two cache entries and the cache would rarely hit within the demo's few epochs).
-# Only the model base: the toy runtime (seed 0, no cudnn benchmark, one checkpoint at the end, a
-# logger every 50 iterations) is written out at the end of this file.
-_base_ = ['../_base_/models/ipose.py']
+_base_ = ['../_base_/models/ipose.py', '../_base_/default_runtime.py']
 
 data_root = 'data/toy_scenes'
 semantic_nc = 10  # ToySceneDataset classes, 0 = void (never drawn)
@@ -104,25 +102,10 @@ test_cfg = dict(type='MultiTestLoop')
 custom_hooks = [dict(type='PartCacheWarmupHook', batch_size=16),
                 dict(type='EMABNRefreshHook', interval=400, num_batches=8)]
 
-# runtime (as _base_/default_runtime.py)
-default_scope = 'mmagic'
-custom_imports = dict(imports=['mmipose'], allow_failed_imports=False)
-randomness = dict(seed=0, diff_rank_seed=True)
+# the runtime is _base_/default_runtime.py's, except: seed 0, no cudnn benchmark, a log line every 50
+# iterations and one checkpoint, at the end
+randomness = dict(seed=0)
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='AtomicCheckpointHook', interval=max_iters, by_epoch=False, max_keep_ckpts=1,
-                    save_optimizer=True),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    nan_guard=dict(type='NaNGuardHook', action='stop'))
-env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-               dist_cfg=dict(backend='nccl'))
-log_level = 'INFO'
-log_processor = dict(type='LogProcessor', by_epoch=False)
-load_from = None
-resume = False
-model_wrapper_cfg = dict(type='MMSeparateDistributedDataParallel', broadcast_buffers=False,
-                         find_unused_parameters=False)
-vis_backends = [dict(type='VisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+    logger=dict(interval=50),
+    checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+env_cfg = dict(cudnn_benchmark=False)
