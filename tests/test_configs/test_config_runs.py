@@ -2,7 +2,7 @@
 has fired, ``--resume`` for one more round, then ``tools/test.py`` with its metrics.
 
 Each run uses tiny data in the dataset's real on-disk format and overrides only widths, image size,
-iteration counts, hook intervals and data / checkpoint / support paths (``tests/config_runs.py``).
+iteration counts, hook intervals and data / checkpoint / support paths (``mmipose.testing.config_runs``).
 The Cityscapes config runs in the default suite; the others are slow.
 """
 import glob
