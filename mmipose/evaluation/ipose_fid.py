@@ -90,8 +90,9 @@ def frechet_distance_from_stats(mu_a: np.ndarray, cov_a: np.ndarray, mu_b: np.nd
     """Fréchet distance of two Gaussians: ``|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))``.
 
     The formula of MMagic's FID, written here because its ``_calc_fid`` unpacks
-    ``scipy.linalg.sqrtm(..., disp=False)``, which scipy >= 1.16 no longer returns as a pair. A
-    singular product (fewer samples than dimensions) is regularised with ``eps`` on the diagonals.
+    ``scipy.linalg.sqrtm(..., disp=False)`` as a pair, which scipy 1.17 returns as a bare array for 1x1
+    matrices (one feature dimension). A singular product (fewer samples than dimensions) is
+    regularised with ``eps`` on the diagonals.
 
     Returns:
         tuple[float, float, float]: the distance, its mean term and its trace term.
