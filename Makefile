@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: env demo test test-slow clean-env
+.PHONY: env demo test test-slow lint clean-env
 
 env:
 	@bash tools/bootstrap_env.sh
@@ -16,6 +16,13 @@ test: env
 
 test-slow: env
 	$(PY) -m pytest tests -m slow -q $(PYTEST_ARGS)
+
+# the linters setup.cfg configures, as .pre-commit-config.yaml runs them
+LINT_PATHS := mmipose tools tests configs setup.py
+lint: env
+	$(PY) -m flake8 $(LINT_PATHS)
+	$(PY) -m isort --check-only --diff $(LINT_PATHS)
+	$(PY) -m yapf --diff -r $(LINT_PATHS)
 
 clean-env:
 	rm -rf $(VENV)

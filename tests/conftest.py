@@ -9,6 +9,10 @@ os.environ.setdefault('OMP_NUM_THREADS', '1')
 torch.set_num_threads(1)
 
 import mmipose  # noqa: E402,F401  (registers components, installs the mmcv-lite guard)
+from mmipose.utils.checkpoint import allow_mmengine_checkpoints  # noqa: E402
+
+# The test process is an entry point: in-process Runners resume MMEngine checkpoints (weights-only).
+allow_mmengine_checkpoints()
 
 
 _hub_ids = itertools.count()

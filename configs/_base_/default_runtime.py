@@ -53,4 +53,3 @@ visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=10000, val_begin=1, val_interval=10000)
 val_cfg = dict(type='MultiValLoop')
 test_cfg = dict(type='MultiTestLoop')
-

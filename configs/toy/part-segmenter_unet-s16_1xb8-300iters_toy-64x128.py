@@ -4,7 +4,7 @@
 # parts of the object they were generated for. Part ids are those of PartNet's 9 part channels
 # (0 = no object / background, 1..8 = the part of the object's category, e.g. car 2 = wheel;
 # the toy categories use 1..5). 300 iterations like the demo's scene segmenter.
-_base_ = ['./segmenter_unet-s16_1xb8-600iters_toy-64x128.py']
+_base_ = ['./segmenter_unet-s16_1xb8-300iters_toy-64x128.py']
 
 num_part_classes = 9
 part_classes = ('no object', 'part 1', 'part 2', 'part 3', 'part 4', 'part 5', 'part 6', 'part 7', 'part 8')

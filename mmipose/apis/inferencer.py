@@ -18,7 +18,7 @@ Editing (paper Fig. 5 and 6):
   PartNet then predicts part maps with that structure and the generator follows them.
 """
 from dataclasses import dataclass, replace
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import cv2
 import numpy as np
@@ -113,7 +113,7 @@ class IPOSEInferencer:
             the model's layout.
 
     Example:
-        >>> inferencer = IPOSEInferencer('configs/toy/ipose_tiny_1xb4-1200iters_toy-64x128.py', 'iter_1200.pth')
+        >>> inferencer = IPOSEInferencer('configs/toy/ipose_tiny_1xb4-600iters_toy-64x128.py', 'iter_600.pth')
         >>> result = inferencer('label.png', seed=0)
         >>> edited = inferencer.resample(result, 'object:7001', seed=1)
     """

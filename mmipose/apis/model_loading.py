@@ -1,7 +1,6 @@
 """Build an mmipose model from a config and load an MMEngine checkpoint for inference."""
 import copy
 import logging
-import os.path as osp
 import re
 from typing import Any, Iterator, List, Mapping, Optional, Tuple, Union
 
@@ -13,18 +12,16 @@ from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from mmipose.registry import MODELS
+from mmipose.utils.state_dict_io import read_checkpoint
 
 
 def load_checkpoint_file(path: str, map_location: str = 'cpu') -> dict:
     """Load a checkpoint written by MMEngine (or a plain state dict) with ``weights_only=True``.
 
-    ``import mmipose`` allow-lists the few non-tensor types MMEngine stores
-    (:func:`mmipose.utils.checkpoint.allow_mmengine_checkpoints`), so no arbitrary unpickling.
+    :func:`mmipose.utils.state_dict_io.read_checkpoint` with the hint where checkpoints come from.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint {path} does not exist (train one with tools/train.py or '
-                                'convert an official one with tools/convert_official_checkpoint.py).')
-    return torch.load(path, map_location=map_location, weights_only=True)
+    return read_checkpoint(path, 'train one with tools/train.py or convert an official one with '
+                           'tools/convert_official_checkpoint.py', map_location=map_location)
 
 
 def _partnet_entries(node: Any, path: Tuple[str, ...] = ()) -> Iterator[Tuple[str, dict]]:
@@ -159,9 +156,7 @@ def build_sampling_model(cfg: Config, sample_model: str = 'auto') -> nn.Module:
         ema.module = model.generator.requires_grad_(False)
         ema.avg_parameters = (ema.module.state_dict() if ema.update_buffers else
                               dict(ema.module.named_parameters()))
-        model.generator_ema = ema
-        model._ema_config = ema_config
-        model._with_ema_gen = True
+        model.generator_ema = ema  # IPOSE.with_ema_gen follows generator_ema
         model.generator = None
     return model
 

@@ -1,5 +1,5 @@
 from . import samplers, transforms  # noqa: F401
-from .toy_scenes import ToySceneDataset  # noqa: F401
+from .toy.dataset import ToySceneDataset  # noqa: F401
 from .part_dataset import PartNetDataset  # noqa: F401
 from .semantic_base import IPOSESemanticDataset  # noqa: F401
 from .cityscapes import IPOSECityscapesDataset  # noqa: F401

@@ -2,11 +2,13 @@
 from typing import Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
-import torch
 from torch import Tensor
 
 ArrayLike = Union[np.ndarray, Tensor]
 OBJECT_ROW_WIDTH = 8  # [instance_value, part_category, hs, he, ws, we, H0, W0]
+#: instance-map values of objects are ``label * INSTANCE_OFFSET + k`` (k >= 1), the Cityscapes convention
+#: every mmipose dataset follows; stuff pixels (and crowds) hold the bare label id
+INSTANCE_OFFSET = 1000
 
 
 def _as_numpy(array: ArrayLike, name: str) -> np.ndarray:
@@ -113,8 +115,8 @@ def instances_from_components(label: ArrayLike, object_classes: Sequence[int],
     inst = np.zeros_like(label)
     for cls in object_classes:
         components, count = ndimage.label(label == cls, structure=structure)
-        if count >= 1000:
+        if count >= INSTANCE_OFFSET:
             raise ValueError(f'instances_from_components: {count} components of class {cls} '
                              '(at most 999 per class); pass an instance map instead')
-        inst = np.where(components > 0, int(cls) * 1000 + components, inst)
+        inst = np.where(components > 0, int(cls) * INSTANCE_OFFSET + components, inst)
     return inst

@@ -70,7 +70,8 @@ def _spec_path(dataset: str) -> str:
         raise KeyError(f'unknown panoptic-parts dataset {dataset!r}, use one of {sorted(DATASET_SPEC_FILES)}')
     spec = importlib.util.find_spec('panoptic_parts')  # locates the package without running its __init__
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError('the `panoptic_parts` package is needed for its dataset spec files (pip install panoptic_parts)')
+        raise ImportError('the `panoptic_parts` package is needed for its dataset spec files '
+                          '(pip install panoptic_parts)')
     path = osp.join(list(spec.submodule_search_locations)[0], 'specs', 'dataset_specs', DATASET_SPEC_FILES[dataset])
     if not osp.isfile(path):
         raise FileNotFoundError(f'panoptic_parts dataset spec {path} not found')

@@ -57,15 +57,16 @@ class PartNetDataset(BaseDataset):
                 continue
             folder = osp.join(self.data_root, str(category), self.split)
             if not osp.isdir(folder):
-                raise FileNotFoundError(f'PartNetDataset: {folder} (category {category}, split {self.split!r}) does not '
-                                        'exist; build it with tools/build_part_dataset.py or drop the category from '
-                                        'selected_categories')
+                raise FileNotFoundError(f'PartNetDataset: {folder} (category {category}, split {self.split!r}) '
+                                        'does not exist; build it with tools/build_part_dataset.py or drop the '
+                                        'category from selected_categories')
             files = set(os.listdir(folder))
             for name in sorted(f[:-len('_label.png')] for f in files if f.endswith('_label.png')):
                 if name + '_part.png' not in files:
                     raise FileNotFoundError(f'PartNetDataset: {osp.join(folder, name)}_label.png has no _part.png')
                 data_list.append(
-                    dict(shape_path=osp.join(folder, name + '_label.png'), part_path=osp.join(folder, name + '_part.png'),
+                    dict(shape_path=osp.join(folder, name + '_label.png'),
+                         part_path=osp.join(folder, name + '_part.png'),
                          category=category, category_index=self.categories.index(category), name=name))
         if not data_list:
             raise FileNotFoundError(f'PartNetDataset: no samples in {self.data_root} for split {self.split!r} and '

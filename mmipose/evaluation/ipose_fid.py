@@ -1,10 +1,13 @@
 """FID for iPOSE with a local StyleGAN Inception file (no download attempts)."""
 import os.path as osp
+import warnings
 from typing import Optional, Tuple
 
+import numpy as np
 import torch
 import torch.nn as nn
 from mmagic.evaluation.metrics.fid import TransFID
+from scipy import linalg
 
 from mmipose.registry import METRICS
 
@@ -80,3 +83,44 @@ def load_local_inception(inception_path: Optional[str], metric: str) -> nn.Modul
     for param in net.parameters():
         param.requires_grad = False
     return net.eval()
+
+
+def frechet_distance_from_stats(mu_a: np.ndarray, cov_a: np.ndarray, mu_b: np.ndarray, cov_b: np.ndarray,
+                                eps: float = 1e-6) -> Tuple[float, float, float]:
+    """Fréchet distance of two Gaussians: ``|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))``.
+
+    The formula of MMagic's FID, written here because its ``_calc_fid`` unpacks
+    ``scipy.linalg.sqrtm(..., disp=False)`` as a pair, which scipy 1.17 returns as a bare array for 1x1
+    matrices (one feature dimension). A singular product (fewer samples than dimensions) is
+    regularised with ``eps`` on the diagonals.
+
+    Returns:
+        tuple[float, float, float]: the distance, its mean term and its trace term.
+    """
+    with warnings.catch_warnings():  # a singular product is handled below
+        warnings.simplefilter('ignore')
+        root = linalg.sqrtm(cov_a @ cov_b)
+        if not np.isfinite(root).all():
+            offset = np.eye(len(cov_a)) * eps
+            root = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+    diff = mu_a - mu_b
+    mean_term = float(diff @ diff)
+    trace_term = float(np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(root.real))
+    return mean_term + trace_term, mean_term, trace_term
+
+
+def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
+    """Fréchet distance of two Gaussians fitted to feature sets (unbiased covariances).
+
+    Like FID it is biased upwards for few samples: compare values computed from equally many samples.
+
+    Args:
+        feats_a (np.ndarray): (N, D) features.
+        feats_b (np.ndarray): (M, D) features; N, M >= 2.
+    """
+    a, b = np.asarray(feats_a, np.float64), np.asarray(feats_b, np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or len(a) < 2 or len(b) < 2:
+        raise ValueError(f'frechet_distance: need two (N>=2, D) feature sets of equal D, got {a.shape} and {b.shape}')
+    cov_a = np.cov(a, rowvar=False).reshape(a.shape[1], -1)
+    cov_b = np.cov(b, rowvar=False).reshape(b.shape[1], -1)
+    return frechet_distance_from_stats(a.mean(0), cov_a, b.mean(0), cov_b)[0]

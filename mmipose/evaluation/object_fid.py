@@ -11,7 +11,7 @@ from mmipose.models.losses.clip_style_loss import crop_objects
 from mmipose.registry import METRICS
 from mmipose.utils.sample_fields import sample_field
 from .loader_metric import LoaderMetric
-from .ipose_fid import IPOSEFID, load_local_inception
+from .ipose_fid import frechet_distance_from_stats, load_local_inception
 
 
 def _as_image(value, name: str) -> Tensor:
@@ -100,6 +100,6 @@ class ObjectFID(LoaderMetric):
             return {'fid': float('nan'), 'num_objects': num_objects}
         fake = torch.cat([r[0] for r in results]).double().numpy()
         real = torch.cat([r[1] for r in results]).double().numpy()
-        fid, mean, cov = IPOSEFID._calc_fid(fake.mean(0), np.cov(fake, rowvar=False),
-                                            real.mean(0), np.cov(real, rowvar=False))
+        fid, mean, cov = frechet_distance_from_stats(fake.mean(0), np.cov(fake, rowvar=False).reshape(len(fake[0]), -1),
+                                                     real.mean(0), np.cov(real, rowvar=False).reshape(len(real[0]), -1))
         return {'fid': fid, 'mean': mean, 'cov': cov, 'num_objects': num_objects}

@@ -13,12 +13,15 @@ MMEngine 0.10.7 calls ``torch.load`` without ``weights_only``, so on torch >= 2.
 
 Rather than loading with ``weights_only=False`` (arbitrary code execution from a tampered file),
 :func:`allow_mmengine_checkpoints` allow-lists exactly these, and maps ``builtins.getattr`` to a
-restricted lookup that only resolves HistoryBuffer's statistics methods. It is called on
-``import mmipose``.
+restricted lookup that only resolves HistoryBuffer's statistics methods. The entry points
+(:func:`mmipose.utils.setup_entry_point`) and the model loaders (:func:`mmipose.apis.init_model`)
+call it, so importing mmipose changes nothing in torch.
 """
 import builtins
+import glob
+import os.path as osp
 import pickle
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -102,3 +105,38 @@ def find_non_finite_tensors(state_dict: Dict[str, Any], limit: int = 5
         return [], 0
     bad = torch.stack(flags).nonzero().flatten().tolist()
     return [names[i] for i in bad[:limit]], len(bad)
+
+
+def read_last_checkpoint(work_dir: str) -> Optional[str]:
+    """The path ``work_dir/last_checkpoint`` names (MMEngine's resume pointer), or None."""
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return None
+    with open(pointer) as f:
+        return f.read().strip()
+
+
+def find_last_checkpoint(work_dir: str, what: str = 'run') -> str:
+    """The checkpoint of a finished MMEngine run: the one ``last_checkpoint`` names, else the newest
+    ``iter_*.pth``.
+
+    The pointer may hold the path of a work dir that has moved since, so its file name is also
+    looked up in ``work_dir``.
+
+    Args:
+        work_dir (str): the run's work dir.
+        what (str): the run's name in the error message.
+
+    Raises:
+        FileNotFoundError: naming the files expected.
+    """
+    recorded = read_last_checkpoint(work_dir)
+    if recorded:
+        for candidate in (recorded, osp.join(work_dir, osp.basename(recorded))):
+            if osp.isfile(candidate):
+                return candidate
+    found = sorted(glob.glob(osp.join(work_dir, 'iter_*.pth')), key=osp.getmtime)
+    if found:
+        return found[-1]
+    raise FileNotFoundError(f'{what}: no checkpoint in {work_dir} (expected {osp.join(work_dir, "last_checkpoint")} '
+                            f'naming an existing file, or {osp.join(work_dir, "iter_*.pth")})')

@@ -80,10 +80,8 @@ def add_speed_args(parser, training: bool = False) -> None:
 def speed_cfg_options(args, model_cfg: dict, device: Union[str, torch.device]) -> dict:
     """``cfg.model`` overrides from :func:`add_speed_args` flags (IPOSE models only).
 
-    Also flushes denormals for the process unless ``--keep-denormals`` (entry points only).
+    Pure: the denormal flush of ``--keep-denormals`` is :func:`mmipose.utils.setup_entry_point`'s.
     """
-    if not getattr(args, 'keep_denormals', False) and torch.device(device).type == 'cpu':
-        set_flush_denormal(True)
     if str(model_cfg.get('type', '')).split('.')[-1] != 'IPOSE':
         return {}
     if hasattr(args, 'precision'):

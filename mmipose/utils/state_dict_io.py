@@ -10,6 +10,8 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
+from mmipose.utils.checkpoint import allow_mmengine_checkpoints
+
 StateDict = Dict[str, Tensor]
 
 
@@ -17,15 +19,19 @@ class CheckpointConversionError(ValueError):
     """Raised when a state dict does not fit the network it is converted for."""
 
 
-def read_checkpoint(path: str, hint: str = '') -> dict:
-    """Load a checkpoint file on the CPU with ``weights_only=True``.
+def read_checkpoint(path: str, hint: str = '', map_location: str = 'cpu') -> dict:
+    """Load a checkpoint file with ``weights_only=True``: the one checkpoint reader of mmipose.
+
+    The few non-tensor types MMEngine stores are allow-listed first
+    (:func:`mmipose.utils.checkpoint.allow_mmengine_checkpoints`), so no arbitrary unpickling.
 
     Raises:
         FileNotFoundError: naming ``path`` and ``hint`` (where to get the file).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint {path} does not exist' + (f'; {hint}' if hint else ''))
-    checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+    allow_mmengine_checkpoints()
+    checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     if not isinstance(checkpoint, Mapping):
         raise CheckpointConversionError(f'{path} holds a {type(checkpoint).__name__}, expected a state dict')
     return dict(checkpoint)
@@ -83,7 +89,8 @@ def check_against_model(state_dict: Mapping[str, Tensor], model: nn.Module, name
         lines = [f'{name}: the state dict does not match {type(model).__name__}']
         for title, items in (('missing', missing), ('unexpected', unexpected), ('shape mismatch', mismatched)):
             if items:
-                lines.append(f'  {title} ({len(items)}): ' + ', '.join(items[:20]) + (' ...' if len(items) > 20 else ''))
+                more = ' ...' if len(items) > 20 else ''
+                lines.append(f'  {title} ({len(items)}): ' + ', '.join(items[:20]) + more)
         raise CheckpointConversionError('\n'.join(lines))
 
 

@@ -15,17 +15,13 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmipose.apis import init_model, use_partnet_weights_from_checkpoint
+from mmipose.apis.runner_cli import build_test_config, parse_test_args
 from mmipose.datasets.toy import prepare_toy_data
-from tool_loader import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4-1200iters_toy-64x128.py')
+CONFIG = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4-600iters_toy-64x128.py')
 PREFIX = 'part_inferencer.partnet.'
 NUM_PARTNET_TENSORS = 86  # the official best_G.pth layout, as in a Runner-written iPOSE checkpoint
-
-
-def _test_tool():
-    return load_tool('test.py')
 
 
 @pytest.fixture(scope='module')
@@ -85,11 +81,10 @@ def test_init_model_takes_partnet_from_the_model_checkpoint(setup):
 
 
 def test_tools_test_config_and_runner_load_partnet_from_the_model_checkpoint(setup):
-    tool = _test_tool()
     work_dir = str(setup['tmp'] / 'work')
-    args = tool.parse_args([CONFIG, setup['with_partnet'], '--work-dir', work_dir] +
+    args = parse_test_args([CONFIG, setup['with_partnet'], '--work-dir', work_dir] +
                            _cfg_options(setup))
-    cfg = tool.build_config(args)
+    cfg = build_test_config(args)
     assert cfg.model.part_inferencer.partnet.checkpoint is None
     assert cfg.load_from == setup['with_partnet'] and cfg.work_dir == work_dir
     cfg.experiment_name = f'partnet_from_ckpt_{os.getpid()}'
@@ -103,10 +98,9 @@ def test_missing_partnet_file_is_still_an_error_without_partnet_in_the_checkpoin
     with pytest.raises(FileNotFoundError,
                        match='partnet_official.pth does not exist.*convert_official_checkpoint'):
         init_model(CONFIG, setup['without_partnet'], cfg_options=_options(setup))
-    tool = _test_tool()
-    args = tool.parse_args([CONFIG, setup['without_partnet'], '--work-dir',
+    args = parse_test_args([CONFIG, setup['without_partnet'], '--work-dir',
                             str(setup['tmp'] / 'work2')] + _cfg_options(setup))
-    cfg = tool.build_config(args)
+    cfg = build_test_config(args)
     assert cfg.model.part_inferencer.partnet.checkpoint == setup['missing']
     cfg.experiment_name = f'partnet_missing_{os.getpid()}'
     with pytest.raises(FileNotFoundError, match='no_such_dir/partnet_official.pth does not exist'):

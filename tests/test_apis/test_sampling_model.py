@@ -14,7 +14,7 @@ from mmipose.apis import IPOSEInferencer, init_model
 from mmipose.datasets.toy import prepare_toy_data
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4-1200iters_toy-64x128.py')
+CONFIG = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4-600iters_toy-64x128.py')
 
 
 @pytest.fixture(scope='module')

@@ -2,7 +2,7 @@
 has fired, ``--resume`` for one more round, then ``tools/test.py`` with its metrics.
 
 Each run uses tiny data in the dataset's real on-disk format and overrides only widths, image size,
-iteration counts, hook intervals and data / checkpoint / support paths (``tests/config_runs.py``).
+iteration counts, hook intervals and data / checkpoint / support paths (``mmipose.testing.config_runs``).
 The Cityscapes config runs in the default suite; the others are slow.
 """
 import glob
@@ -14,7 +14,7 @@ import re
 import cv2
 import pytest
 
-from config_runs import REPO, checkpoint_iter, latest_run, prepare_run, run_tool
+from mmipose.testing.config_runs import REPO, checkpoint_iter, latest_run, prepare_run, run_tool
 
 IPOSE = sorted(glob.glob(osp.join(REPO, 'configs', 'ipose', '*.py')))
 ABLATIONS = sorted(glob.glob(osp.join(REPO, 'configs', 'ablations', '*.py')))
@@ -119,7 +119,7 @@ def test_cityscapes_config_through_dist_train_sh_on_two_cpu_processes(tmp_path):
 
     import torch
 
-    from config_runs import tool_env
+    from mmipose.testing.config_runs import tool_env
     opts = prepare_run(DEFAULT, str(tmp_path), iters=2, interval=2)
     work = str(tmp_path / 'work')
     with socket.socket() as s:

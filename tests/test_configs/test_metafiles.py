@@ -62,7 +62,8 @@ def test_model_entry_fields(meta_model):
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
 def test_config_name_follows_openmmlab_rule(path):
     name = osp.splitext(osp.basename(path))[0]
-    assert NAME_RULE.match(name), f'{name} breaks {{algorithm}}_{{module}}_{{N}}xb{{B}}-{{schedule}}_{{dataset}}-{{size}}'
+    assert NAME_RULE.match(name), \
+        f'{name} breaks {{algorithm}}_{{module}}_{{N}}xb{{B}}-{{schedule}}_{{dataset}}-{{size}}'
 
 
 @pytest.mark.parametrize('name,ok', [

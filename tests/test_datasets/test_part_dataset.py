@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from dataset_writers import part_map as _part
-from dataset_writers import write_part_pair as _write
+from mmipose.testing.dataset_writers import part_map as _part
+from mmipose.testing.dataset_writers import write_part_pair as _write
 from mmipose.registry import DATASETS, TRANSFORMS
 
 
@@ -82,8 +82,8 @@ def test_augment_branches_match_pil_reference():
     original = module.random
     module.random = FakeRandom
     try:
-        out = TRANSFORMS.build(dict(type='RandomPartAugment')).transform(dict(shape=(part > 0).astype(np.uint8),
-                                                                             part=part.copy()))
+        augment = TRANSFORMS.build(dict(type='RandomPartAugment'))
+        out = augment.transform(dict(shape=(part > 0).astype(np.uint8), part=part.copy()))
     finally:
         module.random = original
     image = Image.fromarray(part).resize((72, 72), Image.NEAREST).rotate(7, Image.NEAREST, fillcolor=0)

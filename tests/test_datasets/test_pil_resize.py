@@ -8,7 +8,7 @@ and a non-integer factor.
 """
 import os.path as osp
 
-import dataset_writers as writers
+from mmipose.testing import dataset_writers as writers
 import mmcv
 import numpy as np
 import pytest

@@ -7,7 +7,7 @@ from mmengine.config import Config
 
 from mmipose.datasets.object_boxes import compute_object_boxes
 from mmipose.registry import DATASETS
-from dataset_writers import save_png as _save
+from mmipose.testing.dataset_writers import save_png as _save
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

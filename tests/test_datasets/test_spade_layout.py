@@ -11,8 +11,8 @@ from mmipose.datasets.instance_format import InstanceFormatError
 from mmipose.datasets.object_presence import NoObjectsError
 from mmipose.datasets.spade_instances import encode_spade_instances, read_spade_dict
 from mmipose.registry import DATASETS
-from dataset_writers import save_png, write_coco_stuff_spade
-from tool_loader import load_tool
+from mmipose.testing.dataset_writers import save_png, write_coco_stuff_spade
+from mmipose.datasets.converters.coco_instances import main as convert_coco_instances
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 pytestmark = pytest.mark.usefixtures('mmagic_scope')
@@ -73,7 +73,7 @@ def _write_both_layouts(root):
     for folder in ('stuffthingmaps_trainval2017/val2017', 'val_label'):
         save_png(osp.join(root, folder, '000000000001.png'), raw)
     save_png(osp.join(root, 'val_inst', '000000000001.png'), spade)
-    load_tool('dataset_converters/coco_instances.py').main([str(root), '--splits', 'val2017'])
+    convert_coco_instances([str(root), '--splits', 'val2017'])
     return raw, spade
 
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from mmipose.datasets.toy import (TOY_PART_CATEGORIES, TOY_PART_NAMES, draw_scene, expand_box,
                                   mask_box, prepare_toy_data, square_crop)
-from mmipose.datasets.toy_scenes import ToySceneDataset
+from mmipose.datasets.toy.dataset import ToySceneDataset
 
 SMALL = dict(seed=3, num_train=40, num_val=6, height=64, width=128, num_supports=2)
 

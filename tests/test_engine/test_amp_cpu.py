@@ -8,22 +8,17 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from _tiny_gan import tiny_gan_config
+from mmipose.apis.runner_cli import build_train_config, parse_train_args
 from mmipose.engine.optim_wrappers import CPUAutocastOptimWrapper
-from tool_loader import load_tool
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-
-
-def _train_tool():
-    return load_tool('train.py')
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA uses MMEngine AmpOptimWrapper')
 def test_amp_flag_trains_in_bfloat16_on_cpu(tmp_path):
     config = tmp_path / 'tiny_gan.py'
     config.write_text(Config(tiny_gan_config(str(tmp_path / 'work'), max_iters=3)).pretty_text)
-    tool = _train_tool()
-    cfg = tool.build_config(tool.parse_args([str(config), '--amp']))
+    cfg = build_train_config(parse_train_args([str(config), '--amp']))
     assert cfg.optim_wrapper.generator.type == 'mmagic.CPUAutocastOptimWrapper'
     assert cfg.optim_wrapper.discriminator.dtype == 'bfloat16'
     runner = Runner.from_cfg(cfg)
@@ -44,9 +39,8 @@ def test_amp_flag_trains_in_bfloat16_on_cpu(tmp_path):
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA uses MMEngine AmpOptimWrapper')
 def test_amp_flag_builds_in_an_mmseg_scoped_config(tmp_path):
     """The toy segmenter config (default_scope='mmseg') gets a CPU autocast wrapper it can build."""
-    tool = _train_tool()
-    config = osp.join(ROOT, 'configs', 'toy', 'segmenter_unet-s16_1xb8-600iters_toy-64x128.py')
-    cfg = tool.build_config(tool.parse_args([config, '--amp', '--work-dir', str(tmp_path)]))
+    config = osp.join(ROOT, 'configs', 'toy', 'segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
+    cfg = build_train_config(parse_train_args([config, '--amp', '--work-dir', str(tmp_path)]))
     assert cfg.default_scope == 'mmseg'
     model = torch.nn.Conv2d(3, 4, 3)
     from mmengine.optim import build_optim_wrapper

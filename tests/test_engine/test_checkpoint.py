@@ -153,7 +153,7 @@ def test_non_finite_model_is_never_saved(tmp_path):
     with torch.no_grad():
         runner.model.generator[0].weight[0, 0] = float('nan')
     with pytest.raises(NonFiniteCheckpointError, match=r'generator\.0\.weight'):
-        hook._save_checkpoint_with_step(runner, 3, dict(iter=3))
+        hook.save_checkpoint_at(runner, 3, dict(iter=3))
     assert not (tmp_path / 'iter_3.pth').exists()
     with open(tmp_path / 'last_checkpoint') as f:
         assert osp.basename(f.read().strip()) == 'iter_2.pth'

@@ -13,13 +13,10 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from _tiny_gan import tiny_gan_config
-from tool_loader import load_tool
+from mmipose.apis.runner_cli import parse_train_args, run_train
+from mmipose.utils import configure_cpu_distributed
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-
-
-def _train_tool():
-    return load_tool('train.py')
 
 
 def _free_port() -> int:
@@ -38,23 +35,22 @@ def _write_config(tmp_path, **kwargs) -> str:
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU-only path')
 def test_cpu_launcher_config_uses_gloo_and_cpu_ddp(monkeypatch):
-    tool = _train_tool()
     cfg = Config(dict(launcher='pytorch', env_cfg=dict(dist_cfg=dict(backend='nccl')),
                       model_wrapper_cfg=dict(type='MMSeparateDistributedDataParallel'),
                       sync_bn='torch'))
     monkeypatch.setattr(torch_dist, 'is_initialized', lambda: True)
     monkeypatch.setattr(torch_dist, 'get_rank', lambda: 0)
     monkeypatch.setattr(torch_dist, 'get_world_size', lambda: 2)
-    tool._configure_distributed(cfg)
+    configure_cpu_distributed(cfg)
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model_wrapper_cfg.device_ids is None  # CPU modules: DDP without device ids
     assert cfg.sync_bn is None  # SyncBatchNorm has no CPU kernel
     bare = Config(dict(launcher='pytorch'))  # no env_cfg / model_wrapper_cfg in the config
-    tool._configure_distributed(bare)
+    configure_cpu_distributed(bare)
     assert bare.env_cfg.dist_cfg.backend == 'gloo'
     assert bare.model_wrapper_cfg.device_ids is None
     with pytest.raises(RuntimeError, match='--launcher pytorch'):
-        tool._configure_distributed(Config(dict(launcher='slurm')))
+        configure_cpu_distributed(Config(dict(launcher='slurm')))
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU-only path')
@@ -65,7 +61,6 @@ def test_train_tool_pytorch_launcher_single_rank_gloo(tmp_path, monkeypatch):
                            MASTER_PORT=str(_free_port())).items():
         monkeypatch.setenv(key, value)
     config = _write_config(tmp_path, max_iters=2, batch_size=2)
-    tool = _train_tool()
     captured = {}
     original_train = Runner.train
 
@@ -76,7 +71,7 @@ def test_train_tool_pytorch_launcher_single_rank_gloo(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Runner, 'train', train)
     try:
-        tool.main([config, '--launcher', 'pytorch'])
+        run_train(parse_train_args([config, '--launcher', 'pytorch']))
         # torn down at the end: a rank exiting with live gloo threads can abort at exit
         assert not torch_dist.is_initialized()
     finally:

@@ -5,9 +5,7 @@ parameter and buffer new storage. A dtype round trip (float32 -> float64 -> floa
 on a CPU. Anything that cached a tensor before the move must see the moved tensors afterwards.
 """
 import copy
-import os
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -29,8 +27,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'ipose', 'ipose_2xb2-372kiters_cityscapes-256x512.py')
-sys.path.insert(0, osp.join(ROOT, 'tests', 'test_models', 'test_editors'))
-from _ipose_standins import make_batch  # noqa: E402
+from ipose_standins import make_batch  # noqa: E402
 
 
 @pytest.fixture(scope='module')

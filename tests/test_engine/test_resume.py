@@ -37,8 +37,7 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
     # And training continues as if never interrupted (same data order, same Adam moments).
     assert resumed.iter == straight.iter == 6
     assert_nested_equal(resumed.model.state_dict(), straight.model.state_dict(), 'final')
-    assert_nested_equal(resumed.optim_wrapper.state_dict(), straight.optim_wrapper.state_dict(),
-                         'final optimizer')
+    assert_nested_equal(resumed.optim_wrapper.state_dict(), straight.optim_wrapper.state_dict(), 'final optimizer')
     hub_r, hub_s = resumed.message_hub, straight.message_hub
     assert hub_r.get_scalar('train/loss_g').current() == hub_s.get_scalar('train/loss_g').current()
 

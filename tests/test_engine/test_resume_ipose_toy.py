@@ -23,7 +23,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 import _tiny_gan  # noqa: F401  (registers MMIPoseStateDumpHook)
 from _resume_helpers import assert_nested_equal, kill_train_tool_after
-from tool_loader import load_tool
+from mmipose.apis.runner_cli import enable_amp
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'toy', 'ipose*.py')))
@@ -167,7 +167,7 @@ def test_ipose_toy_two_cpu_processes(tmp_path, data_root):
              for r in (0, 1)]
     for rank in ranks:
         assert len(rank['losses']) == 2
-        assert all(torch.isfinite(torch.tensor(list(l.values()))).all() for l in rank['losses'])
+        assert all(torch.isfinite(torch.tensor(list(losses.values()))).all() for losses in rank['losses'])
     assert ranks[0]['losses'] != ranks[1]['losses']  # different shards and noise per rank
     for name, value in ranks[0]['state_dict'].items():
         if name.startswith(('generator.', 'discriminator.')) and 'running_' not in name \
@@ -204,9 +204,8 @@ def test_ipose_toy_amp_bfloat16_on_cpu(tmp_path, data_root):
     """``--amp`` without CUDA: both optimizers become CPUAutocastOptimWrapper (bf16); the toy
     iPOSE trains with finite losses."""
     import math
-    tool = load_tool('train.py')
     cfg = small_ipose_cfg(tmp_path, data_root, max_iters=2, interval=100)
-    tool._enable_amp(cfg)
+    enable_amp(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert {type(w).__name__ for w in runner.optim_wrapper.values()} == {

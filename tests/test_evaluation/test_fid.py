@@ -3,8 +3,7 @@ import pytest
 import torch
 
 from mmipose.registry import METRICS
-from _tiny_inception import (frechet_distance, reference_features,
-                             save_tiny_inception)
+from mmipose.testing.tiny_inception import frechet_distance, reference_features, save_tiny_inception
 
 
 def test_missing_inception_file_names_path_and_source(tmp_path):

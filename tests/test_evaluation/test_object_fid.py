@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from _tiny_inception import frechet_distance, reference_features, save_tiny_inception
+from mmipose.testing.tiny_inception import frechet_distance, reference_features, save_tiny_inception
 from mmagic.structures import DataSample
 
 from mmipose.registry import METRICS

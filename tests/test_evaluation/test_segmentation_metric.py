@@ -206,7 +206,7 @@ def test_evaluation_config_segmenters_fit_their_class_maps(config, class_map, nu
 
 def test_toy_segmenter_config_file():
     """tools/demo_stages.py: a config file path and labels that already are the classes."""
-    config = osp.join(ROOT, 'configs', 'toy', 'segmenter_unet-s16_1xb8-600iters_toy-64x128.py')
+    config = osp.join(ROOT, 'configs', 'toy', 'segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
     metric = METRICS.build(dict(type='SegmentationMetric', segmenter_config=config,
                                 allow_random_init=True, device='cpu'))
     assert metric.num_classes == 10 and metric.class_map.tolist() == list(range(10))

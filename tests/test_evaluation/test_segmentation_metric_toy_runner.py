@@ -8,7 +8,6 @@ toy segmenter run by hand on the images the hook saved.
 import glob
 import json
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
@@ -17,16 +16,12 @@ import torch
 from mmengine.config import Config
 
 from mmipose.registry import METRICS, MODELS
-from tool_loader import load_tool
+from mmipose.apis.runner_cli import parse_test_args, run_test
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOY_IPOSE = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4-1200iters_toy-64x128.py')
-TOY_SEGMENTER = osp.join(ROOT, 'configs', 'toy', 'segmenter_unet-s16_1xb8-600iters_toy-64x128.py')
+TOY_IPOSE = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4-600iters_toy-64x128.py')
+TOY_SEGMENTER = osp.join(ROOT, 'configs', 'toy', 'segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
 pytestmark = pytest.mark.slow
-
-
-def _test_tool():
-    return load_tool('test.py')
 
 
 def _rebase(node, old: str, new: str):
@@ -46,8 +41,7 @@ def test_toy_runner_test_reports_all_metrics_and_writes_outputs(tmp_path):
     from mmengine.runner import Runner
 
     from mmipose.registry import DATASETS
-    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    from _tiny_inception import save_tiny_inception
+    from mmipose.testing.tiny_inception import save_tiny_inception
 
     cfg = Config.fromfile(TOY_IPOSE)
     _rebase(cfg._cfg_dict, cfg.data_root, str(tmp_path / 'toy'))
@@ -77,8 +71,7 @@ def test_toy_runner_test_reports_all_metrics_and_writes_outputs(tmp_path):
         model = MODELS.build(cfg.model)
     torch.save(dict(state_dict=model.state_dict()), tmp_path / 'ipose.pth')
 
-    metrics = _test_tool().main([config, str(tmp_path / 'ipose.pth'),
-                                 '--work-dir', str(tmp_path / 'work')])
+    metrics = run_test(parse_test_args([config, str(tmp_path / 'ipose.pth'), '--work-dir', str(tmp_path / 'work')]))
     with open(tmp_path / 'work' / 'metrics.json') as f:
         assert json.load(f) == pytest.approx(metrics)
     for key in ('FID/fid', 'ObjectFID/fid', 'Seg/AC', 'Seg/mIoU'):

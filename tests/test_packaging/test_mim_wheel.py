@@ -23,9 +23,9 @@ import yaml
 from mmipose.datasets.toy import prepare_toy_data
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SOURCE_ITEMS = ('setup.py', 'setup.cfg', 'pyproject.toml', 'MANIFEST.in', 'README.md', 'model-index.yml',
+SOURCE_ITEMS = ('setup.py', 'setup.cfg', 'pyproject.toml', 'MANIFEST.in', 'README.md', 'LICENSE', 'model-index.yml',
                 'requirements', 'configs', 'tools', 'mmipose')
-TOY_CONFIG = 'ipose_tiny_1xb4-1200iters_toy-64x128.py'
+TOY_CONFIG = 'ipose_tiny_1xb4-600iters_toy-64x128.py'
 
 pytestmark = [
     pytest.mark.slow,

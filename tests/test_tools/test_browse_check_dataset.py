@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-import dataset_writers as writers
-from tool_loader import load_tool
+from mmipose.testing import dataset_writers as writers
+from mmipose.apis.dataset_cli import browse_dataset_main, check_dataset_main
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_IPOSE, = glob.glob(osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_*_toy-64x128.py'))
@@ -34,12 +34,12 @@ def _toy_options(root, loaders=('train', 'val')):
 
 
 def _check(args, capsys):
-    rc = load_tool('analysis/check_dataset.py').main(args + ['--no-progress'])
+    rc = check_dataset_main(args + ['--no-progress'])
     return rc, capsys.readouterr().out
 
 
 def _browse(args):
-    return load_tool('analysis/browse_dataset.py').main(args)
+    return browse_dataset_main(args)
 
 
 def _read_rgb(path):

@@ -7,7 +7,8 @@ import sys
 import pytest
 import torch
 
-from tool_loader import REPO, load_tool
+from mmipose.testing import smoke_run_stats
+from mmipose.testing.config_runs import REPO
 
 BASELINE = osp.join(REPO, 'configs', 'ablations',
                     'ipose-ablation_oasis-baseline_2xb2-372kiters_cityscapes-256x512.py')
@@ -21,7 +22,7 @@ def _distance(a, b):
 @pytest.mark.skipif(torch.cuda.is_available(), reason='the CPU path of the script')
 def test_cpu_smoke_run_reports_ema_movement_from_the_saved_weights(tmp_path):
     # the OASIS-baseline row: the cheapest shipped config with an EMA generator (no PartNet, no CLIP)
-    result = load_tool('analysis/smoke_run_stats.py').main(
+    result = smoke_run_stats.main(
         [BASELINE, '--work-dir', str(tmp_path), '--device', 'cpu', '--iters', '2'])
     state = torch.load(tmp_path / 'iter_2.pth', map_location='cpu', weights_only=False)['state_dict']
     init = torch.load(tmp_path / 'ema_init.pth', map_location='cpu')

@@ -1,18 +1,16 @@
 """tools/synthesize.py on the toy iPOSE config with random weights (tiny widths, 64x128)."""
+import os
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
 import torch
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..', 'tools')))
+from mmipose.apis import init_model
+from mmipose.datasets.toy import prepare_toy_data
+from mmipose.testing.config_runs import REPO, run_tool
 
-import synthesize  # noqa: E402
-from mmipose.apis import init_model  # noqa: E402
-from mmipose.datasets.toy import prepare_toy_data  # noqa: E402
-
-CONFIG = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'toy', 'ipose_tiny_1xb4-1200iters_toy-64x128.py')
+CONFIG = osp.join(REPO, 'configs', 'toy', 'ipose_tiny_1xb4-600iters_toy-64x128.py')
 
 
 def test_synthesize_files_resampling_and_support_editing(tmp_path):
@@ -30,10 +28,11 @@ def test_synthesize_files_resampling_and_support_editing(tmp_path):
     for i in range(3):
         cv2.imwrite(str(edited_supports / f'{i}_part.png'), np.full((64, 64), 5, np.uint8))
     inst = osp.join(data, 'scenes', 'val', 'instances', 'val_00000.png')
-    written = synthesize.main([CONFIG, checkpoint, label, '--inst', inst, '--out-dir', str(tmp_path / 'out'), '--resample',
-                               f'object:{obj}', '--num-samples', '2', '--supports', f'26={edited_supports}',
-                               '--cfg-options', f'model.part_inferencer.support_bank.root={data}/supports'])
-    names = sorted(osp.basename(p) for p in written)
+    # the script's command line, as users run it
+    run_tool(['tools/synthesize.py', CONFIG, checkpoint, label, '--inst', inst, '--out-dir', str(tmp_path / 'out'),
+              '--resample', f'object:{obj}', '--num-samples', '2', '--supports', f'26={edited_supports}',
+              '--cfg-options', f'model.part_inferencer.support_bank.root={data}/supports'])
+    names = sorted(os.listdir(tmp_path / 'out'))
     assert names == sorted(['val_00000.png', 'val_00000_parts.png', 'val_00000_parts_color.png'] +
                            [f'val_00000_resample{i}{s}.png' for i in range(2) for s in ('', '_parts', '_parts_color')])
     image = cv2.imread(str(tmp_path / 'out' / 'val_00000.png'))

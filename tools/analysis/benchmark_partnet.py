@@ -15,18 +15,15 @@ Example:
     python tools/analysis/benchmark_partnet.py --objects 1 16 128 --device cpu
 """
 import argparse
-import os.path as osp
-import sys
 import time
 from typing import Callable, List, Tuple
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
-from mmipose.models.partnet import PartNet, SupportBank  # noqa: E402
-from mmipose.models.partnet.inputs import build_query_rows, build_support_rows  # noqa: E402
+from mmipose.models.partnet import PartNet, SupportBank
+from mmipose.models.partnet.inputs import build_query_rows, build_support_rows
 
 
 def parse_args(argv=None):
@@ -116,8 +113,9 @@ def main(argv=None):
                     results['naive'] = time_call(lambda: naive_forward(net, query, per_object), device,
                                                  args.repeats, args.max_seconds)
                     ref_f, ref_l = naive_forward(net, query, per_object)
-                    f, l = net(query, index, bank.encoding(net))
-                    note = f'max |diff| vs naive: logits {(l - ref_l).abs().max():.1e}, features {(f - ref_f).abs().max():.1e}'
+                    f, logits = net(query, index, bank.encoding(net))
+                    note = (f'max |diff| vs naive: logits {(logits - ref_l).abs().max():.1e}, '
+                            f'features {(f - ref_f).abs().max():.1e}')
             for mode, (seconds, median) in results.items():
                 speedup = f'{results["naive"][0] / seconds:8.2f}x' if 'naive' in results else f'{"-":>9}'
                 print(f'{device:6} {n:>4} {mode:10} {seconds:9.4f} {median:9.4f} {n / seconds:10.2f} {speedup}  '

@@ -12,45 +12,9 @@ Examples::
         --split train val --workers 8
     python tools/analysis/check_dataset.py CONFIG --cfg-options val_dataloader.dataset.data_root=/data/x
 """
-import argparse
 import sys
-from typing import List, Optional
 
-from mmengine.config import Config, DictAction
-
-from mmipose.datasets.config_dataset import build_split_dataset
-from mmipose.datasets.dataset_check import check_dataset
-
-
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='scan a config dataset and report problems')
-    parser.add_argument('config', help='training config')
-    parser.add_argument('--split', nargs='+', default=['train', 'val'], choices=['train', 'val', 'test'])
-    parser.add_argument('--workers', type=int, default=0, help='DataLoader worker processes')
-    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config entries')
-    return parser.parse_args(argv)
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    failed = False
-    for split in args.split:
-        try:
-            dataset = build_split_dataset(cfg, split, probe_objects=False)
-        except Exception as error:  # e.g. a missing label map: the dataset names it
-            print(f'{split}: the dataset cannot be built: {type(error).__name__}: {error}')
-            failed = True
-            continue
-        report = check_dataset(dataset, args.workers, name=f'{split} ({type(dataset).__name__})',
-                               progress=not args.no_progress)
-        print(report.summary())
-        failed |= bool(report.problems)
-    return 1 if failed else 0
-
+from mmipose.apis.dataset_cli import check_dataset_main
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(check_dataset_main())

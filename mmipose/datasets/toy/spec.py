@@ -50,9 +50,9 @@ TOY_PART_NAMES: Dict[int, Tuple[str, ...]] = {
 TOY_BASIS_CATEGORIES: List[int] = [24, 26, 101]
 TOY_NOVEL_CATEGORIES: List[int] = [28]
 
-#: Cityscapes-style instance encoding: object pixels = label_id * 1000 + k (k >= 1),
-#: stuff pixels = their label id. Values never collide and fit in uint16.
-INSTANCE_OFFSET = 1000
+# Cityscapes-style instance encoding (mmipose.datasets.object_boxes.INSTANCE_OFFSET): object pixels =
+# label_id * INSTANCE_OFFSET + k (k >= 1), stuff pixels = their label id; fits in uint16.
+from mmipose.datasets.object_boxes import INSTANCE_OFFSET  # noqa: E402,F401
 
 
 def toy_metainfo() -> dict:

@@ -1,5 +1,5 @@
 """Dataset transform that writes the data contract's object table (``results['objects']``)."""
-from typing import Mapping, Optional, Union
+from typing import Mapping, Optional
 
 import numpy as np
 from mmcv.transforms import BaseTransform

@@ -10,11 +10,34 @@ from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
 
 from mmipose.registry import HOOKS
-from mmipose.utils.checkpoint import find_non_finite_tensors
+from mmipose.utils.checkpoint import find_non_finite_tensors, read_last_checkpoint
 
 ATOMIC_LOCAL_BACKEND = 'mmipose_atomic_local'
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+
+
+def process_umask() -> int:
+    """The process's file-mode creation mask, read without changing it.
+
+    ``os.umask`` can only be read by setting it, which races with any thread creating files
+    meanwhile; Linux reports it in ``/proc/self/status``. Elsewhere the mode of a probe file
+    created with 0o666 tells it.
+    """
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    fd, probe = tempfile.mkstemp()
+    os.close(fd)
+    os.remove(probe)
+    fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+    try:
+        return 0o666 & ~os.fstat(fd).st_mode & 0o777
+    finally:
+        os.close(fd)
+        os.remove(probe)
 
 
 class NonFiniteCheckpointError(RuntimeError):
@@ -35,7 +58,7 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, os.PathLike]) -> None:
     fd, tmp_path = tempfile.mkstemp(prefix=f'.{osp.basename(filepath)}.', suffix='.tmp',
                                     dir=directory)
     try:
-        os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; match open()'s permissions
+        os.chmod(tmp_path, 0o666 & ~process_umask())  # mkstemp makes 0600; match open()'s permissions
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()
@@ -118,23 +141,46 @@ class AtomicCheckpointHook(CheckpointHook):
             raise NonFiniteCheckpointError(
                 f'AtomicCheckpointHook: refusing to save a checkpoint at iteration {runner.iter + 1} '
                 f'(epoch {runner.epoch}): the model state has {where}. The last good checkpoint '
-                f'stays {self._read_last_checkpoint(runner)!r}; resume from it with a lower '
+                f'stays {read_last_checkpoint(runner.work_dir)!r}; resume from it with a lower '
                 'learning rate or with NaNGuardHook(action="skip").')
 
-    @staticmethod
-    def _read_last_checkpoint(runner) -> Optional[str]:
-        path = osp.join(runner.work_dir, 'last_checkpoint')
-        if not osp.isfile(path):
-            return None
-        with open(path) as f:
-            return f.read().strip()
-
     # ------------------------------------------------------------------ saving
-    def _save_checkpoint_with_step(self, runner, step, meta):
+    # MMEngine's CheckpointHook saves through private methods (_save_checkpoint,
+    # _save_checkpoint_with_step); this hook overrides only the public hook methods and saves with
+    # the public runner.save_checkpoint. The best-checkpoint path stays MMEngine's own (after the
+    # finite check): its files go through the atomic backend too.
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if self.by_epoch:
+            return
+        if self.every_n_train_iters(runner, self.interval, self.save_begin) or (
+                self.save_last and self.is_last_train_iter(runner)):
+            runner.logger.info(f'Saving checkpoint at {runner.iter + 1} iterations')
+            self.save_checkpoint_at(runner, runner.iter + 1, dict(epoch=runner.epoch, iter=runner.iter + 1))
+
+    def after_train_epoch(self, runner) -> None:
+        if not self.by_epoch:
+            return
+        if self.every_n_epochs(runner, self.interval, self.save_begin) or (
+                self.save_last and self.is_last_train_epoch(runner)):
+            runner.logger.info(f'Saving checkpoint at {runner.epoch + 1} epochs')
+            self.save_checkpoint_at(runner, runner.epoch + 1, dict(epoch=runner.epoch + 1, iter=runner.iter))
+
+    def after_val_epoch(self, runner, metrics) -> None:
+        if self.save_best is not None and metrics:
+            self._assert_finite_model(runner)
+        super().after_val_epoch(runner, metrics)
+
+    def save_checkpoint_at(self, runner, step: int, meta: dict) -> None:
+        """Save ``filename_tmpl.format(step)``: finite check, complete file, then pointer, then cleanup.
+
+        Args:
+            runner (Runner): the training runner.
+            step (int): the epoch (``by_epoch``) or iteration of the checkpoint's name.
+            meta (dict): ``epoch`` and ``iter`` stored in the checkpoint.
+        """
         self._assert_finite_model(runner)
         stale_steps = []
-        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids
-                                            and self.keep_ckpt_ids[-1] == step):
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
             if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
                 stale_steps.append(self.keep_ckpt_ids.popleft())
             self.keep_ckpt_ids.append(step)
@@ -156,8 +202,7 @@ class AtomicCheckpointHook(CheckpointHook):
         if not is_main_process():
             return
         # Only now, with the file complete, does the resume pointer move to it.
-        atomic_write_bytes(str(self.last_ckpt).encode(),
-                           osp.join(runner.work_dir, 'last_checkpoint'))
+        atomic_write_bytes(str(self.last_ckpt).encode(), osp.join(runner.work_dir, 'last_checkpoint'))
         for stale_step in stale_steps:
             if stale_step == step:
                 continue
@@ -166,8 +211,3 @@ class AtomicCheckpointHook(CheckpointHook):
                 self.file_backend.remove(stale)
             elif self.file_backend.isdir(stale):  # DeepSpeed checkpoints are directories
                 self.file_backend.rmtree(stale)
-
-    def _save_best_checkpoint(self, runner, metrics) -> None:
-        if self.save_best is not None:
-            self._assert_finite_model(runner)
-        super()._save_best_checkpoint(runner, metrics)

@@ -108,7 +108,6 @@ class EMABNRefreshHook(Hook):
         runner.logger.info(f'EMABNRefreshHook: refreshed EMA generator statistics on {used} '
                            f'training batches after {completed_iters} iterations.')
 
-
     def _refresh_batches(self, runner, completed_iters: int) -> Iterable:
         """Batches for one refresh, from a loader separate from the training loop's iterator."""
         train_loader = runner.train_dataloader

@@ -19,9 +19,8 @@ class PartCacheWarmupHook(Hook):
     With ``part_inferencer.cache_size`` set, each scene costs one PartNet call the first time a
     training batch holds it and none afterwards. This hook pays that cost up front, with
     ``batch_size`` scenes per call, so every step costs the same from the first one on. It does
-    not make the first epoch's PartNet work cheaper on a CPU: on the toy demo (2 threads,
-    full-width PartNet) the warm-up of 400 scenes took ~150 s, about what the first epoch's calls
-    added to its steps (~140 s). Larger batches may pay off on a GPU (not measured).
+    not make the first epoch's PartNet work cheaper on a CPU (the warm-up costs about what the first
+    epoch's calls add to its steps, docs/toy_demo.md); larger batches may pay off on a GPU.
 
     Only useful where the training pipeline has no random geometric transform (no flip, crop or
     resize): the cache is keyed on the instance map, so an augmented scene is a new entry. The

@@ -1,5 +1,5 @@
 """OASIS U-Net discriminator (N+1 classes) with iPOSE's global adversarial head."""
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn

@@ -1,4 +1,3 @@
 from .ipose import IPOSE
-from .ipose_losses import IPOSELosses
 
-__all__ = ['IPOSE', 'IPOSELosses']
+__all__ = ['IPOSE']

@@ -16,7 +16,7 @@ from mmipose.registry import MODELS
 from mmipose.utils.precision import autocast, check_precision
 from ..channel_argmax import channel_argmax
 from .ipose_inputs import check_instance_map, label_to_onehot, objects_from_samples
-from .ipose_losses import IPOSELosses
+from ..losses.ipose_losses import IPOSELosses
 
 ModelType = Union[dict, nn.Module]
 
@@ -120,11 +120,6 @@ class IPOSE(BaseGAN):
                          data_preprocessor=data_preprocessor, ema_config=ema_config,
                          loss_config=loss_config)
         self.num_classes = num_classes
-        # The reference's generator holds conv_nos[5] (in its checkpoints) but never uses it;
-        # DDP with find_unused_parameters=False needs every trainable parameter in the loss.
-        conv_nos = getattr(self.generator, 'conv_nos', None)
-        if conv_nos is not None and len(conv_nos) == getattr(self.generator, 'num_res_blocks', -1):
-            conv_nos[-1].requires_grad_(False)
         if isinstance(part_inferencer, dict):
             part_inferencer = MODELS.build(part_inferencer)
         self.part_inferencer = part_inferencer
@@ -230,6 +225,8 @@ class IPOSE(BaseGAN):
         with d_wrapper.optim_context(self.discriminator):
             log_vars.update(self.train_discriminator(inputs, data_samples, d_wrapper))
 
+        # BaseGAN's EMA update, written out: MMagic offers it only inside BaseGAN.train_step, whose
+        # step order (D steps before the G step) is not iPOSE's
         if self.with_ema_gen and g_wrapper.should_update():
             generator = _unwrap(self.generator)
             if curr_iter + 1 >= self.ema_start:
@@ -321,7 +318,12 @@ class IPOSE(BaseGAN):
             self.generator = None
         elif self.with_ema_gen:
             self.generator_ema = None
-            self._with_ema_gen = False
+
+    @property
+    def with_ema_gen(self) -> bool:
+        """Whether the model has an EMA generator (``ema_config``), until
+        :meth:`release_training_modules` drops it."""
+        return getattr(self, 'generator_ema', None) is not None
 
     @torch.no_grad()
     def refresh_ema_norm_stats(self, batches: Iterable[dict]) -> int:

@@ -19,15 +19,10 @@ def parameter_free_norm(num_features: int, norm_type: str = 'bn') -> nn.Module:
         norm_type (str): 'bn' (``BatchNorm2d``), the only value.
 
     Raises:
-        ValueError: for ``norm_type='syncbn'`` (removed: it named the config key to use) or any
-            other value.
+        ValueError: for any other value (the message names the config key for synchronized BN).
     """
     if norm_type == 'bn':
         return nn.BatchNorm2d(num_features, affine=False)
-    if norm_type == 'syncbn':
-        raise ValueError("norm_type='syncbn' is no longer supported: keep norm_type='bn' and set "
-                         "`sync_bn = 'torch'` in the config (MMEngine's runner then converts every "
-                         'BatchNorm to SyncBatchNorm in distributed runs).')
     raise ValueError(f"norm_type must be 'bn', got {norm_type!r} (for synchronized BN set "
                      "`sync_bn = 'torch'` in the config)")
 

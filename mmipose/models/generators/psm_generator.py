@@ -13,6 +13,8 @@ from .normalization import resize_nearest
 from .psm_block import PSMResBlock
 
 PART_INJECTIONS = ('psm', 'spade', 'concat', 'none')
+#: residual blocks of the generator: the reference's depth (its checkpoints fix it)
+NUM_RES_BLOCKS = 6
 
 
 def _conv_in_lrelu(conv: nn.Module, channels: int) -> nn.Sequential:
@@ -49,7 +51,6 @@ class PSMGenerator(nn.Module):
     Args:
         semantic_nc (int): Label channels C (don't-care included).
         channels_g (int): Width multiplier (64 in the reference: 1024..64 channels).
-        num_res_blocks (int): Residual blocks (6).
         z_dim (int): Global noise dimension (64).
         part_nc (int): Channels of the part features after ``conv_part`` and of the part noise (32).
         num_parts (int): Part channels of PartNet (9).
@@ -65,7 +66,6 @@ class PSMGenerator(nn.Module):
     def __init__(self,
                  semantic_nc: int,
                  channels_g: int = 64,
-                 num_res_blocks: int = 6,
                  z_dim: int = 64,
                  part_nc: int = 32,
                  num_parts: int = 9,
@@ -78,12 +78,10 @@ class PSMGenerator(nn.Module):
         if part_injection not in PART_INJECTIONS:
             raise ValueError(f'PSMGenerator: part_injection must be one of {PART_INJECTIONS}, '
                              f'got {part_injection!r}')
-        if num_res_blocks != 6:
-            raise ValueError(f'PSMGenerator: num_res_blocks must be 6, got {num_res_blocks}')
         self.semantic_nc = semantic_nc
         self.z_dim = z_dim
         self.part_nc = part_nc
-        self.num_res_blocks = num_res_blocks
+        self.num_res_blocks = NUM_RES_BLOCKS
         self.part_injection = part_injection
         ch = [16, 16, 16, 8, 4, 2, 1]
         self.channels: List[int] = [c * channels_g for c in ch]
@@ -95,19 +93,22 @@ class PSMGenerator(nn.Module):
                 nn.Conv2d(num_parts * partnet_feature_nc, part_nc, 3, padding=1), part_nc)
         if part_injection == 'psm':
             self.mlp = _conv_in_lrelu(nn.Conv2d(part_nc, part_nc, 3, padding=1), part_nc)
-            # conv_nos[5] exists in the reference's state dict but is never used.
+            # conv_nos[5] exists in the reference's state dict (kept for checkpoint parity) but is never used.
             self.conv_nos = nn.ModuleList(
                 _conv_in_lrelu(nn.ConvTranspose2d(part_nc + (1 if i < 3 else 0), part_nc, 4, 2, 1),
-                               part_nc) for i in range(num_res_blocks))
+                               part_nc) for i in range(NUM_RES_BLOCKS))
         self.body = nn.ModuleList(
             PSMResBlock(self.channels[i] + extra_in, self.channels[i + 1], label_nc,
                         part_norm=part_injection if part_injection in ('psm', 'spade') else None,
                         part_nc=part_nc,
                         norm_type=norm_type, spade_hidden_nc=spade_hidden_nc)
-            for i in range(num_res_blocks))
+            for i in range(NUM_RES_BLOCKS))
         self.fc = nn.Conv2d(z_dim + semantic_nc, self.channels[0], 3, padding=1)
         self.conv_img = nn.Conv2d(self.channels[-1], 3, 3, padding=1)
         self.apply(lambda m: init_gan_weights(m, init_gain))
+        if part_injection == 'psm':
+            # frozen: DDP with find_unused_parameters=False needs every trainable parameter in the loss
+            self.conv_nos[-1].requires_grad_(False)
 
     def latent_size(self, size: Tuple[int, int]) -> Tuple[int, int]:
         """(h0, w0) of the first feature map for an output of ``size`` (H/32, W/32)."""

@@ -8,7 +8,8 @@ from .object_parts import ObjectCrop, ObjectPartInferencer, crop_object_masks, p
 from .partnet_model import PartNetModel  # noqa: F401,E402  (after SupportBank: it builds one)
 
 __all__ = [
-    'DECODER_CHANNELS', 'ENCODER_CHANNELS', 'crop_object_masks', 'NUM_PARTS', 'ObjectCrop', 'ObjectPartInferencer', 'plan_object_crop', 'PartCrossAttention', 'PartDecoder', 'PartNet', 'PartShapeEncoder', 'QuickGELU',
+    'DECODER_CHANNELS', 'ENCODER_CHANNELS', 'NUM_PARTS', 'crop_object_masks', 'ObjectCrop', 'ObjectPartInferencer', 'plan_object_crop',
+    'PartCrossAttention', 'PartDecoder', 'PartNet', 'PartShapeEncoder', 'QuickGELU',
     'SupportBank', 'SupportEncoding', 'build_query_rows', 'build_support_rows', 'coordinate_channels',
     'part_index_to_onehot', 'support_shapes'
 ]

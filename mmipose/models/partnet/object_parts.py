@@ -108,9 +108,9 @@ class ObjectPartInferencer(nn.Module):
     transfer per batch); the device work is then queued without host synchronisation. Objects
     whose category has no supports are skipped (a warning names the category once).
 
-    A reference quirk is **kept** for checkpoint parity (see docs/reference_differences.md): when the aspect-restored crop has an
-    odd ``hh - ww``, the padding ``(hh - ww) // 2`` on both sides leaves it one pixel short of a
-    square, and it is stretched to 64x64 as the reference does. Fixed: where the even rule cannot
+    A reference quirk is **kept** for checkpoint parity (see docs/reference_differences.md): when the
+    aspect-restored crop has an odd ``hh - ww``, the padding ``(hh - ww) // 2`` on both sides leaves it one
+    pixel short of a square, and it is stretched to 64x64 as the reference does. Fixed: where the even rule cannot
     make a box extent even (an odd image side fully covered by the box) the reference fails to
     paste (shape mismatch); here the sliced output is resized (same mode) to the box instead.
 

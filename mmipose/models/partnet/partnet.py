@@ -42,7 +42,8 @@ class PartNet(nn.Module):
     """Predicts a part map of every object shape, guided by k annotated support part maps.
 
     Architecture and numerics follow the authors' ``generator_partsyn2.PartGeneratorAttn``:
-    a multi-scale shape encoder for the query and the support silhouettes, a mask encoder for each support part mask, three cross-attention layers
+    a multi-scale shape encoder for the query and the support silhouettes, a mask encoder for each support part
+    mask, three cross-attention layers
     (query -> support keys from shapes, values from part masks), a deconvolution decoder and a
     5x5 ``conv_img`` giving one logit per part row. Every object is processed as 9 part rows
     (row p attends to the p-th part masks of its supports). Parameter names and shapes equal the
@@ -142,7 +143,8 @@ class PartNet(nn.Module):
             raise ValueError(f'PartNet works on maps whose sides are multiples of 32 and larger than 32x32 '
                              f'(the coarsest scale is 1/32 and needs > 1 pixel for InstanceNorm); got {height}x{width}')
         if num_sets == 0 or shots == 0:
-            raise ValueError(f'PartNet.encode_supports needs at least one set and one shot, got S={num_sets}, k={shots}')
+            raise ValueError(f'PartNet.encode_supports needs at least one set and one shot, '
+                             f'got S={num_sets}, k={shots}')
         weight = self.conv_img.weight
         support_maps = support_maps.to(device=weight.device, dtype=weight.dtype)
         if shapes is not None:
@@ -208,7 +210,7 @@ class PartNet(nn.Module):
         tokens = tokens.expand(-1, self.num_parts, -1, -1)  # no-op unless there are no attention layers
         rows = tokens.transpose(-1, -2).reshape(num_objects * self.num_parts, -1, *feat_size)
         features = self.decoder(rows)  # (N*P, D, H, W), row = n * P + p
-        # channels-last input: oneDNN's 1-output-channel 5x5 convolution is about 2x faster on a CPU
-        # that way (forward and backward); a 1-channel output has the same memory either way
+        # channels-last input: oneDNN's 1-output-channel 5x5 convolution is faster on a CPU that way
+        # (forward and backward); a 1-channel output has the same memory either way
         logits = self.conv_img(features.contiguous(memory_format=torch.channels_last))
         return features.view(num_objects, -1, height, width), logits.view(num_objects, self.num_parts, height, width)

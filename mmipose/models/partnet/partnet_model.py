@@ -2,7 +2,7 @@
 import os
 import os.path as osp
 import random
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch

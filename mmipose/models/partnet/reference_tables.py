@@ -1,8 +1,8 @@
 """The reference implementation's PartNet category tables, as plain data for configs.
 
 Source: csyxwei/iPOSE ``generator_partsyn2.py`` (synthesis copy) and the dataset option files
-(``partsyn2.py`` ``mapping_dict`` and the ``*InsDataset.py`` category lists). :class:`SupportBank` takes these as arguments; nothing in the
-library reads them implicitly. Ids are part-dataset category ids (support folder names):
+(``partsyn2.py`` ``mapping_dict`` and the ``*InsDataset.py`` category lists). :class:`SupportBank` takes these
+as arguments; nothing in the library reads them implicitly. Ids are part-dataset category ids (support folder names):
 1..20 Pascal VOC order, 24..28 Cityscapes-PPS, 36..40 manually annotated novel categories; 31..33
 and 35 exist only as aliases in the folder mapping.
 """
@@ -53,7 +53,10 @@ PARTNET_NOVEL_CATEGORIES: List[int] = [8]
 #: Table names usable in configs instead of the literal tables (MMEngine configs cannot index
 #: imported objects): ``category_folders='reference'``, ``part_merges='reference'``,
 #: ``categories='coco_stuff'``.
-NAMED_CATEGORY_FOLDERS = {'reference': REFERENCE_CATEGORY_FOLDERS, 'reference_training': REFERENCE_TRAINING_CATEGORY_FOLDERS}
+NAMED_CATEGORY_FOLDERS = {
+    'reference': REFERENCE_CATEGORY_FOLDERS,
+    'reference_training': REFERENCE_TRAINING_CATEGORY_FOLDERS
+}
 NAMED_PART_MERGES = {'reference': REFERENCE_PART_MERGES, 'none': {}}
 NAMED_CATEGORIES = {**REFERENCE_CATEGORIES, 'partnet_basis': PARTNET_BASIS_CATEGORIES}
 
@@ -62,6 +65,7 @@ def resolve_table(value, tables: dict, argument: str):
     """Return ``tables[value]`` when ``value`` is a table name, else ``value`` unchanged."""
     if isinstance(value, str):
         if value not in tables:
-            raise KeyError(f'{argument}={value!r} is not a known table; use one of {sorted(tables)} or give it explicitly')
+            raise KeyError(f'{argument}={value!r} is not a known table; use one of {sorted(tables)} '
+                           'or give it explicitly')
         return tables[value]
     return value

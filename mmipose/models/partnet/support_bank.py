@@ -2,7 +2,7 @@
 import os
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -126,7 +126,8 @@ class SupportBank(nn.Module):
         folder = self.folder_of(category)
         if not osp.isdir(folder):
             raise FileNotFoundError(f'SupportBank: support folder {folder} of part category {category} does not exist '
-                                    f'(expected {self.num_supports} part maps "*{self.suffix}" there, see docs/supports.md)')
+                                    f'(expected {self.num_supports} part maps "*{self.suffix}" there, '
+                                    'see docs/supports.md)')
         files = sorted(f for f in os.listdir(folder) if f.endswith(self.suffix))
         if len(files) < self.num_supports:
             raise FileNotFoundError(f'SupportBank: part category {category} needs {self.num_supports} support maps '
@@ -138,7 +139,8 @@ class SupportBank(nn.Module):
             mode = image.mode
             array = np.array(image)
         if array.ndim != 2:
-            raise ValueError(f'SupportBank: {path} must be a single-channel PNG of part indices 0..{self.num_parts - 1}, '
+            raise ValueError(f'SupportBank: {path} must be a single-channel PNG of part indices '
+                             f'0..{self.num_parts - 1}, '
                              f'got mode {mode!r} with shape {array.shape}')
         return self._check_values(array, path)
 
@@ -146,7 +148,8 @@ class SupportBank(nn.Module):
         if array.dtype.kind == 'f':
             fractional = array[array != np.round(array)]
             if fractional.size:
-                raise ValueError(f'SupportBank: {name} holds non-integer part values {np.unique(fractional)[:8].tolist()}')
+                raise ValueError(f'SupportBank: {name} holds non-integer part values '
+                                 f'{np.unique(fractional)[:8].tolist()}')
         elif array.dtype.kind not in 'iub':
             raise ValueError(f'SupportBank: {name} has dtype {array.dtype}, expected integer part indices')
         array = array.astype(np.int64)

@@ -5,8 +5,6 @@ PSMGenerator / OASISDiscriminator / losses in the data contract), so each test r
 under a second.
 """
 import copy
-import os
-import sys
 
 import pytest
 import torch
@@ -15,10 +13,8 @@ from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmipose.models.editors import IPOSE
 from mmipose.registry import MODELS
 
-sys.path.insert(0, os.path.dirname(__file__))
-from _ipose_standins import (StandInDiscriminator, StandInGenerator,  # noqa: E402
-                             StandInHingeLoss, StandInNPlus1Loss, StandInPartInferencer,
-                             make_batch)
+from ipose_standins import (StandInDiscriminator, StandInGenerator, StandInHingeLoss, StandInNPlus1Loss,
+                            StandInPartInferencer, make_batch)
 
 C = 5
 
@@ -296,7 +292,7 @@ def test_global_warmup_ramps_the_global_terms_of_both_steps(message_hub):
     """global_warmup_iters=4: weight step/4 (then 1) on the hinge terms of G and D; 0 = reference."""
     import torch.nn.functional as F
 
-    from mmipose.models.editors.ipose_losses import IPOSELosses
+    from mmipose.models.losses.ipose_losses import IPOSELosses
     hinge = dict(type='GlobalGANLoss', loss_type='hinge')
     ramped = IPOSELosses(nplus1_loss=StandInNPlus1Loss(), global_gan_loss=hinge, lambda_global=2.0,
                          global_warmup_iters=4)

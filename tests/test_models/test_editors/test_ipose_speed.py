@@ -5,8 +5,6 @@ widths; each test runs in a few seconds on a CPU.
 """
 import copy
 import math
-import os
-import sys
 
 import pytest
 import torch
@@ -17,8 +15,7 @@ from mmipose.engine.optim_wrappers import CPUAutocastOptimWrapper
 from mmipose.models.editors import IPOSE
 from mmipose.models.editors.ipose import _power_iterations
 
-sys.path.insert(0, os.path.dirname(__file__))
-from _ipose_standins import StandInPartInferencer, make_batch  # noqa: E402
+from ipose_standins import StandInPartInferencer, make_batch  # noqa: E402
 
 C = 5
 

@@ -199,7 +199,8 @@ def test_psm_block_matches_literal_implementation():
         a = F.relu(F.conv2d(p_s, n.mlp_shared[0].weight, n.mlp_shared[0].bias, padding=1))
         a_n = F.relu(F.conv2d(noise, n.mlp_shared_nos[0].weight, n.mlp_shared_nos[0].bias, padding=1))
         m = F.interpolate(mask, size=(8, 8), mode='nearest')
-        g = _conv(a, n.mlp_gamma, n.mlp_gamma.weight) * m + _conv(a_n, n.mlp_gamma_nos, n.mlp_gamma_nos.weight) * (1 - m)
+        g = (_conv(a, n.mlp_gamma, n.mlp_gamma.weight) * m
+             + _conv(a_n, n.mlp_gamma_nos, n.mlp_gamma_nos.weight) * (1 - m))
         bt = _conv(a, n.mlp_beta, n.mlp_beta.weight) * m + _conv(a_n, n.mlp_beta_nos, n.mlp_beta_nos.weight) * (1 - m)
         xp = _conv(lrelu(_bn_eval(x, n.first_norm) * (1 + g) + bt), block.conv_p)
         xs = F.conv2d(_spade(xp, seg, block.norm_s), _sn(block.conv_s))
@@ -315,7 +316,7 @@ def test_spade_injection_is_the_reference_spade_concat_in_the_part_norm_slot():
 
 
 def test_syncbn_is_asked_for_only_with_the_runners_sync_bn():
-    """norm_type='syncbn' is gone; the error names the config key that replaces it, and MMEngine's
+    """Only norm_type='bn'; errors name the config key for synchronized BN, and MMEngine's
     sync_bn conversion turns the generator's parameter-free BNs into SyncBatchNorm."""
     from mmengine.model import convert_sync_batchnorm
 

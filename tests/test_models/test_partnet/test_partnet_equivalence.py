@@ -123,8 +123,9 @@ def random_masks(gen, count, size=64):
     yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing='ij')
     centre = torch.randint(20, 44, (count, 2), generator=gen)
     radius = torch.randint(8, 20, (count, 2), generator=gen)
-    inside = ((yy - centre[:, :1, None]) / radius[:, :1, None])**2 + ((xx - centre[:, 1:, None]) /
-                                                                       radius[:, 1:, None])**2 <= 1
+    dy = (yy - centre[:, :1, None]) / radius[:, :1, None]
+    dx = (xx - centre[:, 1:, None]) / radius[:, 1:, None]
+    inside = dy**2 + dx**2 <= 1
     return inside.float()
 
 

@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from mmipose.models.partnet import PartNet, SupportBank, part_index_to_onehot
-from mmipose.models.partnet.partnet_model import PartNetModel, export_partnet_weights, splice_shot
+from mmipose.apis.runner_cli import parse_train_args, run_train
+from mmipose.models.partnet import PartNet, part_index_to_onehot
+from mmipose.models.partnet.partnet_model import export_partnet_weights, splice_shot
 from mmipose.registry import MODELS
-from tool_loader import load_tool
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..'))
 
@@ -162,14 +162,13 @@ def test_train_tool_end_to_end(tmp_path):
     """tools/train.py main() on the tiny config: 4 iterations, validation with PartAccuracy, best ckpt."""
     data = str(tmp_path / 'data')
     write_part_dataset(data)
-    train = load_tool('train.py')
     work_dir = str(tmp_path / 'work')
-    train.main([
+    run_train(parse_train_args([
         osp.join(ROOT, 'tests/data/configs/partnet_1xb2-4iters_synthetic-64x64.py'), '--work-dir', work_dir,
         '--cfg-options', f'train_dataloader.dataset.data_root={data}', f'val_dataloader.dataset.data_root={data}',
         f'test_dataloader.dataset.data_root={data}', f'model.support_bank.root={data}/supports',
         f'model.pool_root={data}'
-    ])
+    ]))
     files = os.listdir(work_dir)
     assert any(f.startswith('best_PartAccuracy_basis_acc') for f in files), files
     scalars = [osp.join(dp, f) for dp, _, fs in os.walk(work_dir) for f in fs if f == 'scalars.json']

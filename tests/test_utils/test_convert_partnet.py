@@ -7,7 +7,7 @@ import torch
 from mmipose.models.partnet import PartNet
 from mmipose.utils.official_checkpoint import (CheckpointConversionError, convert_partnet_state_dict,
                                                load_partnet_weights)
-from tool_loader import load_tool
+from mmipose.utils import convert_official_checkpoint
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
@@ -51,7 +51,7 @@ def official_state_dict(prefix='', seed=0):
 
 
 def load_cli():
-    return load_tool('convert_official_checkpoint.py')
+    return convert_official_checkpoint
 
 
 def test_official_layout_has_86_tensors_and_converts_strictly():
@@ -102,5 +102,6 @@ def test_cli_writes_mmengine_checkpoint_loadable_both_ways(tmp_path):
 
 def test_missing_file_names_path_and_source(tmp_path):
     missing = str(tmp_path / 'nowhere' / 'best_G.pth')
-    with pytest.raises(FileNotFoundError, match=r'nowhere/best_G\.pth.*csyxwei/iPOSE README.*convert_official_checkpoint'):
+    with pytest.raises(FileNotFoundError,
+                       match=r'nowhere/best_G\.pth.*csyxwei/iPOSE README.*convert_official_checkpoint'):
         load_partnet_weights(PartNet(), missing)

@@ -3,7 +3,7 @@
 # evaluated, with its k=3 supports, like the reference holds out cat (8).
 # PartNet at a quarter of the reference's widths (see partnet_widths).
 # Deviations from the reference schedule (Adam lr 1e-4, batch 6, 500 epochs) so it learns in
-# minutes on a CPU: batch 4, a few hundred iterations (set by the demo), lr 4e-4 decayed linearly
+# minutes on a CPU: batch 4, 600 iterations, lr 4e-4 decayed linearly
 # to 2e-5: a higher rate diverged on the demo data and a constant one oscillated between
 # validations; with the decay both basis and novel categories beat the best constant part.
 default_scope = 'mmagic'
@@ -15,10 +15,8 @@ basis_categories = [24, 26, 101]
 novel_categories = [28]
 
 # A quarter of the reference's widths (encoder 32-64-64-96, decoder 64-64-32), for the demo's
-# 15-minute budget on a CPU: a step takes ~0.3 s against ~0.65 s at half widths (2 cores). Measured
-# part accuracy on the object pixels (basis / novel): half widths, 400 iterations 82.3 / 72.0 %;
-# quarter widths, 400 iterations 75.6 / 69.0 %, 600 iterations 81.0 / 75.6 % (what the demo runs).
-# configs/toy/ipose_tiny_*.py builds the same PartNet.
+# 15-minute budget on a CPU: twice as many iterations at a quarter of the widths beat half widths in
+# the same time (docs/toy_demo.md). configs/toy/ipose_tiny_*.py builds the same PartNet.
 partnet_widths = dict(encoder_channels=(8, 16, 16, 24), decoder_channels=(16, 16, 8))
 
 model = dict(
@@ -64,7 +62,7 @@ val_evaluator = dict(type='PartAccuracy', novel_categories=novel_categories)
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=4e-4, betas=(0.5, 0.999)))
-max_iters = 300
+max_iters = 600
 param_scheduler = [dict(type='LinearLR', start_factor=1.0, end_factor=0.05, by_epoch=False, begin=0, end=max_iters)]
 train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
@@ -74,7 +72,7 @@ default_hooks = dict(
     timer=dict(type='mmengine.IterTimerHook'),  # MMagic's needs MultiValLoop
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=300, max_keep_ckpts=1),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'))
 env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
                dist_cfg=dict(backend='nccl'))

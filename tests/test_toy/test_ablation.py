@@ -1,5 +1,5 @@
-"""tools/analysis/toy_ablation.py: metric helpers against direct re-implementations, the baseline's
-config overrides, clear errors; the whole --quick run is marked slow."""
+"""The toy ablation (mmipose.toy.ablation behind tools/analysis/toy_ablation.py): metric helpers against
+direct re-implementations, the baseline's config overrides, clear errors; the whole --quick run is marked slow."""
 import json
 import math
 import os
@@ -8,11 +8,9 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
-from tool_loader import load_tool
 
-metrics = load_tool('analysis/ablation_metrics.py')
-ablation = load_tool('analysis/toy_ablation.py')
+from mmipose.toy import ablation
+from mmipose.toy import ablation_metrics as metrics
 
 
 # ------------------------------------------------------------------ part accuracy on object pixels
@@ -68,41 +66,44 @@ def test_frechet_distance_with_fewer_samples_than_dimensions_is_finite():
 
 
 # ------------------------------------------------------------------ object crops
-def test_object_boxes_from_an_instance_map():
+def _scene():
     inst = np.full((20, 30), 3, np.uint16)  # stuff (road) everywhere
     inst[:5] = 1  # sky: stuff too
     inst[2:10, 4:9] = 6001  # person, 8x5
     inst[12:19, 10:25] = 7001  # car, 7x15, partly covered below
-    inst[15:17, 12:14] = 9001  # a tiny tree in front of it: 4 pixels, filtered
+    inst[15:17, 12:14] = 9001  # a tiny tree in front of it: 2x2, below the minimum extent
     inst[0:6, 25:30] = 7002  # another car touching the border
-    expected = []
-    for value in sorted(v for v in np.unique(inst) if v >= 1000):
+    return inst
+
+
+def test_object_rows_from_an_instance_map():
+    inst = _scene()
+    rows = metrics.object_rows(inst)
+    assert rows.shape[1] == 8
+    assert sorted(rows[:, 0].tolist()) == [6001, 7001, 7002]  # the 2x2 tree is left out
+    for value, label, hs, he, ws, we, *_ in rows.tolist():
         ys, xs = np.nonzero(inst == value)
-        box = [int(value), ys.min(), ys.max() + 1, xs.min(), xs.max() + 1]
-        if len(ys) >= 16 and box[2] - box[1] >= 4 and box[4] - box[3] >= 4:
-            expected.append(box)
-    boxes = metrics.object_boxes(inst)
-    assert boxes.tolist() == expected
-    assert boxes[:, 0].tolist() == [6001, 7001, 7002]
-    assert boxes[0, 1:].tolist() == [2, 10, 4, 9]
-    assert metrics.object_boxes(np.full((4, 4), 3)).shape == (0, 5)
+        assert label == value // 1000
+        # the box holds every pixel of the object and stays inside the image
+        assert hs <= ys.min() and he >= ys.max() and ws <= xs.min() and we >= xs.max()
+        assert 0 <= hs and he <= inst.shape[0] and 0 <= ws and we <= inst.shape[1]
+    assert metrics.object_rows(np.full((4, 4), 3)).shape == (0, 8)
     with pytest.raises(ValueError, match='instance map'):
-        metrics.object_boxes(np.zeros((1, 4, 4)))
+        metrics.object_rows(np.zeros((1, 4, 4)))
 
 
-def test_crop_objects_resizes_each_box():
-    image = torch.arange(3 * 20 * 30, dtype=torch.float32).view(3, 20, 30)
-    boxes = np.array([[6001, 2, 10, 4, 9], [7001, 12, 19, 10, 25]])
-    crops = metrics.crop_objects(image, boxes, 8)
-    assert crops.shape == (2, 3, 8, 8)
-    for crop, (_, y0, y1, x0, x1) in zip(crops, boxes):
-        direct = F.interpolate(image[None, :, y0:y1, x0:x1], size=(8, 8), mode='bilinear', align_corners=False)[0]
-        assert torch.allclose(crop, direct)
-    flat = torch.zeros(3, 20, 30)
-    flat[:, 2:10, 4:9] = torch.tensor([10.0, 20.0, 30.0]).view(3, 1, 1)  # an object of one colour
-    crop = metrics.crop_objects(flat, boxes[:1], 8)[0]
-    assert torch.allclose(crop, torch.tensor([10.0, 20.0, 30.0]).view(3, 1, 1).expand(3, 8, 8))
-    assert metrics.crop_objects(image, np.zeros((0, 5), np.int64), 8).shape == (0, 3, 8, 8)
+def test_object_crops_show_the_object():
+    inst = _scene()
+    rows = metrics.object_rows(inst)
+    image = torch.zeros(3, 20, 30)
+    colour = torch.tensor([10.0, 20.0, 30.0]).view(3, 1, 1)
+    image[:, 2:10, 4:9] = colour  # the person in one colour
+    crops = metrics.object_crops(image, rows, 8)
+    assert crops.shape == (len(rows), 3, 8, 8)
+    person = crops[rows[:, 0].tolist().index(6001)]
+    # a tall box is padded to a square left and right: the centre column is the object
+    assert torch.allclose(person[:, :, 4], colour[:, :, 0].expand(3, 8))
+    assert metrics.object_crops(image, np.zeros((0, 8), np.int64), 8).shape == (0, 3, 8, 8)
 
 
 def test_mean_spread():
@@ -116,10 +117,10 @@ def test_mean_spread():
 def test_baseline_differs_only_in_the_part_input():
     from mmengine.config import Config
 
-    import demo_stages
+    from mmipose.toy import demo
+    from mmipose.toy import stages as demo_stages
     schedule = ablation.demo_schedule(quick=False, iters=None)
-    import demo
-    assert schedule['ipose_iters'] == demo.SCHEDULES['full']['ipose_iters']  # read at run time
+    assert schedule['ipose_iters'] == demo.get_schedule('full')['ipose_iters']  # read at run time
     assert ablation.demo_schedule(quick=True, iters=7)['ipose_iters'] == 7
     base = demo_stages.ipose_train_options('data', 'partnet.pth', schedule, seed=3)
     ipose, oasis = ablation.model_options('ipose', base), ablation.model_options('oasis', base)
@@ -152,8 +153,8 @@ def test_baseline_model_builds_without_parts():
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
-    import demo_stages
     from mmipose.registry import MODELS
+    from mmipose.toy import stages as demo_stages
     cfg = Config.fromfile(demo_stages.IPOSE_CONFIG)
     cfg.merge_from_dict(ablation.model_options('oasis', {}))
     init_default_scope('mmagic')

@@ -9,13 +9,13 @@ from mmengine.config import Config
 from PIL import Image
 
 from mmipose.registry import DATASETS
-from tool_loader import load_tool
+from mmipose.datasets.converters import coco_instances
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def _tool():
-    return load_tool('dataset_converters/coco_instances.py')
+    return coco_instances
 
 
 def _rect(ann_id, category, x0, y0, x1, y1, image_id=1, crowd=0):

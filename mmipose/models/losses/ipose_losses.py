@@ -62,7 +62,7 @@ class IPOSELosses(nn.Module):
         if self.style_loss is not None:
             self.style_loss.requires_grad_(False)  # CLIP is a fixed feature extractor
             # CLIP (~88M weights) is loaded from its own file: keep it out of iPOSE checkpoints.
-            self._register_state_dict_hook(_drop_style_loss_state)
+            self.register_state_dict_post_hook(_drop_style_loss_state)
             self.register_load_state_dict_post_hook(_ignore_missing_style_loss)
         self.lambda_labelmix = float(lambda_labelmix)
         self.lambda_global = float(lambda_global)

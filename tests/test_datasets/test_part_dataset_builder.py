@@ -1,20 +1,19 @@
 """tools/build_part_dataset.py on tiny labels written in the real Panoptic-Parts on-disk formats."""
 import os.path as osp
 import platform
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from mmipose.datasets.panoptic_parts_reader import decode_uids, load_spec
-from tool_loader import load_tool
+from mmipose.datasets import part_dataset_builder
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def _load_tool():
-    return load_tool('build_part_dataset.py')
+    return part_dataset_builder
 
 
 @pytest.fixture(scope='module')

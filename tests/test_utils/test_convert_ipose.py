@@ -12,7 +12,7 @@ from mmipose.utils.official_checkpoint import (CheckpointConversionError,
                                                convert_discriminator_state_dict,
                                                convert_generator_state_dict,
                                                convert_ipose_checkpoints, read_checkpoint)
-from tool_loader import load_tool
+from mmipose.utils import convert_official_checkpoint
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
@@ -174,7 +174,7 @@ def test_wrong_file_is_reported():
 
 
 def test_cli_writes_one_ipose_checkpoint(tmp_path):
-    cli = load_tool('convert_official_checkpoint.py')
+    cli = convert_official_checkpoint
     paths = {}
     for name, sd in (('G', random_state_dict(official_generator_shapes(channels_g=2), 1)),
                      ('EMA', random_state_dict(official_generator_shapes(channels_g=2), 2)),
@@ -196,9 +196,8 @@ def test_converted_weights_load_strictly_and_reproduce_the_generator(message_hub
     """Official-layout G/EMA/D (tiny widths) -> IPOSE: strict load of generator, EMA and D, and
     the model's synthesis with fixed z / z_part equals running the converted generator directly."""
     import copy
-    import sys
-    sys.path.insert(0, osp.join(REPO, 'tests', 'test_models', 'test_editors'))
-    from _ipose_standins import StandInPartInferencer, make_batch
+
+    from ipose_standins import StandInPartInferencer, make_batch
 
     from mmipose.models.editors import IPOSE
     from mmipose.registry import MODELS

@@ -1,4 +1,5 @@
-"""The stages of tools/demo.py (kept apart so demo.py reads as the recipe)."""
+"""The stages of the toy demo (:mod:`mmipose.toy.demo`) and the toy ablation: data, PartNet, segmenter,
+iPOSE, evaluation and editing pictures."""
 import glob
 import logging
 import os
@@ -8,111 +9,55 @@ from typing import Dict, Optional, Tuple
 
 from tqdm import tqdm
 
+from mmipose.datasets.object_boxes import INSTANCE_OFFSET
+from mmipose.utils.checkpoint import find_last_checkpoint
+
 logger = logging.getLogger('mmipose.demo')
 
-REPO = osp.abspath(osp.join(osp.dirname(__file__), '..'))
-TOY_CONFIGS = osp.join(REPO, 'configs', 'toy')
-PARTNET_CONFIG = osp.join(TOY_CONFIGS, 'partnet_1xb4-300iters_toy-64x64.py')
-IPOSE_CONFIG = osp.join(TOY_CONFIGS, 'ipose_tiny_1xb4-1200iters_toy-64x128.py')
-SEGMENTER_CONFIG = osp.join(TOY_CONFIGS, 'segmenter_unet-s16_1xb8-600iters_toy-64x128.py')
+
+def _configs_dir() -> str:
+    """``configs/`` of a source checkout, else the copy a wheel ships in ``mmipose/.mim/``."""
+    package = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    for candidate in (osp.join(osp.dirname(package), 'configs'), osp.join(package, '.mim', 'configs')):
+        if osp.isdir(candidate):
+            return candidate
+    raise FileNotFoundError(f'no configs/ folder next to {package} or in its .mim/ (a broken install?)')
 
 
-# --------------------------------------------------------------------------- runner helpers
-def _progress_hook(total: int, desc: str):
-    """A tqdm bar over training iterations (registered on the runner)."""
-    from mmengine.hooks import Hook
-
-    class _TqdmHook(Hook):
-        priority = 'VERY_LOW'
-
-        def before_train(self, runner) -> None:
-            self.bar = tqdm(total=total, desc=desc, unit='it', dynamic_ncols=True, mininterval=1.0)
-
-        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
-            self.bar.update(1)
-            if outputs:
-                loss = {k: v for k, v in outputs.items() if 'loss' in k}
-                self.bar.set_postfix({k: f'{float(v):.3f}' for k, v in list(loss.items())[:3]})
-
-        def after_train(self, runner) -> None:
-            self.bar.close()
-
-    return _TqdmHook()
+TOY_CONFIGS = osp.join(_configs_dir(), 'toy')
+PARTNET_CONFIG = osp.join(TOY_CONFIGS, 'partnet_1xb4-600iters_toy-64x64.py')
+IPOSE_CONFIG = osp.join(TOY_CONFIGS, 'ipose_tiny_1xb4-600iters_toy-64x128.py')
+SEGMENTER_CONFIG = osp.join(TOY_CONFIGS, 'segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
+PART_SEGMENTER_CONFIG = osp.join(TOY_CONFIGS, 'part-segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
 
 
 def build_runner(config: str, work_dir: str, options: dict, max_iters: int, desc: str,
                  extra_hooks: Optional[list] = None, amp: bool = False):
-    """Runner for a config through tools/train.py's config handling, with a progress bar.
-    ``amp``: as ``tools/train.py --amp`` (bfloat16 autocast on a CPU)."""
-    import train as train_tool
+    """A Runner for a config through tools/train.py's config handling, with a progress bar.
+
+    Args:
+        config (str): config file.
+        work_dir (str): the run's work dir.
+        options (dict): ``--cfg-options`` overrides.
+        max_iters (int): training iterations.
+        desc (str): the run's name (progress bar, experiment name).
+        extra_hooks (list, optional): hook configs added to ``custom_hooks``.
+        amp (bool): as ``tools/train.py --amp`` (bfloat16 autocast on a CPU).
+    """
     from mmengine.runner import Runner
+
+    from mmipose.apis.runner_cli import build_train_config, parse_train_args
+    from mmipose.engine.hooks import ProgressBarHook
     cfg_options = dict(options)
     cfg_options['train_cfg.max_iters'] = max_iters
-    args = train_tool.parse_args([config, '--work-dir', work_dir] + (['--amp'] if amp else []))
-    cfg = train_tool.build_config(args)
+    cfg = build_train_config(parse_train_args([config, '--work-dir', work_dir] + (['--amp'] if amp else [])))
     cfg.merge_from_dict(cfg_options)
     cfg.log_level = 'WARNING'
     cfg.experiment_name = f'demo-{desc}-{os.getpid()}'
     cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + list(extra_hooks or [])
     runner = Runner.from_cfg(cfg)
-    runner.register_hook(_progress_hook(max_iters, desc), priority='VERY_LOW')
+    runner.register_hook(ProgressBarHook(max_iters, desc), priority='VERY_LOW')
     return runner
-
-
-def last_checkpoint(work_dir: str) -> str:
-    path = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(path):
-        with open(path) as f:
-            return f.read().strip()
-    found = sorted(glob.glob(osp.join(work_dir, 'iter_*.pth')), key=osp.getmtime)
-    if not found:
-        raise FileNotFoundError(f'no checkpoint was written to {work_dir}')
-    return found[-1]
-
-
-# --------------------------------------------------------------------------- scene mIoU curve
-def scene_miou_hook(seg_ckpt: str, every: int, out_path: str, device: str = 'cpu'):
-    """Hook: every ``every`` iterations, synthesize the val scenes with the EMA generator (fixed
-    noise, seed 0; eval mode, BN statistics as they are, i.e. not refreshed) and score them with
-    the toy segmenter; the curve [{iter, mIoU, AC}, ...] is logged and rewritten to ``out_path``.
-    Training randomness is untouched (the evaluation runs under a forked RNG)."""
-    import json
-
-    import torch
-    from mmengine.hooks import Hook
-    from mmengine.model import is_model_wrapper
-    from mmengine.runner import Runner
-
-    from mmipose.registry import METRICS
-
-    class _SceneMIoUHook(Hook):
-        priority = 'LOW'
-
-        def before_train(self, runner) -> None:
-            self.dataloader = Runner.build_dataloader(runner.cfg.val_dataloader)
-            self.curve = []
-
-        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
-            if (runner.iter + 1) % every:
-                return
-            model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-            metric = METRICS.build(dict(type='SegmentationMetric', segmenter_config=SEGMENTER_CONFIG,
-                                        segmenter_checkpoint=seg_ckpt, device=device))
-            model.eval()
-            with torch.random.fork_rng(devices=[]), torch.no_grad():
-                torch.manual_seed(0)
-                for batch in self.dataloader:
-                    metric.process(batch, [sample.to_dict() for sample in model.val_step(batch)])
-            model.train()
-            scores = {k.split('/')[-1]: round(float(v), 2) for k, v in
-                      metric.evaluate(len(self.dataloader.dataset)).items()}
-            self.curve.append(dict(iter=runner.iter + 1, **scores))
-            logger.info('iPOSE iteration %d: synthesized val scenes mIoU %.1f %%, AC %.1f %%', runner.iter + 1,
-                        scores.get('mIoU', float('nan')), scores.get('AC', float('nan')))
-            with open(out_path, 'w') as f:
-                json.dump(self.curve, f, indent=1)
-
-    return _SceneMIoUHook()
 
 
 # --------------------------------------------------------------------------- stages
@@ -139,7 +84,7 @@ def data_preview(data_root: str, out_path: str, num_scenes: int = 4) -> str:
         name = f'val_{i:05d}.png'
         read = lambda kind: cv2.imread(osp.join(data_root, 'scenes', 'val', kind, name), cv2.IMREAD_UNCHANGED)  # noqa
         inst = read('instances').astype(np.int64)
-        inst_ids = np.where(inst >= 1000, inst % 1000 + 10 * (inst // 1000 - 5), 0)
+        inst_ids = np.where(inst >= INSTANCE_OFFSET, inst % INSTANCE_OFFSET + 10 * (inst // INSTANCE_OFFSET - 5), 0)
         rows.append([up(read('images')[..., ::-1]), up(colorize_label(read('labels'), palette=TOY_PALETTE)),
                      up(colorize_label(inst_ids, palette=label_palette(64))), up(colorize_parts(read('parts')))])
     scenes = make_grid(rows, titles=['image', 'label', 'instances', 'parts'])
@@ -169,7 +114,7 @@ def segmenter_stage(work_dir: str, data_root: str, args, schedule: dict) -> Tupl
     # its score on the *real* val images: the ceiling for the synthesized ones
     real = {k: round(float(v), 2) for k, v in runner.val().items()}
     logger.info('toy segmenter on real val images: %s', real)
-    return last_checkpoint(seg_dir), real
+    return find_last_checkpoint(seg_dir, 'segmenter'), real
 
 
 def partnet_data_options(data_root: str) -> dict:
@@ -237,7 +182,7 @@ def ipose_train_options(data_root: str, partnet_ckpt: str, schedule: dict, seed:
 def ipose_stage(work_dir: str, data_root: str, partnet_ckpt: str, args, schedule: dict,
                 hooks: Optional[list] = None) -> str:
     """Train iPOSE (reduced widths) on the toy scenes with the pretrained, frozen PartNet.
-    ``hooks``: extra hook objects (e.g. :func:`scene_miou_hook`); ``args.amp``: bfloat16 autocast
+    ``hooks``: extra hook objects (e.g. ``SceneMIoUCurveHook``); ``args.amp``: bfloat16 autocast
     (``tools/train.py --amp``)."""
     iters = schedule['ipose_iters']
     ipose_dir = osp.join(work_dir, 'ipose')
@@ -248,7 +193,7 @@ def ipose_stage(work_dir: str, data_root: str, partnet_ckpt: str, args, schedule
     for hook in hooks or []:
         runner.register_hook(hook)
     runner.train()
-    return last_checkpoint(ipose_dir)
+    return find_last_checkpoint(ipose_dir, 'iPOSE')
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -293,14 +238,11 @@ def evaluate_stage(work_dir: str, data_root: str, ipose_ckpt: str, partnet_ckpt:
     batches, outputs = _synthesize_val(model, dataloader, schedule['num_grids'], osp.join(work_dir, 'grids'),
                                        palette)
     results: Dict[str, object] = {}
-    if 'SegmentationMetric' in METRICS.module_dict:
-        seg_metric = METRICS.build(dict(type='SegmentationMetric', segmenter_config=SEGMENTER_CONFIG,
-                                        segmenter_checkpoint=seg_ckpt, device=args.device))
-        for batch, samples in zip(batches, outputs):
-            seg_metric.process(batch, [s.to_dict() for s in samples])
-        results['segmentation'] = {k: float(v) for k, v in seg_metric.evaluate(len(dataloader.dataset)).items()}
-    else:
-        results['segmentation'] = dict(skipped='SegmentationMetric is not registered in this checkout')
+    seg_metric = METRICS.build(dict(type='SegmentationMetric', segmenter_config=SEGMENTER_CONFIG,
+                                    segmenter_checkpoint=seg_ckpt, device=args.device))
+    for batch, samples in zip(batches, outputs):
+        seg_metric.process(batch, [s.to_dict() for s in samples])
+    results['segmentation'] = {k: float(v) for k, v in seg_metric.evaluate(len(dataloader.dataset)).items()}
     results['fid'] = fid_or_reason(args, batches, outputs, len(dataloader.dataset))
     results['editing'] = editing_pictures(model, dataloader.dataset, work_dir, args)
     return results
@@ -328,7 +270,7 @@ def _pick_scene(dataset, label_id: int):
     for i in range(len(dataset)):
         info = dataset.get_data_info(i)
         inst = cv2.imread(info['inst_path'], cv2.IMREAD_UNCHANGED).astype(np.int64)
-        values, counts = np.unique(inst[inst // 1000 == label_id], return_counts=True)
+        values, counts = np.unique(inst[inst // INSTANCE_OFFSET == label_id], return_counts=True)
         if len(values) and (best is None or counts.max() > best[2]):
             best = (info, int(values[counts.argmax()]), int(counts.max()))
     if best is None:

@@ -12,9 +12,7 @@
 #   - PartNet outputs cached per scene (frozen PartNet: the same scene gives the same parts), and
 #     no horizontal flip, so every training scene needs PartNet once (with flips each scene would
 #     be two cache entries and the cache would rarely hit within the demo's few epochs).
-# Only the model base: _base_/default_runtime.py also defines `optim_wrapper`, and MMEngine refuses
-# duplicate keys among bases, so the runtime entries are written out at the end of this file.
-_base_ = ['../_base_/models/ipose.py']
+_base_ = ['../_base_/models/ipose.py', '../_base_/default_runtime.py']
 
 data_root = 'data/toy_scenes'
 semantic_nc = 10  # ToySceneDataset classes, 0 = void (never drawn)
@@ -27,8 +25,8 @@ partnet_widths = dict(encoder_channels=(8, 16, 16, 24), decoder_channels=(16, 16
 
 model = dict(
     num_classes=semantic_nc,
-    # fake, real and LabelMix images through D in one call: ~18 % faster toy step on 2 CPU cores
-    # (D has no batch-dependent layer; see IPOSE for the spectral-norm power iterations)
+    # fake, real and LabelMix images through D in one call: a faster step on a CPU (D has no
+    # batch-dependent layer; see IPOSE for the spectral-norm power iterations)
     batch_d_passes=True,
     part_inferencer=dict(
         partnet=dict(type='PartNet', checkpoint=partnet_checkpoint, **partnet_widths),
@@ -45,8 +43,7 @@ model = dict(
     # besides the global head (the others are spectral-normed, so their init scale cancels). At
     # 0.02 its logits start ~0 and need hundreds of Adam steps to grow: the N+1 loss then stays
     # at chance (ln 11) and only the global head guides G, which draws the average street
-    # (stripes). At 1.0 a D trained alone on real toy scenes reached 47 % mIoU in 150 steps
-    # instead of 2 %, and iPOSE's scene mIoU after 240 iterations went from ~11 % to 25 %.
+    # (stripes); docs/toy_demo.md has the measurements.
     discriminator=dict(semantic_nc=semantic_nc, base_channels=16, init_gain=1.0),
     # momentum 0.05 (decay 0.95): the demo trains only a few hundred iterations; a slower EMA would
     # still hold much of the random initial weights at the end (grey samples)
@@ -56,13 +53,12 @@ model = dict(
         lambda_labelmix=5.0,
         # the global (image-level) terms ramp up over the first 200 iterations: the global head
         # learns within a few steps, the per-pixel head later; with full weight from step 0 the
-        # global loss alone steers G towards the average street (scene mIoU after 240
-        # iterations: 25 % without the ramp, 33 % with it)
+        # global loss alone steers G towards the average street (docs/toy_demo.md)
         global_warmup_iters=200,
         style_loss=None))
 
 # Two time-scale rates as OASIS (D 4x G): in the demo's short run equal rates gave nearly uniform
-# grey images (README.md has the numbers).
+# grey images (docs/toy_demo.md).
 optim_wrapper = dict(
     generator=dict(optimizer=dict(lr=2e-4, betas=(0.0, 0.999))),
     discriminator=dict(optimizer=dict(lr=8e-4, betas=(0.0, 0.999))))
@@ -97,7 +93,8 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='Evaluator', metrics=[])
 test_evaluator = val_evaluator
 
-train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=1200, val_begin=1, val_interval=100000)
+max_iters = 600
+train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=max_iters, val_begin=1, val_interval=100000)
 val_cfg = dict(type='MultiValLoop')
 test_cfg = dict(type='MultiTestLoop')
 # PartCacheWarmupHook: PartNet over all training scenes in batches of 16 before the first step;
@@ -105,25 +102,10 @@ test_cfg = dict(type='MultiTestLoop')
 custom_hooks = [dict(type='PartCacheWarmupHook', batch_size=16),
                 dict(type='EMABNRefreshHook', interval=400, num_batches=8)]
 
-# runtime (as _base_/default_runtime.py)
-default_scope = 'mmagic'
-custom_imports = dict(imports=['mmipose'], allow_failed_imports=False)
-randomness = dict(seed=0, diff_rank_seed=True)
+# the runtime is _base_/default_runtime.py's, except: seed 0, no cudnn benchmark, a log line every 50
+# iterations and one checkpoint, at the end
+randomness = dict(seed=0)
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='AtomicCheckpointHook', interval=1200, by_epoch=False, max_keep_ckpts=1,
-                    save_optimizer=True),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    nan_guard=dict(type='NaNGuardHook', action='stop'))
-env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-               dist_cfg=dict(backend='nccl'))
-log_level = 'INFO'
-log_processor = dict(type='LogProcessor', by_epoch=False)
-load_from = None
-resume = False
-model_wrapper_cfg = dict(type='MMSeparateDistributedDataParallel', broadcast_buffers=False,
-                         find_unused_parameters=False)
-vis_backends = [dict(type='VisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+    logger=dict(interval=50),
+    checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+env_cfg = dict(cudnn_benchmark=False)

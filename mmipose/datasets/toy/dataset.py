@@ -12,8 +12,8 @@ from typing import Callable, List, Optional, Sequence, Union
 from mmengine.dataset import BaseDataset
 
 from mmipose.registry import DATASETS
-from .toy.generate import SPLITS, prepare_toy_data, read_manifest
-from .toy.spec import toy_metainfo
+from .generate import SPLITS, prepare_toy_data, read_manifest
+from .spec import toy_metainfo
 
 
 @DATASETS.register_module()

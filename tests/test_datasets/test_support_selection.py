@@ -4,13 +4,14 @@ import os.path as osp
 
 import numpy as np
 from PIL import Image
-from tool_loader import load_tool
+
+from mmipose.datasets import support_selection
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def _tool():
-    return load_tool('select_supports.py')
+    return support_selection
 
 
 def _shape(kind, jitter):
@@ -33,7 +34,8 @@ def _write_category(folder, counts):
             shape = _shape(kind, jitter)
             name = f'obj{i:03d}'
             Image.fromarray(shape).save(osp.join(folder, name + '_label.png'))
-            Image.fromarray(shape * (1 + ['wide', 'tall', 'small'].index(kind))).save(osp.join(folder, name + '_part.png'))
+            part = shape * (1 + ['wide', 'tall', 'small'].index(kind))
+            Image.fromarray(part).save(osp.join(folder, name + '_part.png'))
             names[name] = kind
             i += 1
     return names

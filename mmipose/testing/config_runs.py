@@ -5,8 +5,6 @@ a random PartNet checkpoint, a tiny TorchScript Inception and a tiny MMSeg segme
 the ``--cfg-options`` that point the config at them. Only widths, image size, iteration counts and
 hook intervals (plus those paths) are overridden: the config's own dataloaders (workers, persistent
 workers, samplers, pipelines), model, losses, evaluators and hooks stay as shipped.
-
-``tests/`` is on ``sys.path``, so tests import this as ``config_runs``.
 """
 import glob
 import json
@@ -19,10 +17,13 @@ from typing import Dict, List, Optional, Tuple
 import torch
 from mmengine.config import Config
 
-import dataset_writers as writers
+from mmipose.testing import dataset_writers as writers
+from mmipose.testing.tiny_inception import save_tiny_inception
+from mmipose.toy.stages import SEGMENTER_CONFIG as TOY_SEGMENTER
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOY_SEGMENTER = osp.join(REPO, 'configs', 'toy', 'segmenter_unet-s16_1xb8-600iters_toy-64x128.py')
+#: the source checkout this module belongs to (``run_tool`` runs its ``tools/``)
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
 
 # dataset type -> (writer, train split, val split, stored (h, w), working (h, w), segmenter classes)
 DATASETS = {
@@ -31,12 +32,6 @@ DATASETS = {
     'IPOSECocoStuffDataset': (writers.write_coco_stuff, 'train2017', 'val2017', (80, 80), (64, 64), 171),
 }
 NUM_VAL = 3
-
-
-def _tiny_inception(path: str) -> str:
-    sys.path.insert(0, osp.join(REPO, 'tests', 'test_evaluation'))
-    from _tiny_inception import save_tiny_inception
-    return save_tiny_inception(path)
 
 
 def _tiny_segmenter(tmp: str, num_classes: int) -> Tuple[str, str]:
@@ -114,7 +109,7 @@ def prepare_run(config: str, tmp: str, iters: int = 4, interval: int = 2) -> Lis
         opts['model.part_inferencer.support_bank.root'] = support_root
         opts['model.part_inferencer.partnet.checkpoint'] = _random_partnet(osp.join(tmp, 'partnet.pth'))
     # evaluation: tiny Inception, tiny segmenter at the working size, object crops at the image size
-    inception = _tiny_inception(osp.join(tmp, 'tiny_inception.pt'))
+    inception = save_tiny_inception(osp.join(tmp, 'tiny_inception.pt'))
     segmenter = None
     for evaluator in ('val_evaluator', 'test_evaluator'):
         for i, metric in enumerate(cfg[evaluator].metrics):

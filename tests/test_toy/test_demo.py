@@ -1,17 +1,14 @@
-"""tools/demo.py: its parts, and the whole --quick run (about a minute; the --eval-every variant is slow)."""
+"""The toy demo (mmipose.toy.demo behind tools/demo.py): its parts, and the whole --quick run (the
+--eval-every variant is slow)."""
 import json
 import math
 import os.path as osp
-import sys
 
 import pytest
 import torch
 
-TOOLS = osp.join(osp.dirname(__file__), '..', '..', 'tools')
-sys.path.insert(0, osp.abspath(TOOLS))
-
-import demo  # noqa: E402
-import demo_stages  # noqa: E402
+from mmipose.toy import demo
+from mmipose.toy import stages as demo_stages
 
 
 def test_stage_log_times_and_returns():
@@ -21,7 +18,8 @@ def test_stage_log_times_and_returns():
 
 
 def test_schedules_and_configs_exist():
-    for schedule in demo.SCHEDULES.values():
+    for mode in demo.SCHEDULES:
+        schedule = demo.get_schedule(mode)
         assert schedule['num_train'] > 0 and schedule['ipose_iters'] > 0
     for config in (demo_stages.PARTNET_CONFIG, demo_stages.IPOSE_CONFIG, demo_stages.SEGMENTER_CONFIG):
         assert osp.isfile(config), config
@@ -32,13 +30,26 @@ def test_schedules_and_configs_exist():
         demo.parse_args(['--eval-every', '-1'])
 
 
+def test_full_schedule_runs_the_toy_configs_as_their_names_say():
+    import re
+    full = demo.get_schedule('full')
+    for key, config in (('partnet_iters', demo_stages.PARTNET_CONFIG),
+                        ('segmenter_iters', demo_stages.SEGMENTER_CONFIG), ('ipose_iters', demo_stages.IPOSE_CONFIG)):
+        named = int(re.search(r'-(\d+)iters_', osp.basename(config)).group(1))
+        assert full[key] == named, (key, config)
+    assert demo.get_schedule('long')['partnet_iters'] == full['partnet_iters']
+    with pytest.raises(ValueError, match='schedule'):
+        demo.get_schedule('fast')
+
+
 def test_long_schedule_and_the_ema_refresh_before_the_saved_checkpoint():
     args = demo.parse_args(['--schedule', 'long'])
-    assert args.schedule == 'long' and demo.SCHEDULES['long']['ipose_iters'] > demo.SCHEDULES['full']['ipose_iters']
+    assert args.schedule == 'long'
+    assert demo.get_schedule('long')['ipose_iters'] > demo.get_schedule('full')['ipose_iters']
     from mmengine.runner.priority import get_priority
 
     from mmipose.engine.hooks import AtomicCheckpointHook, EMABNRefreshHook
-    for schedule in demo.SCHEDULES.values():
+    for schedule in map(demo.get_schedule, demo.SCHEDULES):
         options = demo_stages.ipose_train_options('data', 'partnet.pth', schedule, seed=0)
         refresh = [h for h in options['custom_hooks'] if h['type'] == 'EMABNRefreshHook']
         # the refresh fires at the last iteration, before the checkpoint of that iteration is written

@@ -1,7 +1,6 @@
 """Write tiny datasets in the real on-disk layouts of Cityscapes, ADE20K, COCO-Stuff and the object
 part dataset (PartNet pretraining, supports), for the dataset tests and the end-to-end config runs.
 
-``tests/`` is on ``sys.path`` (see ``tool_loader.py``), so tests import this as ``dataset_writers``.
 Every scene writer draws the same kind of scene: a background class and a few rectangular objects
 of classes that have part categories, with their instance ids in the dataset's own encoding.
 """

@@ -1,0 +1,1 @@
+"""Speed benchmarks of the iPOSE generator / training step (:mod:`.ipose_speed`)."""

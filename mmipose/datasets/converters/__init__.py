@@ -1,0 +1,1 @@
+"""Dataset converters (official annotations -> the maps mmipose datasets read)."""

@@ -1,0 +1,1 @@
+"""Helpers to run shipped configs on tiny generated data (tests, smoke runs); not imported by ``import mmipose``."""
