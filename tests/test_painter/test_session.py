@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from painter_model import TOY_CONFIG, support_maps, toy_session
 
 from mmipose.painter import PainterSession, canvas_size, demo_model_files, encode_png, replace_part
-from painter_model import TOY_CONFIG, support_maps, toy_session
 
 SKY, ROAD, CAR = 1, 3, 7
 REPO = osp.join(osp.dirname(__file__), '..', '..')
