@@ -144,3 +144,7 @@ def test_a_checkpoint_of_another_model_is_reported_not_raised(tmp_path):
     assert 'does not match' in session.load_error
     with pytest.raises(RuntimeError, match='does not match'):
         session.synthesize(*_scene())
+    pytest.importorskip('gradio')
+    from mmipose.painter.app import build_app
+    app = build_app(session)  # the page still builds: it shows the error instead of a dead server
+    assert any(getattr(block, 'elem_id', None) == 'ipaint-load-error' for block in app.blocks.values())
