@@ -29,7 +29,8 @@ CSS = """
 #ipaint-root .ipaint-canvas {border: 1px solid #888; cursor: crosshair; max-width: 100%; image-rendering: pixelated}
 #ipaint-root .ipaint-status {font-size: 12px; color: #444; margin-top: 4px}
 #ipaint-root label {font-size: 13px; margin-left: 8px; color: #222}
-.ipaint-pixelated img {image-rendering: pixelated}
+#ipaint-root input[type=checkbox] {appearance: auto; -webkit-appearance: checkbox; width: 14px; height: 14px}
+.ipaint-pixelated img {width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated}
 """
 
 HEAD_TEMPLATE = """<script>
@@ -121,15 +122,18 @@ def build_app(session: PainterSession, title: str = 'iPOSE painter'):
                     synthesize = gr.Button('Synthesize', variant='primary', elem_id='ipaint-synthesize')
                     seed = gr.Number(value=0, precision=0, label='noise seed', minimum=0, elem_id='ipaint-seed')
             with gr.Column(scale=2):
-                image = gr.Image(label='synthesized', format='png', type='numpy', interactive=False,
+                image = gr.Image(label='synthesized', format='png', type='numpy', interactive=False, height=240,
                                  elem_id='ipaint-image', elem_classes='ipaint-pixelated')
                 parts = gr.Image(label='predicted parts (overlay)', format='png', type='numpy', interactive=False,
+                                 height=240,
                                  elem_id='ipaint-parts', elem_classes='ipaint-pixelated')
         message = gr.Markdown('Ready.', elem_id='ipaint-message')
         with gr.Row():
-            label_view = gr.Image(label='label map', format='png', interactive=False, elem_id='ipaint-label',
+            label_view = gr.Image(label='label map', format='png', interactive=False, height=180,
+                                  elem_id='ipaint-label',
                                   elem_classes='ipaint-pixelated')
-            inst_view = gr.Image(label='objects', format='png', interactive=False, elem_id='ipaint-instances',
+            inst_view = gr.Image(label='objects', format='png', interactive=False, height=180,
+                                 elem_id='ipaint-instances',
                                  elem_classes='ipaint-pixelated')
             files = gr.File(label='lossless PNGs: image, part ids, label ids, instance values (16-bit)',
                             file_count='multiple', interactive=False, elem_id='ipaint-files')
@@ -157,15 +161,16 @@ def build_app(session: PainterSession, title: str = 'iPOSE painter'):
                 use_uploaded = gr.Button('Use the uploaded supports', elem_id='ipaint-support-use')
                 reset = gr.Button('Reset the supports', elem_id='ipaint-support-reset')
             supports_view = gr.Image(label='supports: original (top) / in use (bottom)', format='png',
-                                     interactive=False, elem_id='ipaint-supports', elem_classes='ipaint-pixelated')
+                                     interactive=False, height=300, elem_id='ipaint-supports',
+                                     elem_classes='ipaint-pixelated')
             with gr.Row():
-                before_parts = gr.Image(label='before: parts', format='png', interactive=False,
+                before_parts = gr.Image(label='before: parts', format='png', interactive=False, height=160,
                                         elem_id='ipaint-before-parts', elem_classes='ipaint-pixelated')
-                after_parts = gr.Image(label='after: parts', format='png', interactive=False,
+                after_parts = gr.Image(label='after: parts', format='png', interactive=False, height=160,
                                        elem_id='ipaint-after-parts', elem_classes='ipaint-pixelated')
-                before_image = gr.Image(label='before: image', format='png', interactive=False,
+                before_image = gr.Image(label='before: image', format='png', interactive=False, height=160,
                                         elem_id='ipaint-before-image', elem_classes='ipaint-pixelated')
-                after_image = gr.Image(label='after: image', format='png', interactive=False,
+                after_image = gr.Image(label='after: image', format='png', interactive=False, height=160,
                                        elem_id='ipaint-after-image', elem_classes='ipaint-pixelated')
         with gr.Accordion('Start from a validation scene, a blank canvas or an upload', open=False):
             with gr.Row():
