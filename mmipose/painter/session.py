@@ -6,6 +6,7 @@ Nothing here draws or samples by itself: synthesis, region resampling and suppor
 needs: per-visitor support edits applied to the one shared model under a lock, validation
 scenes read from the config's dataset, and the pictures and lossless PNG files of a result.
 """
+import copy
 import glob
 import hashlib
 import inspect
@@ -13,7 +14,7 @@ import os.path as osp
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.config import Config
@@ -166,7 +167,7 @@ class PainterSession:
     """The model behind the painter and the calls the page makes.
 
     Args:
-        config (str): config file of an IPOSE model.
+        config (str | Config): config (file) of an IPOSE model.
         checkpoint (str, optional): its checkpoint (MMEngine or converted official); None keeps random
             weights (tests, timing).
         device (str): 'cpu' or 'cuda'.
@@ -179,12 +180,13 @@ class PainterSession:
     ``load_error`` holds the message and every call raises it, so the page can show it.
     """
 
-    def __init__(self, config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
+    def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None, device: str = 'cpu',
                  size: Optional[Tuple[int, int]] = None, cfg_options: Optional[dict] = None, model=None) -> None:
-        self.cfg = Config.fromfile(config)
+        self.cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
         if cfg_options:
             self.cfg.merge_from_dict(cfg_options)
-        self.config, self.checkpoint = config, checkpoint
+        self.config = config if isinstance(config, str) else self.cfg.filename
+        self.checkpoint = checkpoint
         self.table = class_table(self.cfg)
         self.size = tuple(int(s) for s in (size or canvas_size(self.cfg)))
         if any(s % 32 for s in self.size):
