@@ -51,7 +51,7 @@
     // object outlines: an edge between two pixels with different values where one is an object
     const sx = S.canvas.width / S.w, sy = S.canvas.height / S.h;
     const edge = (a, b) => a !== b && (a >= OFFSET || b >= OFFSET);
-    const sel = (a, b) => S.selected && (a === S.selected || b === S.selected);
+    const sel = (a, b) => !!S.selected && (a === S.selected || b === S.selected);
     [[false, 'rgba(255,255,255,0.9)'], [true, '#ffd400']].forEach(([selected, colour]) => {
       ctx.beginPath();
       for (let y = 0; y < S.h; y++) {
