@@ -3,13 +3,16 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: env demo test test-slow lint clean-env
+.PHONY: env demo painter test test-slow lint clean-env
 
 env:
 	@bash tools/bootstrap_env.sh
 
 demo: env
 	$(PY) tools/demo.py --work-dir work_dirs/demo
+
+painter: env
+	$(PY) demo/ipose_painter.py
 
 test: env
 	$(PY) -m pytest tests -m "not slow" -q $(PYTEST_ARGS)
