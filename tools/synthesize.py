@@ -17,6 +17,13 @@ Examples:
     python tools/synthesize.py CONFIG CKPT label.png --inst inst.png --resample object:7001 --num-samples 3
     python tools/synthesize.py CONFIG CKPT label.png --supports 26=my_car_supports/
     python tools/synthesize.py CONFIG CKPT labels/ --precision fp32   # exact fp32 sampling
+    python tools/synthesize.py CONFIG CKPT labels/ --backend onnxruntime --deploy-dir work_dirs/onnx
+
+Backends (--backend): 'pytorch' (eager), or the exported ONNX graphs of tools/deployment/export_onnx.py
+(--deploy-dir; exported to a temporary folder when not given) on 'onnxruntime' or 'openvino'
+(``pip install mmipose[deploy]``); boxes, crops, part pasting and editing are the same code.
+With 'openvino', --precision auto runs the generator in bf16 where the CPU has it natively.
+--device cuda with 'onnxruntime' uses its CUDA provider (onnxruntime-gpu). See docs/deployment.md.
 
 Speed: sampling runs in bf16 autocast with channels-last weights where the device has native
 bf16 (--precision auto, the default; on the Cityscapes model images are within PSNR 51 dB of fp32,
@@ -49,6 +56,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-samples', type=int, default=1, help='draws for --resample')
     parser.add_argument('--supports', action='append', default=[], metavar='CATEGORY=FOLDER',
                         help='replace the supports of a part category (repeatable)')
+    parser.add_argument('--backend', default='pytorch', choices=['pytorch', 'onnxruntime', 'openvino'],
+                        help='who runs PartNet and the generator (see docs/deployment.md)')
+    parser.add_argument('--deploy-dir', default=None,
+                        help='exported graphs (tools/deployment/export_onnx.py) for a graph backend')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
                         help='override config entries, e.g. model.part_inferencer.support_bank.root=...')
     from mmipose.utils.precision import add_speed_args
@@ -85,12 +96,23 @@ def main(argv=None) -> List[str]:
     from mmipose.visualization import colorize_parts
     from mmengine.config import Config
     from mmipose.utils.precision import speed_cfg_options
+    graph_backend = args.backend != 'pytorch'
+    if graph_backend:  # a missing package or device provider: an error before the model is built
+        from mmipose.apis.inferencer import _graph_precision
+        from mmipose.deploy.onnx_backends import check_backend
+        check_backend(args.backend, _graph_precision(args.backend, args.precision), args.device)
     cfg_options = speed_cfg_options(args, Config.fromfile(args.config).model, args.device)
+    if graph_backend:
+        cfg_options = {}  # the eager model only serves the code around the graphs
     cfg_options.update(args.cfg_options or {})
     # only PartNet and the EMA generator (the trained one without EMA): no D, no CLIP
-    model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=cfg_options,
-                       sample_model='auto')
-    inferencer = IPOSEInferencer(model)
+    model = init_model(args.config, args.checkpoint, device='cpu' if graph_backend else args.device,
+                       cfg_options=cfg_options, sample_model='auto')
+    if graph_backend:
+        inferencer = IPOSEInferencer(model, device=args.device, precision=args.precision, backend=args.backend,
+                                     deploy_dir=args.deploy_dir)
+    else:
+        inferencer = IPOSEInferencer(model)
     for spec in args.supports:
         category, _, folder = spec.partition('=')
         files = sorted(f for f in glob.glob(osp.join(folder, '*.png')))

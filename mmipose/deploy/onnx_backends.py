@@ -62,8 +62,8 @@ def max_backend_opset(backend: str) -> int:
     ONNX Runtime states it in its build info; OpenVINO's ONNX frontend is probed with a one-node
     model per opset (fast). Falls back to the installed ``onnx``'s newest opset.
     """
-    import onnx
-    newest = onnx.defs.onnx_opset_version()
+    from onnx.defs import onnx_opset_version
+    newest = onnx_opset_version()
     for opset in range(newest, 6, -1):
         if _backend_loads(backend, _identity_model(opset)):
             return opset
@@ -71,7 +71,6 @@ def max_backend_opset(backend: str) -> int:
 
 
 def _identity_model(opset: int) -> bytes:
-    import onnx
     from onnx import TensorProto, helper
     node = helper.make_node('Identity', ['x'], ['y'])
     graph = helper.make_graph([node], 'probe', [helper.make_tensor_value_info('x', TensorProto.FLOAT, [1])],
