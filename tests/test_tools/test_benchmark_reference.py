@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 import torch
-
 from tool_loader import load_tool
 
 
@@ -54,3 +53,14 @@ def test_compare_runs_benchmark_ipose_with_the_same_case_options(tool):
     text = ' '.join(cmd)
     assert spec == 'base' and '--variants' not in text and '--train-steps 2' in text
     assert 'model.loss_config.style_loss=None' in text  # the reference runs without CLIP
+
+
+def test_compare_times_the_deployment_backends_with_the_same_scene_options(tool):
+    args = tool.parse_args(['--reference-repo', 'x', '--threads', '2', '--iters', '2',
+                            '--infer-objects', '7', '--image-size', '64', '128'])
+    assert args.backends == ['compile', 'onnxruntime', 'openvino', 'openvino-bf16']
+    cmd = tool.backend_command(args, 'onnxruntime')
+    text = ' '.join(cmd)
+    assert cmd[cmd.index('--backend-worker') + 1] == 'onnxruntime'
+    assert '--iters 2' in text and '--infer-objects 7' in text and '--image-size 64 128' in text
+    assert '--threads 2' in text

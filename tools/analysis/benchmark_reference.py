@@ -18,7 +18,11 @@ subprocess so the peak memory (``ru_maxrss``; CUDA: ``max_memory_allocated``) is
 Results are printed and written (``--out``) in benchmark_ipose.py's JSON format, with
 ``codebase: 'reference'``. ``--compare`` also runs mmipose's benchmark_ipose.py workers on the
 same cases (``--ours-variants``: the fp32 baseline and the default levers) alternately with the
-reference, round by round, and prints the ratios (reference time / mmipose time).
+reference, round by round, and prints the ratios (reference time / mmipose time). For the infer case it
+also times the deployment variants (``--backends``, :mod:`mmipose.deploy.benchmark`): ``torch.compile``
+(inductor), the exported ONNX graphs on ONNX Runtime and on OpenVINO (fp32, and bf16 where the CPU has
+it), each in its own process in the same rounds; the ONNX Runtime worker also reports the FLOPs of one
+synthesis and the measured fp32/bf16 GEMM peak, so the achieved GFLOP/s can be set against it.
 
 Run-time patches of the authors' code (nothing else is changed):
 
@@ -87,7 +91,11 @@ def parse_args(argv=None):
                    help="--compare: mmipose lever sets; 'base' = fp32 eager, 'levers' = "
                    f"{DEFAULT_LEVERS['infer']} for infer and {DEFAULT_LEVERS['train']} for "
                    'train, or a benchmark_ipose.py --variants set')
+    p.add_argument('--backends', nargs='*', default=['compile', 'onnxruntime', 'openvino', 'openvino-bf16'],
+                   help='--compare, infer case: deployment variants of mmipose.deploy.benchmark (none: '
+                   'only the eager variants)')
     p.add_argument('--worker', help=argparse.SUPPRESS)  # internal: run one reference case
+    p.add_argument('--backend-worker', help=argparse.SUPPRESS)  # internal: time one deployment variant
     return p.parse_args(argv)
 
 
@@ -253,6 +261,31 @@ def run_reference_case(args, case):
     return result
 
 
+def run_backend_case(args, variant):
+    """One deployment variant on benchmark_ipose.py's inference scene (mmipose.deploy.benchmark)."""
+    import torch
+
+    import benchmark_ipose as ours
+    from mmipose.deploy import benchmark as deploy_benchmark
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    size = tuple(args.image_size)
+    model = deploy_benchmark.build_random_model(OURS_CONFIG)
+    label, inst, objects, _ = ours.synthetic_scene(model.num_classes, size, args.infer_objects, 0)
+    label, inst = label[0].numpy(), inst[0].numpy()
+    result = dict(case='infer', codebase='mmipose', variant=variant, device=args.device, image_size=list(size),
+                  threads=torch.get_num_threads(), objects=args.infer_objects, batch_size=1)
+    if variant == 'onnxruntime':  # once per run: the work of one synthesis and this CPU's GEMM peak
+        result['gflop'] = deploy_benchmark.sampling_flops(model, label, inst, objects) / 1e9
+        result['gemm_peak_gflops'] = {'fp32': deploy_benchmark.gemm_peak_gflops(torch.float32),
+                                      'bf16': deploy_benchmark.gemm_peak_gflops(torch.bfloat16)}
+    result.update(deploy_benchmark.time_variant(model, variant, label, inst, objects, args.iters, args.warmup,
+                                                args.device))
+    result['peak_memory_mb'] = ours.peak_memory_mb(args.device)
+    return result
+
+
 # --------------------------------------------------------------------------------- driver side
 def _run(cmd):
     proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
@@ -267,6 +300,16 @@ def reference_command(args, case):
            '--device', args.device, '--iters', str(args.iters), '--warmup', str(args.warmup),
            '--infer-objects', str(args.infer_objects), '--train-objects', str(args.train_objects),
            '--image-size', *map(str, args.image_size), '--worker', case]
+    if args.threads:
+        cmd += ['--threads', str(args.threads)]
+    return cmd
+
+
+def backend_command(args, variant):
+    cmd = [sys.executable, osp.abspath(__file__), '--reference-repo', args.reference_repo,
+           '--device', args.device, '--iters', str(args.iters), '--warmup', str(args.warmup),
+           '--infer-objects', str(args.infer_objects), '--image-size', *map(str, args.image_size),
+           '--backend-worker', variant]
     if args.threads:
         cmd += ['--threads', str(args.threads)]
     return cmd
@@ -304,6 +347,9 @@ def main(argv=None):
     if args.worker:
         print('RESULT ' + json.dumps(run_reference_case(args, args.worker)), flush=True)
         return None
+    if args.backend_worker:
+        print('RESULT ' + json.dumps(run_backend_case(args, args.backend_worker)), flush=True)
+        return None
     args.reference_repo = check_reference_repo(args.reference_repo)
     cases = (['infer'] if 'infer' in args.cases else []) + (
         [f'train:{b}' for b in args.batch_sizes] if 'train' in args.cases else [])
@@ -320,6 +366,10 @@ def main(argv=None):
                 res['codebase'] = 'mmipose'
                 runs.setdefault(f'mmipose {spec}', []).append(res)
                 print(_line(f'{case} mmipose {spec}', res), flush=True)
+            for variant in (args.backends if args.compare and case == 'infer' else []):
+                res = _run(backend_command(args, variant))
+                runs.setdefault(f'mmipose {variant}', []).append(res)
+                print(_line(f'{case} mmipose {variant}', res), flush=True)
         for name, rs in runs.items():
             results.extend(dict(r, case=case, codebase=name) for r in rs)
         ok = {name: [r for r in rs if 'error' not in r] for name, rs in runs.items()}
@@ -331,9 +381,20 @@ def main(argv=None):
                     continue
                 mine = statistics.median(r['median_s'] for r in rs)
                 mem = max(r['peak_memory_mb'] for r in rs)
+                extra = ''
+                if 'max_abs_vs_eager_fp32' in rs[0]:
+                    extra = f", image max abs vs eager fp32 {max(r['max_abs_vs_eager_fp32'] for r in rs):.3g}"
                 print(f'{case:>10} {name:>28}: x{ref / mine:.2f} faster than the reference '
-                      f'({mine:.3f} s vs {ref:.3f} s), peak memory {mem:.0f} vs {ref_mem:.0f} MB',
+                      f'({mine:.3f} s vs {ref:.3f} s), peak memory {mem:.0f} vs {ref_mem:.0f} MB{extra}',
                       flush=True)
+            flops = [r for rs in ok.values() for r in rs if 'gflop' in r]
+            if flops:
+                work, peak = flops[0]['gflop'], flops[0]['gemm_peak_gflops']
+                print(f'{case:>10}: {work:.1f} GFLOP per synthesis (convolutions + matmuls); measured GEMM peak '
+                      f"{peak['fp32']:.0f} GFLOP/s fp32, {peak['bf16']:.0f} GFLOP/s bf16", flush=True)
+                for name, rs in ok.items():
+                    mine = statistics.median(r['median_s'] for r in rs)
+                    print(f'{case:>10} {name:>28}: {work / mine:.1f} GFLOP/s', flush=True)
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
