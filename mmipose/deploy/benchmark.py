@@ -69,6 +69,7 @@ def make_inferencer(model: nn.Module, variant: str, size: Tuple[int, int], devic
                     deploy_dir: Optional[str] = None):
     """An IPOSEInferencer running ``variant`` (exports the graphs, parity checked at ``size``, when needed)."""
     from mmipose.apis import IPOSEInferencer
+
     from .onnx_export import export_sampling_graphs
     if variant not in VARIANTS:
         raise ValueError(f'benchmark variant must be one of {VARIANTS}, got {variant!r}')

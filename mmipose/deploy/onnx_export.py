@@ -28,7 +28,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn as nn
-from torch import Tensor
 
 from .export_modules import GeneratorGraph, PartNetGraph, SupportEncoderGraph
 from .onnx_backends import GraphRunner, check_backend, check_opset
@@ -324,8 +323,3 @@ def export_from_config(config: str, checkpoint: Optional[str], out_dir: str, **k
         raise ValueError(f"export: the config {config} has no 'object_part_categories' dict (label id -> part "
                          'category of the object classes)')
     return export_sampling_graphs(model, out_dir, {int(k): int(v) for k, v in part_categories.items()}, **kwargs)
-
-
-def tensor_inputs(names: Sequence[str], tensors: Sequence[Tensor]) -> Dict[str, np.ndarray]:
-    """``{name: float32/int64 numpy array}`` of CPU tensors."""
-    return {n: t.detach().cpu().numpy() for n, t in zip(names, tensors)}

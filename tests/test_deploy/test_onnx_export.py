@@ -107,3 +107,16 @@ def test_cuda_device_without_the_cuda_provider_is_a_clear_error():
         pytest.skip('this onnxruntime has the CUDA provider')
     with pytest.raises(BackendUnavailableError, match='onnxruntime-gpu'):
         check_backend('onnxruntime', device='cuda')
+
+
+def test_export_tool_writes_the_graphs_and_reports_the_parity(toy_model, tmp_path, capsys):
+    from tool_loader import load_tool
+    config = write_toy_config(str(tmp_path / 'toy.py'))
+    checkpoint = str(tmp_path / 'toy.pth')
+    torch.save(dict(state_dict=toy_model.state_dict()), checkpoint)
+    manifest = load_tool('deployment/export_onnx.py').main(
+        [config, checkpoint, '--out-dir', str(tmp_path / 'onnx'), '--backends', 'onnxruntime'])
+    assert set(manifest['parity']['onnxruntime']) == {'64x128', '128x256'}
+    assert 'onnxruntime 64x128: image_max_abs' in capsys.readouterr().out
+    for name in GRAPH_FILES.values():
+        assert (tmp_path / 'onnx' / name).is_file()
