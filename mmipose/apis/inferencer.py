@@ -94,6 +94,18 @@ def _parse_region(region: Union[str, np.ndarray], result: SynthesisResult) -> Op
     return mask
 
 
+def _graph_precision(backend: str, precision: Optional[str]) -> str:
+    """Generator precision of a graph backend: None/fp32 -> fp32; bf16; auto -> bf16 where OpenVINO runs it."""
+    if precision in (None, 'fp32'):
+        return 'fp32'
+    if precision == 'auto':
+        if backend != 'openvino':
+            return 'fp32'
+        import openvino
+        return 'bf16' if 'BF16' in openvino.Core().get_property('CPU', 'OPTIMIZATION_CAPABILITIES') else 'fp32'
+    return precision
+
+
 class IPOSEInferencer:
     """Synthesize images and part maps from label maps with a trained IPOSE model.
 
@@ -111,6 +123,13 @@ class IPOSEInferencer:
             ``sample_precision``.
         channels_last (bool, optional): channels-last weights (faster convolutions); None keeps
             the model's layout.
+        backend (str): who runs the two networks (PartNet, generator): 'pytorch' (eager, default),
+            'onnxruntime' or 'openvino' (exported ONNX graphs, :mod:`mmipose.deploy`). Boxes, crops,
+            part pasting, noise, region and part editing are the same code for all backends.
+        deploy_dir (str, optional): the export folder of a graph backend
+            (``tools/deployment/export_onnx.py``); None exports the model into a temporary folder
+            first (parity checked). With a graph backend ``precision`` is 'fp32' (None) or, for
+            OpenVINO, 'bf16' / 'auto'; ``device`` 'cuda' selects ONNX Runtime's CUDA provider.
 
     Example:
         >>> inferencer = IPOSEInferencer('configs/toy/ipose_tiny_1xb4-600iters_toy-64x128.py', 'iter_600.pth')
@@ -120,9 +139,19 @@ class IPOSEInferencer:
 
     def __init__(self, model: Union[nn.Module, str], checkpoint: Optional[str] = None, device: str = 'cpu',
                  part_categories: Optional[Dict[int, int]] = None, sample_model: Optional[str] = None,
-                 precision: Optional[str] = None, channels_last: Optional[bool] = None) -> None:
+                 precision: Optional[str] = None, channels_last: Optional[bool] = None,
+                 backend: str = 'pytorch', deploy_dir: Optional[str] = None) -> None:
+        from mmipose.deploy.onnx_backends import BACKENDS, check_backend
+        if backend not in BACKENDS:
+            raise ValueError(f'IPOSEInferencer: backend must be one of {BACKENDS}, got {backend!r}')
+        graph_precision = None
+        if backend != 'pytorch':  # check the backend before any work (model building, export)
+            graph_precision = _graph_precision(backend, precision)
+            check_backend(backend, graph_precision, str(device))
+            precision = None
         if isinstance(model, str):
-            model = init_model(model, checkpoint, device, sample_model=sample_model or 'auto')
+            model = init_model(model, checkpoint, 'cpu' if backend != 'pytorch' else device,
+                               sample_model=sample_model or 'auto')
         self.model = model.eval()
         if precision is not None:
             from mmipose.utils.precision import bf16_supported, check_precision
@@ -141,10 +170,30 @@ class IPOSEInferencer:
         if sample_model is None:
             sample_model = 'ema' if getattr(model, 'with_ema_gen', False) else 'orig'
         self.sample_model = sample_model
+        self.backend = backend
+        self.graphs = None
+        if backend != 'pytorch':
+            self.graphs = self._graph_sampler(backend, graph_precision, str(device), deploy_dir)
+
+    def _graph_sampler(self, backend: str, precision: str, device: str, deploy_dir: Optional[str]):
+        """The exported graphs of the model on ``backend`` (exported to a temporary folder when not given)."""
+        from mmipose.deploy.graph_sampler import GraphSampler
+        if deploy_dir is None:
+            import tempfile
+
+            from mmipose.deploy.onnx_export import export_sampling_graphs
+            deploy_dir = tempfile.mkdtemp(prefix='mmipose_onnx_')
+            export_sampling_graphs(self.model, deploy_dir, self.part_categories, parity_backends=[backend])
+        graphs = GraphSampler(deploy_dir, backend, precision, device)
+        graphs.check_model(self.model)
+        graphs.support_bank = self.support_bank
+        return graphs
 
     # ----------------------------------------------------------------- helpers
     @property
     def device(self) -> torch.device:
+        if self.graphs is not None:
+            return torch.device('cpu')  # the graph backends take host arrays
         return next(self.model.parameters()).device
 
     @property
@@ -183,6 +232,8 @@ class IPOSEInferencer:
                   z_part: torch.Tensor) -> Tuple[np.ndarray, np.ndarray]:
         """Run the model once; returns (RGB image, part ids)."""
         from mmipose.visualization.sample_grid import tensor_to_rgb
+        if self.graphs is not None:
+            return self._generate_with_graphs(label, inst, objects, z, z_part)
         h, w = label.shape
         data = dict(inputs=dict(label=[torch.from_numpy(label)[None]], inst=[torch.from_numpy(inst)[None]],
                                 z=[z[0]], z_part=[z_part[0]], sample_model=self.sample_model),
@@ -193,6 +244,23 @@ class IPOSEInferencer:
         if fake is None:
             fake = sample.ema.fake_img
         return tensor_to_rgb(fake), sample.pred_parts.reshape(h, w).cpu().numpy().astype(np.int64)
+
+    def _generate_with_graphs(self, label: np.ndarray, inst: np.ndarray, objects: np.ndarray, z: torch.Tensor,
+                              z_part: torch.Tensor) -> Tuple[np.ndarray, np.ndarray]:
+        """:meth:`_generate` with the exported graphs in place of the two network calls."""
+        from mmipose.models.channel_argmax import channel_argmax
+        from mmipose.models.editors.ipose_inputs import label_to_onehot
+        from mmipose.visualization.sample_grid import tensor_to_rgb
+        self.graphs.check_label(label)
+        model = self.model
+        onehot = label_to_onehot(torch.from_numpy(label)[None, None], model.num_classes)
+        tables = model.part_inferencer.drop_unsupported_objects([torch.from_numpy(objects)])
+        with torch.no_grad():
+            features, logits = model.part_inferencer(torch.from_numpy(inst)[None, None], tables,
+                                                     partnet_runner=self.graphs.run_partnet)
+        fake = self.graphs.generate(onehot, features, logits, z, z_part)
+        bgr = model._to_bgr_255(fake.float(), DataSample.stack([DataSample()]))
+        return tensor_to_rgb(bgr[0]), channel_argmax(logits)[0].numpy().astype(np.int64)
 
     # ----------------------------------------------------------------- API
     def __call__(self, label: MapLike, inst: Optional[MapLike] = None, seed: Optional[int] = None,
@@ -209,6 +277,8 @@ class IPOSEInferencer:
             SynthesisResult: image (H,W,3) uint8 RGB, parts (H,W), the noise used and the inputs.
         """
         label_map = read_index_map(label, 'label')
+        if self.graphs is not None:  # sizes and class ids the exported graphs take, before any work
+            self.graphs.check_label(label_map)
         if inst is None:
             from mmipose.datasets.object_boxes import instances_from_components
             inst_map = instances_from_components(label_map, sorted(self.part_categories)).astype(np.int64)

@@ -1,21 +1,15 @@
-"""tools/analysis/benchmark_reference.py without the authors' code: path errors and scene format."""
-import importlib.util
-import os.path as osp
-
+"""mmipose.benchmarks.reference_speed without the authors' code: path errors and scene format."""
 import numpy as np
 import pytest
 import torch
 
-SCRIPT = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'analysis', 'benchmark_reference.py')
+from mmipose.benchmarks import reference_speed
+from mmipose.benchmarks.ipose_speed import synthetic_scene
 
 
 @pytest.fixture(scope='module')
 def tool():
-    # TODO(issue 23): test the package API once benchmark_reference.py is a thin script over it
-    spec = importlib.util.spec_from_file_location('benchmark_reference', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return reference_speed
 
 
 def test_missing_reference_repo_is_a_clear_error(tool, tmp_path):
@@ -31,7 +25,6 @@ def test_missing_reference_repo_is_a_clear_error(tool, tmp_path):
 
 
 def test_scenes_in_the_reference_format_match_benchmark_ipose(tool):
-    from benchmark_ipose import synthetic_scene
     data = tool.reference_batch(2, (64, 128), 5, seed=3)
     assert data['crop_params'].shape == (2, 5, 7) and data['ins_num'].tolist() == [5, 5]
     for b in range(2):
@@ -44,7 +37,6 @@ def test_scenes_in_the_reference_format_match_benchmark_ipose(tool):
 
 
 def test_scene_bands_never_use_the_object_class():
-    from benchmark_ipose import synthetic_scene
     for seed in range(40):
         label, inst, objects, _ = synthetic_scene(35, (64, 128), 3, seed)
         assert len(objects) == 3 and (objects[:, 0] // 1000 == 26).all(), seed
@@ -61,3 +53,14 @@ def test_compare_runs_benchmark_ipose_with_the_same_case_options(tool):
     text = ' '.join(cmd)
     assert spec == 'base' and '--variants' not in text and '--train-steps 2' in text
     assert 'model.loss_config.style_loss=None' in text  # the reference runs without CLIP
+
+
+def test_compare_times_the_deployment_backends_with_the_same_scene_options(tool):
+    args = tool.parse_args(['--reference-repo', 'x', '--threads', '2', '--iters', '2',
+                            '--infer-objects', '7', '--image-size', '64', '128'])
+    assert args.backends == ['compile', 'onnxruntime', 'openvino', 'openvino-bf16']
+    cmd = tool.backend_command(args, 'onnxruntime')
+    text = ' '.join(cmd)
+    assert cmd[cmd.index('--backend-worker') + 1] == 'onnxruntime'
+    assert '--iters 2' in text and '--infer-objects 7' in text and '--image-size 64 128' in text
+    assert '--threads 2' in text

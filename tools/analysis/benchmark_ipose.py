@@ -30,9 +30,7 @@ Example::
     python tools/analysis/benchmark_ipose.py configs/_base_/models/ipose.py --random-partnet \\
         --baseline --variants bf16 cl bf16+cl+ftz --cases infer --infer-iters 3
 """
-# tools/analysis/benchmark_reference.py still imports the scene builder and the timing from this script
-from mmipose.benchmarks.ipose_speed import main, peak_memory_mb, synthetic_scene  # noqa: F401
-from mmipose.benchmarks.ipose_speed import timed as _timed  # noqa: F401
+from mmipose.benchmarks.ipose_speed import main
 
 if __name__ == '__main__':
     main()

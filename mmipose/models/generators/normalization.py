@@ -34,13 +34,17 @@ def resize_nearest(t: Tensor, size) -> Tensor:
     W = g*w) is the strided view ``t[..., ::f, ::g]``: legacy nearest picks source pixel
     ``floor(i * H / h) = i * f``, so the result is identical, but PyTorch's CPU kernel first copies
     the whole input (for the generator's full-resolution conditioning map, a large copy for a 2x4
-    output). Other sizes go through ``F.interpolate``.
+    output). Other sizes go through ``F.interpolate``. During ONNX export the whole-factor case is
+    also an ``F.interpolate`` (by scale factor): a graph op whose output follows a dynamic input size.
     """
     h, w = int(size[0]), int(size[1])
     in_h, in_w = t.shape[-2:]
     if (in_h, in_w) == (h, w):
         return t
     if in_h % h == 0 and in_w % w == 0:
+        if torch.onnx.is_in_onnx_export():
+            # the same pixels, as a graph op whose output size follows the input size (dynamic H, W)
+            return F.interpolate(t, scale_factor=(1.0 / float(in_h // h), 1.0 / float(in_w // w)), mode='nearest')
         return t[..., ::in_h // h, ::in_w // w]
     return F.interpolate(t, size=(h, w), mode='nearest')
 

@@ -3,7 +3,7 @@ import hashlib
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -14,6 +14,9 @@ from mmipose.datasets.object_boxes import OBJECT_ROW_WIDTH, make_even_extent
 from mmipose.registry import MODELS
 from .partnet import PartNet
 from .support_bank import SupportBank
+
+#: (N,1,64,64) queries, (N,) part categories -> part features (N,288,64,64), logits (N,9,64,64)
+PartNetRunner = Callable[[Tensor, Tensor], Tuple[Tensor, Tensor]]
 
 
 @dataclass(frozen=True)
@@ -241,18 +244,21 @@ class ObjectPartInferencer(nn.Module):
         """Images whose outputs the cache holds."""
         return len(self._cache)
 
-    def forward(self, inst: Tensor, objects: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
+    def forward(self, inst: Tensor, objects: Sequence[Tensor],
+                partnet_runner: Optional[PartNetRunner] = None) -> Tuple[Tensor, Tensor]:
         """Part features and logits at full resolution (from the cache where possible).
 
         Args:
             inst (Tensor): (B,1,H,W) integer instance map.
             objects (Sequence[Tensor]): B object tables (K_b, 8), data-contract rows.
+            partnet_runner (callable, optional): used instead of :meth:`run_partnet` (same signature),
+                e.g. an exported PartNet graph (:mod:`mmipose.deploy`); crops and pasting stay the same.
 
         Returns:
             tuple: part_features (B,288,H,W) and part_logits (B,9,H,W); zeros outside objects.
         """
-        if not self.cache_size or (self.finetune and torch.is_grad_enabled()):
-            return self._infer(inst, objects)
+        if not self.cache_size or (self.finetune and torch.is_grad_enabled()) or partnet_runner is not None:
+            return self._infer(inst, objects, partnet_runner)
         b, _, height, width = inst.shape
         if len(objects) != b:
             raise ValueError(f'ObjectPartInferencer: got {len(objects)} object tables for a batch of {b}')
@@ -287,7 +293,8 @@ class ObjectPartInferencer(nn.Module):
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
-    def _infer(self, inst: Tensor, objects: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
+    def _infer(self, inst: Tensor, objects: Sequence[Tensor],
+               partnet_runner: Optional[PartNetRunner] = None) -> Tuple[Tensor, Tensor]:
         """Part features and logits at full resolution (PartNet on every object).
 
         Args:
@@ -310,7 +317,7 @@ class ObjectPartInferencer(nn.Module):
         categories = torch.tensor([row[1] for _, row in kept], dtype=torch.long, device=weight.device)
         with torch.set_grad_enabled(self.finetune and torch.is_grad_enabled()):
             queries = self.crop_queries(inst.to(weight.device), crops).to(weight.dtype)
-            part_features, part_logits = self.run_partnet(queries, categories)
+            part_features, part_logits = (partnet_runner or self.run_partnet)(queries, categories)
             for i, crop in enumerate(crops):
                 hs, he, ws, we = crop.box
                 m = self._back_to_box(queries[i:i + 1], crop, 'nearest')
