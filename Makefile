@@ -21,7 +21,7 @@ test-slow: env
 	$(PY) -m pytest tests -m slow -q $(PYTEST_ARGS)
 
 # the linters setup.cfg configures, as .pre-commit-config.yaml runs them
-LINT_PATHS := mmipose tools tests configs setup.py
+LINT_PATHS := mmipose tools tests configs demo setup.py
 lint: env
 	$(PY) -m flake8 $(LINT_PATHS)
 	$(PY) -m isort --check-only --diff $(LINT_PATHS)

@@ -24,8 +24,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     parser.add_argument('--size', default=None, help="canvas HxW, multiples of 32 (default: the config's working size)")
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None, metavar='KEY=VALUE',
-                        help='config overrides, e.g. model.part_inferencer.support_bank.root=data/supports')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default=None,
+        metavar='KEY=VALUE',
+        help='config overrides, e.g. model.part_inferencer.support_bank.root=data/supports')
     args = parser.parse_args(argv)
     if (args.config is None) != (args.checkpoint is None):
         parser.error('give both CONFIG and CHECKPOINT, or neither (then the `make demo` model is served)')
@@ -52,8 +57,9 @@ def main(argv=None) -> int:
     size = tuple(int(s) for s in args.size.lower().split('x')) if args.size else None
     session = PainterSession(config, checkpoint, device=args.device, size=size, cfg_options=args.cfg_options)
     if session.load_error:
-        print(f'ipose_painter: {session.load_error}\n(the page shows this message; fix the files and restart)',
-              file=sys.stderr)
+        print(
+            f'ipose_painter: {session.load_error}\n(the page shows this message; fix the files and restart)',
+            file=sys.stderr)
     app = build_app(session)
     print(f'ipose_painter: serving {config} at http://{args.host}:{args.port or "<free port>"}', flush=True)
     app.queue().launch(server_name=args.host, server_port=args.port or None, show_api=False, inbrowser=False)

@@ -3,10 +3,10 @@
 Every mmipose component registers into these with a distinctive name, so a config
 that sets ``custom_imports=dict(imports=['mmipose'])`` can build it by ``type=``.
 """
-from mmagic.registry import (DATA_SAMPLERS, DATASETS, EVALUATORS, HOOKS, LOOPS, METRICS,
-                             MODEL_WRAPPERS, MODELS, TRANSFORMS, VISBACKENDS, VISUALIZERS)
+from mmagic.registry import (DATA_SAMPLERS, DATASETS, EVALUATORS, HOOKS, LOOPS, METRICS, MODEL_WRAPPERS, MODELS,
+                             TRANSFORMS, VISBACKENDS, VISUALIZERS)
 
 __all__ = [
-    'DATA_SAMPLERS', 'DATASETS', 'EVALUATORS', 'HOOKS', 'LOOPS', 'METRICS', 'MODEL_WRAPPERS',
-    'MODELS', 'TRANSFORMS', 'VISBACKENDS', 'VISUALIZERS'
+    'DATA_SAMPLERS', 'DATASETS', 'EVALUATORS', 'HOOKS', 'LOOPS', 'METRICS', 'MODEL_WRAPPERS', 'MODELS', 'TRANSFORMS',
+    'VISBACKENDS', 'VISUALIZERS'
 ]

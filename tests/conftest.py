@@ -14,7 +14,6 @@ from mmipose.utils.checkpoint import allow_mmengine_checkpoints  # noqa: E402
 # The test process is an entry point: in-process Runners resume MMEngine checkpoints (weights-only).
 allow_mmengine_checkpoints()
 
-
 _hub_ids = itertools.count()
 
 

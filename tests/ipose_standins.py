@@ -78,21 +78,21 @@ class StandInDiscriminator(nn.Module):
 
 
 class StandInNPlus1Loss(nn.Module):
+
     def forward(self, logits, onehot, for_real):
-        target = onehot.argmax(1) + 1 if for_real else onehot.new_zeros(
-            onehot[:, 0].shape).long()
+        target = onehot.argmax(1) + 1 if for_real else onehot.new_zeros(onehot[:, 0].shape).long()
         return F.cross_entropy(logits, target)
 
 
 class StandInHingeLoss(nn.Module):
+
     def forward(self, logits, target_is_real, is_disc):
         if not is_disc:
             return -logits.mean()
         return F.relu(1 - logits).mean() if target_is_real else F.relu(1 + logits).mean()
 
 
-def make_batch(batch_size=2, num_classes=5, height=32, width=64, objects_per_image=(1, 0),
-               label_max=None, seed=0):
+def make_batch(batch_size=2, num_classes=5, height=32, width=64, objects_per_image=(1, 0), label_max=None, seed=0):
     """A dataloader batch in the data-contract layout (before preprocessing)."""
     g = torch.Generator().manual_seed(seed)
     inputs = dict(img=[], label=[], inst=[])

@@ -18,14 +18,12 @@ REGISTRY_PAIRS = {
 
 
 def _mmipose_entries(reg):
-    return {name: cls for name, cls in reg.module_dict.items()
-            if getattr(cls, '__module__', '').startswith('mmipose')}
+    return {name: cls for name, cls in reg.module_dict.items() if getattr(cls, '__module__', '').startswith('mmipose')}
 
 
 def test_mmipose_registers_into_mmagic_scope():
     assert registry.MODELS.scope == 'mmagic'
-    names = {name for reg_name in REGISTRY_PAIRS
-             for name in _mmipose_entries(getattr(registry, reg_name))}
+    names = {name for reg_name in REGISTRY_PAIRS for name in _mmipose_entries(getattr(registry, reg_name))}
     assert names, 'importing mmipose registered no component'
 
 
@@ -38,10 +36,11 @@ def test_no_name_shared_with_mmseg(reg_name):
 
 def test_build_from_config_dict_with_mmagic_default_scope():
     # The way a user's config builds a component: default_scope='mmagic', type=<mmipose name>.
-    cfg = Config(dict(
-        default_scope='mmagic',
-        custom_imports=dict(imports=['mmipose'], allow_failed_imports=False),
-        model=dict(type='GlobalGANLoss', loss_weight=2.0)))
+    cfg = Config(
+        dict(
+            default_scope='mmagic',
+            custom_imports=dict(imports=['mmipose'], allow_failed_imports=False),
+            model=dict(type='GlobalGANLoss', loss_weight=2.0)))
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         loss = registry.MODELS.build(cfg.model)
     assert type(loss).__module__.startswith('mmipose')

@@ -43,9 +43,7 @@ resume = False
 # (part_inferencer), the EMA generator and the frozen CLIP have no trainable parameters and are only
 # moved to the device, so `find_unused_parameters=False` holds.
 model_wrapper_cfg = dict(
-    type='MMSeparateDistributedDataParallel',
-    broadcast_buffers=False,
-    find_unused_parameters=False)
+    type='MMSeparateDistributedDataParallel', broadcast_buffers=False, find_unused_parameters=False)
 
 vis_backends = [dict(type='VisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)

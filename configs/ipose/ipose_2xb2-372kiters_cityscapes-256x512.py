@@ -20,5 +20,4 @@ train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=372000, val_begin
 # FID every 2500 iterations (reference freq_fid for Cityscapes); the best checkpoint is kept by
 # FID (the reference selects best_* by FID on the same val set it reports: OASIS#4).
 default_hooks = dict(
-    logger=dict(interval=100),
-    checkpoint=dict(interval=10000, save_best='FID/fid', rule='less', max_keep_ckpts=5))
+    logger=dict(interval=100), checkpoint=dict(interval=10000, save_best='FID/fid', rule='less', max_keep_ckpts=5))

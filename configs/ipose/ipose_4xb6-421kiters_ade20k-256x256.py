@@ -18,9 +18,7 @@ model = dict(
     loss_config=dict(lambda_labelmix=10.0))  # 10 for ADE20K (reference; = paper)
 
 # lr_g 2e-4: the reference's ADE20K script (the paper states 1e-4); lr_d 4e-4.
-optim_wrapper = dict(
-    generator=dict(optimizer=dict(lr=2e-4)),
-    discriminator=dict(optimizer=dict(lr=4e-4)))
+optim_wrapper = dict(generator=dict(optimizer=dict(lr=2e-4)), discriminator=dict(optimizer=dict(lr=4e-4)))
 
 train_dataloader = dict(batch_size=6, num_workers=4)
 val_dataloader = dict(batch_size=6)
@@ -28,5 +26,4 @@ test_dataloader = dict(batch_size=6)
 
 train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=421000, val_begin=1, val_interval=5000)
 default_hooks = dict(
-    logger=dict(interval=100),
-    checkpoint=dict(interval=20000, save_best='FID/fid', rule='less', max_keep_ckpts=5))
+    logger=dict(interval=100), checkpoint=dict(interval=20000, save_best='FID/fid', rule='less', max_keep_ckpts=5))

@@ -37,8 +37,11 @@ model = dict(
             root=data_root + '/supports',
             categories=[24, 26, 28, 101],
             num_supports=3)),
-    generator=dict(semantic_nc=semantic_nc, channels_g=8, spade_hidden_nc=32,
-                   partnet_feature_nc=partnet_widths['decoder_channels'][-1]),
+    generator=dict(
+        semantic_nc=semantic_nc,
+        channels_g=8,
+        spade_hidden_nc=32,
+        partnet_feature_nc=partnet_widths['decoder_channels'][-1]),
     # init_gain 1.0 (reference 0.02): D's per-pixel output layer is its only unnormalised layer
     # besides the global head (the others are spectral-normed, so their init scale cancels). At
     # 0.02 its logits start ~0 and need hundreds of Adam steps to grow: the N+1 loss then stays
@@ -99,13 +102,13 @@ val_cfg = dict(type='MultiValLoop')
 test_cfg = dict(type='MultiTestLoop')
 # PartCacheWarmupHook: PartNet over all training scenes in batches of 16 before the first step;
 # the cache then serves every step, so step times are even from the start (same total cost on CPU)
-custom_hooks = [dict(type='PartCacheWarmupHook', batch_size=16),
-                dict(type='EMABNRefreshHook', interval=400, num_batches=8)]
+custom_hooks = [
+    dict(type='PartCacheWarmupHook', batch_size=16),
+    dict(type='EMABNRefreshHook', interval=400, num_batches=8)
+]
 
 # the runtime is _base_/default_runtime.py's, except: seed 0, no cudnn benchmark, a log line every 50
 # iterations and one checkpoint, at the end
 randomness = dict(seed=0)
-default_hooks = dict(
-    logger=dict(interval=50),
-    checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
 env_cfg = dict(cudnn_benchmark=False)

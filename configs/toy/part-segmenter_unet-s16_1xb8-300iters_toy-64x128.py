@@ -14,8 +14,9 @@ model = dict(decode_head=dict(num_classes=num_part_classes))
 
 
 def _parts_split(split):
-    return dict(metainfo=dict(classes=part_classes),
-                data_prefix=dict(img_path=f'scenes/{split}/images', seg_map_path=f'scenes/{split}/parts'))
+    return dict(
+        metainfo=dict(classes=part_classes),
+        data_prefix=dict(img_path=f'scenes/{split}/images', seg_map_path=f'scenes/{split}/parts'))
 
 
 train_dataloader = dict(dataset=_parts_split('train'))

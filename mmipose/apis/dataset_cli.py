@@ -20,8 +20,11 @@ def parse_browse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--split', default='train', choices=['train', 'val', 'test'])
     parser.add_argument('--num', type=int, default=4, help='number of samples')
     parser.add_argument('--start', type=int, default=0, help='index of the first sample')
-    parser.add_argument('--scale', type=int, default=None,
-                        help='nearest up-scaling of the tiles (default: tiles at least 128 pixels high)')
+    parser.add_argument(
+        '--scale',
+        type=int,
+        default=None,
+        help='nearest up-scaling of the tiles (default: tiles at least 128 pixels high)')
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument('--out', help='folder: one PNG per sample')
     target.add_argument('--grid', help='one grid PNG of all samples')
@@ -67,8 +70,8 @@ def check_dataset_main(argv: Optional[List[str]] = None) -> int:
             print(f'{split}: the dataset cannot be built: {type(error).__name__}: {error}')
             failed = True
             continue
-        report = check_dataset(dataset, args.workers, name=f'{split} ({type(dataset).__name__})',
-                               progress=not args.no_progress)
+        report = check_dataset(
+            dataset, args.workers, name=f'{split} ({type(dataset).__name__})', progress=not args.no_progress)
         print(report.summary())
         failed |= bool(report.problems)
     return 1 if failed else 0

@@ -137,10 +137,16 @@ class IPOSEInferencer:
         >>> edited = inferencer.resample(result, 'object:7001', seed=1)
     """
 
-    def __init__(self, model: Union[nn.Module, str], checkpoint: Optional[str] = None, device: str = 'cpu',
-                 part_categories: Optional[Dict[int, int]] = None, sample_model: Optional[str] = None,
-                 precision: Optional[str] = None, channels_last: Optional[bool] = None,
-                 backend: str = 'pytorch', deploy_dir: Optional[str] = None) -> None:
+    def __init__(self,
+                 model: Union[nn.Module, str],
+                 checkpoint: Optional[str] = None,
+                 device: str = 'cpu',
+                 part_categories: Optional[Dict[int, int]] = None,
+                 sample_model: Optional[str] = None,
+                 precision: Optional[str] = None,
+                 channels_last: Optional[bool] = None,
+                 backend: str = 'pytorch',
+                 deploy_dir: Optional[str] = None) -> None:
         from mmipose.deploy.onnx_backends import BACKENDS, check_backend
         if backend not in BACKENDS:
             raise ValueError(f'IPOSEInferencer: backend must be one of {BACKENDS}, got {backend!r}')
@@ -150,8 +156,8 @@ class IPOSEInferencer:
             check_backend(backend, graph_precision, str(device))
             precision = None
         if isinstance(model, str):
-            model = init_model(model, checkpoint, 'cpu' if backend != 'pytorch' else device,
-                               sample_model=sample_model or 'auto')
+            model = init_model(
+                model, checkpoint, 'cpu' if backend != 'pytorch' else device, sample_model=sample_model or 'auto')
         self.model = model.eval()
         if precision is not None:
             from mmipose.utils.precision import bf16_supported, check_precision
@@ -210,7 +216,7 @@ class IPOSEInferencer:
         if callable(latent_size):
             latent = latent_size((height, width))
         else:
-            factor = 2 ** (int(getattr(gen, 'num_res_blocks', 6)) - 1)
+            factor = 2**(int(getattr(gen, 'num_res_blocks', 6)) - 1)
             latent = (max(1, height // factor), max(1, width // factor))
         return z_dim, (int(getattr(gen, 'part_nc', 32)) - 1, int(latent[0]), int(latent[1]))
 
@@ -235,9 +241,14 @@ class IPOSEInferencer:
         if self.graphs is not None:
             return self._generate_with_graphs(label, inst, objects, z, z_part)
         h, w = label.shape
-        data = dict(inputs=dict(label=[torch.from_numpy(label)[None]], inst=[torch.from_numpy(inst)[None]],
-                                z=[z[0]], z_part=[z_part[0]], sample_model=self.sample_model),
-                    data_samples=[DataSample(metainfo=dict(objects=objects))])
+        data = dict(
+            inputs=dict(
+                label=[torch.from_numpy(label)[None]],
+                inst=[torch.from_numpy(inst)[None]],
+                z=[z[0]],
+                z_part=[z_part[0]],
+                sample_model=self.sample_model),
+            data_samples=[DataSample(metainfo=dict(objects=objects))])
         with torch.no_grad():
             sample = self.model.val_step(data)[0]
         fake = sample.get('fake_img')
@@ -256,14 +267,17 @@ class IPOSEInferencer:
         onehot = label_to_onehot(torch.from_numpy(label)[None, None], model.num_classes)
         tables = model.part_inferencer.drop_unsupported_objects([torch.from_numpy(objects)])
         with torch.no_grad():
-            features, logits = model.part_inferencer(torch.from_numpy(inst)[None, None], tables,
-                                                     partnet_runner=self.graphs.run_partnet)
+            features, logits = model.part_inferencer(
+                torch.from_numpy(inst)[None, None], tables, partnet_runner=self.graphs.run_partnet)
         fake = self.graphs.generate(onehot, features, logits, z, z_part)
         bgr = model._to_bgr_255(fake.float(), DataSample.stack([DataSample()]))
         return tensor_to_rgb(bgr[0]), channel_argmax(logits)[0].numpy().astype(np.int64)
 
     # ----------------------------------------------------------------- API
-    def __call__(self, label: MapLike, inst: Optional[MapLike] = None, seed: Optional[int] = None,
+    def __call__(self,
+                 label: MapLike,
+                 inst: Optional[MapLike] = None,
+                 seed: Optional[int] = None,
                  noise: Optional[Tuple[torch.Tensor, torch.Tensor]] = None) -> SynthesisResult:
         """Synthesize one image.
 
@@ -291,7 +305,9 @@ class IPOSEInferencer:
         image, parts = self._generate(label_map, inst_map, objects, z, z_part)
         return SynthesisResult(image, parts, label_map, inst_map, objects, z, z_part)
 
-    def resample(self, result: SynthesisResult, region: Union[str, np.ndarray] = 'global',
+    def resample(self,
+                 result: SynthesisResult,
+                 region: Union[str, np.ndarray] = 'global',
                  seed: Optional[int] = None) -> SynthesisResult:
         """New noise inside ``region`` only (paper Fig. 5); everything else stays fixed.
 

@@ -20,8 +20,10 @@ def load_checkpoint_file(path: str, map_location: str = 'cpu') -> dict:
 
     :func:`mmipose.utils.state_dict_io.read_checkpoint` with the hint where checkpoints come from.
     """
-    return read_checkpoint(path, 'train one with tools/train.py or convert an official one with '
-                           'tools/convert_official_checkpoint.py', map_location=map_location)
+    return read_checkpoint(
+        path, 'train one with tools/train.py or convert an official one with '
+        'tools/convert_official_checkpoint.py',
+        map_location=map_location)
 
 
 def _partnet_entries(node: Any, path: Tuple[str, ...] = ()) -> Iterator[Tuple[str, dict]]:
@@ -78,13 +80,14 @@ def use_partnet_weights_from_checkpoint(cfg: Config,
         checkpoint = load_checkpoint_file(checkpoint)
     source = source or 'the model checkpoint'
     state_dict = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, Mapping) else {}
-    shapes = {re.sub(r'^module\.', '', key): tuple(value.shape)
-              for key, value in state_dict.items() if torch.is_tensor(value)}
+    shapes = {
+        re.sub(r'^module\.', '', key): tuple(value.shape)
+        for key, value in state_dict.items() if torch.is_tensor(value)
+    }
     from mmipose.models.partnet import PartNet
     switched = []
     for prefix, entry in entries:
-        found = {key[len(prefix):]: shape
-                 for key, shape in shapes.items() if key.startswith(prefix)}
+        found = {key[len(prefix):]: shape for key, shape in shapes.items() if key.startswith(prefix)}
         if not found:
             continue
         kwargs = {k: v for k, v in entry.items() if k not in ('type', 'checkpoint')}
@@ -92,12 +95,16 @@ def use_partnet_weights_from_checkpoint(cfg: Config,
             expected = {k: tuple(v.shape) for k, v in PartNet(**kwargs).state_dict().items()}
         complete = sum(found.get(k) == shape for k, shape in expected.items())
         if complete != len(expected):
-            print_log(f'{source} holds {complete} of the {len(expected)} PartNet tensors under '
-                      f"'{prefix}'; PartNet is loaded from the config's {entry['checkpoint']}",
-                      logger='current', level=logging.WARNING)
+            print_log(
+                f'{source} holds {complete} of the {len(expected)} PartNet tensors under '
+                f"'{prefix}'; PartNet is loaded from the config's {entry['checkpoint']}",
+                logger='current',
+                level=logging.WARNING)
             continue
-        print_log(f"PartNet weights ('{prefix}*') come from the model checkpoint {source}, "
-                  f"not from the config's {entry['checkpoint']}", logger='current')
+        print_log(
+            f"PartNet weights ('{prefix}*') come from the model checkpoint {source}, "
+            f"not from the config's {entry['checkpoint']}",
+            logger='current')
         entry['checkpoint'] = None
         switched.append(prefix)
     return switched
@@ -154,15 +161,16 @@ def build_sampling_model(cfg: Config, sample_model: str = 'auto') -> nn.Module:
         model.ema_start = ema_config.pop('start_iter', 0)
         ema = MODELS.build(ema_config, default_args=dict(model=nn.Module()))
         ema.module = model.generator.requires_grad_(False)
-        ema.avg_parameters = (ema.module.state_dict() if ema.update_buffers else
-                              dict(ema.module.named_parameters()))
+        ema.avg_parameters = (ema.module.state_dict() if ema.update_buffers else dict(ema.module.named_parameters()))
         model.generator_ema = ema  # IPOSE.with_ema_gen follows generator_ema
         model.generator = None
     return model
 
 
-def _load_sampling_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor],
-                           sample_model: str, source: str,
+def _load_sampling_weights(model: nn.Module,
+                           state_dict: Mapping[str, torch.Tensor],
+                           sample_model: str,
+                           source: str,
                            loaded_from_files: Tuple[str, ...] = ()) -> None:
     """Strictly load the tensors of what :func:`build_sampling_model` built.
 
@@ -180,13 +188,11 @@ def _load_sampling_weights(model: nn.Module, state_dict: Mapping[str, torch.Tens
         raise ValueError(f"checkpoint {source} has no weights of the sampled generator "
                          f"'{sampled}*' (sample_model={sample_model!r}); its top-level keys are "
                          f'{held}{hint}.')
-    left_out = ('discriminator.', 'losses.style_loss.',
-                'generator.' if sample_model == 'ema' else 'generator_ema.')
+    left_out = ('discriminator.', 'losses.style_loss.', 'generator.' if sample_model == 'ema' else 'generator_ema.')
     kept = {k: v for k, v in state_dict.items() if not k.startswith(left_out)}
     expected = set(model.state_dict())
     from_files = tuple(p for p in loaded_from_files if not any(k.startswith(p) for k in kept))
-    missing = sorted(k for k in expected - set(kept)
-                     if not any(k.startswith(prefix) for prefix in from_files))
+    missing = sorted(k for k in expected - set(kept) if not any(k.startswith(prefix) for prefix in from_files))
     unexpected = sorted(set(kept) - expected)
     if missing or unexpected:
         raise ValueError(f'checkpoint {source} does not match the sampling model '

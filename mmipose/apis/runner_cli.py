@@ -22,12 +22,12 @@ from mmipose.utils.precision import add_speed_args, speed_cfg_options
 
 
 def _add_common_args(parser: argparse.ArgumentParser, training: bool) -> None:
-    parser.add_argument('--work-dir', help='directory for logs, checkpoints and outputs '
-                        '(default: ./work_dirs/<config name>)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. train_cfg.max_iters=10')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='job launcher')
+    parser.add_argument(
+        '--work-dir', help='directory for logs, checkpoints and outputs '
+        '(default: ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override config entries, e.g. train_cfg.max_iters=10')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none', help='job launcher')
     add_speed_args(parser, training=training)
     # torch.distributed.launch passes --local-rank (torch>=2) or --local_rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -38,8 +38,8 @@ def train_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description='Train an mmipose model')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--resume', action='store_true', help='resume from the latest checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (AmpOptimWrapper) for every optimizer')
+    parser.add_argument(
+        '--amp', action='store_true', help='automatic mixed precision (AmpOptimWrapper) for every optimizer')
     _add_common_args(parser, training=True)
     return parser
 

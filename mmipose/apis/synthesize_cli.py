@@ -48,17 +48,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out-dir', default='work_dirs/synthesize', help='output folder')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--seed', type=int, default=0, help='noise seed of the first synthesis')
-    parser.add_argument('--resample', default=None,
-                        help="'global', 'object:<instance value>' or 'part:<instance value>:<part id>'")
+    parser.add_argument(
+        '--resample', default=None, help="'global', 'object:<instance value>' or 'part:<instance value>:<part id>'")
     parser.add_argument('--num-samples', type=int, default=1, help='draws for --resample')
-    parser.add_argument('--supports', action='append', default=[], metavar='CATEGORY=FOLDER',
-                        help='replace the supports of a part category (repeatable)')
-    parser.add_argument('--backend', default='pytorch', choices=['pytorch', 'onnxruntime', 'openvino'],
-                        help='who runs PartNet and the generator (see docs/deployment.md)')
-    parser.add_argument('--deploy-dir', default=None,
-                        help='exported graphs (tools/deployment/export_onnx.py) for a graph backend')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
-                        help='override config entries, e.g. model.part_inferencer.support_bank.root=...')
+    parser.add_argument(
+        '--supports',
+        action='append',
+        default=[],
+        metavar='CATEGORY=FOLDER',
+        help='replace the supports of a part category (repeatable)')
+    parser.add_argument(
+        '--backend',
+        default='pytorch',
+        choices=['pytorch', 'onnxruntime', 'openvino'],
+        help='who runs PartNet and the generator (see docs/deployment.md)')
+    parser.add_argument(
+        '--deploy-dir', default=None, help='exported graphs (tools/deployment/export_onnx.py) for a graph backend')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default=None,
+        help='override config entries, e.g. model.part_inferencer.support_bank.root=...')
     from mmipose.utils.precision import add_speed_args
     add_speed_args(parser)
     return parser.parse_args(argv)
@@ -90,11 +101,11 @@ def main(argv=None) -> List[str]:
     setup_entry_point(args.device, flush_denormals=not args.keep_denormals)
     import cv2
     import numpy as np
+    from mmengine.config import Config
 
     from mmipose.apis import IPOSEInferencer, init_model
-    from mmipose.visualization import colorize_parts
-    from mmengine.config import Config
     from mmipose.utils.precision import speed_cfg_options
+    from mmipose.visualization import colorize_parts
     graph_backend = args.backend != 'pytorch'
     if graph_backend:  # a missing package or device provider: an error before the model is built
         from mmipose.apis.inferencer import _graph_precision
@@ -105,11 +116,15 @@ def main(argv=None) -> List[str]:
         cfg_options = {}  # the eager model only serves the code around the graphs
     cfg_options.update(args.cfg_options or {})
     # only PartNet and the EMA generator (the trained one without EMA): no D, no CLIP
-    model = init_model(args.config, args.checkpoint, device='cpu' if graph_backend else args.device,
-                       cfg_options=cfg_options, sample_model='auto')
+    model = init_model(
+        args.config,
+        args.checkpoint,
+        device='cpu' if graph_backend else args.device,
+        cfg_options=cfg_options,
+        sample_model='auto')
     if graph_backend:
-        inferencer = IPOSEInferencer(model, device=args.device, precision=args.precision, backend=args.backend,
-                                     deploy_dir=args.deploy_dir)
+        inferencer = IPOSEInferencer(
+            model, device=args.device, precision=args.precision, backend=args.backend, deploy_dir=args.deploy_dir)
     else:
         inferencer = IPOSEInferencer(model)
     for spec in args.supports:
@@ -122,8 +137,11 @@ def main(argv=None) -> List[str]:
     written = []
 
     def save(name: str, result) -> None:
-        paths = [osp.join(args.out_dir, f'{name}.png'), osp.join(args.out_dir, f'{name}_parts.png'),
-                 osp.join(args.out_dir, f'{name}_parts_color.png')]
+        paths = [
+            osp.join(args.out_dir, f'{name}.png'),
+            osp.join(args.out_dir, f'{name}_parts.png'),
+            osp.join(args.out_dir, f'{name}_parts_color.png')
+        ]
         cv2.imwrite(paths[0], result.image[..., ::-1])
         cv2.imwrite(paths[1], result.parts.astype(np.uint8))
         cv2.imwrite(paths[2], colorize_parts(result.parts)[..., ::-1])

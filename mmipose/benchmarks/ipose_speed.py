@@ -54,25 +54,32 @@ def parse_args(argv=None):
     p.add_argument('--infer-iters', type=int, default=3)
     p.add_argument('--object-counts', type=int, nargs='+', default=[1, 8, 32, 128])
     p.add_argument('--part-iters', type=int, default=3)
-    p.add_argument('--cases', nargs='+', default=['train', 'infer', 'parts'],
-                   choices=['train', 'infer', 'parts'])
+    p.add_argument('--cases', nargs='+', default=['train', 'infer', 'parts'], choices=['train', 'infer', 'parts'])
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads')
-    p.add_argument('--random-partnet', action='store_true',
-                   help='random PartNet weights and synthetic supports (no files needed)')
+    p.add_argument(
+        '--random-partnet', action='store_true', help='random PartNet weights and synthetic supports (no files needed)')
     p.add_argument('--image-size', type=int, nargs=2, default=None, help='H W of the scenes')
     p.add_argument('--out', help='write the results as JSON here')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
-    p.add_argument('--baseline', action='store_true',
-                   help='compare --variants with the baseline (eager fp32 NCHW, separate D passes, '
-                   'denormals kept, no PartNet chunking), interleaved in one process')
-    p.add_argument('--variants', nargs='+', default=[],
-                   help="levers joined by '+': bf16, fp16, cl (channels_last), ftz (flush "
-                   "denormals), bd (batched D passes); e.g. bf16+cl+ftz. Without --baseline: "
-                   "one set, applied to every timed call")
+    p.add_argument(
+        '--baseline',
+        action='store_true',
+        help='compare --variants with the baseline (eager fp32 NCHW, separate D passes, '
+        'denormals kept, no PartNet chunking), interleaved in one process')
+    p.add_argument(
+        '--variants',
+        nargs='+',
+        default=[],
+        help="levers joined by '+': bf16, fp16, cl (channels_last), ftz (flush "
+        "denormals), bd (batched D passes); e.g. bf16+cl+ftz. Without --baseline: "
+        "one set, applied to every timed call")
     p.add_argument('--infer-objects', type=int, default=8, help='objects per image for infer')
-    p.add_argument('--infer-build', choices=['sampling', 'full'], default='sampling',
-                   help="infer: build only what sampling runs (as the inferencer) or the whole "
-                   "model, then free D, CLIP and the training generator")
+    p.add_argument(
+        '--infer-build',
+        choices=['sampling', 'full'],
+        default='sampling',
+        help="infer: build only what sampling runs (as the inferencer) or the whole "
+        "model, then free D, CLIP and the training generator")
     p.add_argument('--worker', help=argparse.SUPPRESS)  # internal: run one case
     return p.parse_args(argv)
 
@@ -102,14 +109,14 @@ def build_model(args, device, sampling=False):
     if args.random_partnet and cfg.model.get('part_inferencer'):
         # No released weights here: random PartNet and synthetic k=3 supports per category.
         import numpy as np
+
         from mmipose.models.partnet.reference_tables import NAMED_CATEGORIES
         bank = cfg.model.part_inferencer.support_bank
         categories = bank.categories
         if isinstance(categories, str):
             categories = NAMED_CATEGORIES[categories]
         rng = np.random.default_rng(0)
-        maps = {int(c): rng.integers(0, 9, (bank.get('num_supports', 3), 64, 64))
-                for c in categories}
+        maps = {int(c): rng.integers(0, 9, (bank.get('num_supports', 3), 64, 64)) for c in categories}
         bank.update(root=None, categories=list(maps), maps=maps)
         cfg.model.part_inferencer.partnet.checkpoint = None
     if args.baseline and cfg.model.get('part_inferencer'):
@@ -134,16 +141,14 @@ def parse_variant(spec):
         raise ValueError(f'--variants {spec!r}: unknown lever(s) {bad}; expected tokens of '
                          f'{VARIANT_TOKENS} joined by +')
     precision = next((t for t in tokens if t in ('bf16', 'fp16')), 'fp32')
-    return dict(precision=precision, channels_last='cl' in tokens, ftz='ftz' in tokens,
-                batch_d='bd' in tokens)
+    return dict(precision=precision, channels_last='cl' in tokens, ftz='ftz' in tokens, batch_d='bd' in tokens)
 
 
 def apply_variant(model, variant, state):
     """Put the model and the process into ``variant`` (outside the timed region)."""
     import torch
     if state.get('channels_last') != variant['channels_last']:
-        model.set_memory_format(torch.channels_last if variant['channels_last']
-                                else torch.contiguous_format)
+        model.set_memory_format(torch.channels_last if variant['channels_last'] else torch.contiguous_format)
     torch.set_flush_denormal(variant['ftz'])
     model.sample_precision = variant['precision']
     model.batch_d_passes = variant['batch_d']
@@ -191,6 +196,7 @@ def synthetic_scene(num_classes, size, num_objects, seed, part_category=26):
     """Label (1,H,W), instance map (1,H,W), objects (K,8), image (3,H,W) uint8 BGR."""
     import numpy as np
     import torch
+
     from mmipose.datasets.object_boxes import OBJECT_ROW_WIDTH, compute_object_boxes
     h, w = size
     rng = np.random.default_rng(seed)
@@ -271,24 +277,32 @@ def run_case(args, case):
     rss_after_build = peak_memory_mb(device)
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
-    result = dict(case=case, device=device, image_size=list(size),
-                  threads=torch.get_num_threads(), memory_after_build_mb=rss_after_build)
+    result = dict(
+        case=case,
+        device=device,
+        image_size=list(size),
+        threads=torch.get_num_threads(),
+        memory_after_build_mb=rss_after_build)
     if kind == 'train':
         batch_size = int(arg)
         model.train()
         opt = cfg.optim_wrapper
         optimizers = {
-            name: torch.optim.Adam(getattr(model, name).parameters(),
-                                   lr=opt[name]['optimizer']['lr'],
-                                   betas=tuple(opt[name]['optimizer']['betas']))
-            for name in ('generator', 'discriminator')}
+            name:
+            torch.optim.Adam(
+                getattr(model, name).parameters(),
+                lr=opt[name]['optimizer']['lr'],
+                betas=tuple(opt[name]['optimizer']['betas']))
+            for name in ('generator', 'discriminator')
+        }
         wrapper_sets = {}
 
         def wrappers_for(precision):
             if precision not in wrapper_sets:
                 wrapper_sets[precision] = OptimWrapperDict(**{
                     name: make_wrapper(optimizer, precision, device)
-                    for name, optimizer in optimizers.items()})
+                    for name, optimizer in optimizers.items()
+                })
             return wrapper_sets[precision]
 
         hub = MessageHub.get_instance('benchmark_ipose')
@@ -298,8 +312,8 @@ def run_case(args, case):
         def train_once():
             hub.update_info('iter', step[0])
             step[0] += 1
-            model.train_step(make_batch(model.num_classes, size, batch_size, seed=step[0]),
-                             wrappers_for(current['precision']))
+            model.train_step(
+                make_batch(model.num_classes, size, batch_size, seed=step[0]), wrappers_for(current['precision']))
 
         result.update(batch_size=batch_size)
         fn, iters = train_once, args.train_steps
@@ -309,8 +323,7 @@ def run_case(args, case):
             model.release_training_modules('ema' if model.with_ema_gen else 'orig')
         batch = make_batch(model.num_classes, size, 1, num_objects=args.infer_objects)
         current = None
-        result.update(batch_size=1, objects=args.infer_objects,
-                      build='whole' if args.baseline else args.infer_build)
+        result.update(batch_size=1, objects=args.infer_objects, build='whole' if args.baseline else args.infer_build)
         fn, iters = (lambda: model.val_step(batch)), args.infer_iters
     elif kind == 'parts':
         model.eval()
@@ -324,6 +337,7 @@ def run_case(args, case):
         def fn():
             with torch.no_grad():
                 model.part_inferencer(inst, table)
+
         iters = args.part_iters
     else:
         raise ValueError(f'unknown case {case}')
@@ -346,12 +360,12 @@ def run_case(args, case):
 
 def make_wrapper(optimizer, precision, device):
     from mmengine.optim import AmpOptimWrapper, OptimWrapper
+
     from mmipose.engine.optim_wrappers import CPUAutocastOptimWrapper
     if precision == 'fp32':
         return OptimWrapper(optimizer)
     if device.startswith('cuda'):
-        return AmpOptimWrapper(optimizer=optimizer, dtype=precision.replace('bf', 'bfloat')
-                               .replace('fp', 'float'))
+        return AmpOptimWrapper(optimizer=optimizer, dtype=precision.replace('bf', 'bfloat').replace('fp', 'float'))
     return CPUAutocastOptimWrapper(optimizer, dtype='bfloat16')
 
 
@@ -380,10 +394,13 @@ def compare_variants(args, model, fn, iters, device, current):
     out = dict(flops=flops, variants={})
     for spec in specs:
         median = statistics.median(times[spec])
-        out['variants'][spec] = dict(median_s=median, times_s=times[spec],
-                                     speedup=base / median, gflops=flops / median / 1e9)
-    out['gemm_peak_gflops'] = {p: gemm_peak_gflops(device, p)
-                               for p in sorted({v['precision'] for v in variants.values()})}
+        out['variants'][spec] = dict(
+            median_s=median, times_s=times[spec], speedup=base / median, gflops=flops / median / 1e9)
+    out['gemm_peak_gflops'] = {
+        p: gemm_peak_gflops(device, p)
+        for p in sorted({v['precision']
+                         for v in variants.values()})
+    }
     out['median_s'], out['min_s'], out['runs'] = base, min(times['base']), len(times['base'])
     return out
 
@@ -421,9 +438,11 @@ def main(argv=None):
             peaks = ', '.join(f'{k} {v:.0f}' for k, v in res['gemm_peak_gflops'].items() if v)
             print(f"{case:>10}: {res['flops'] / 1e9:.0f} GFLOP per call; measured GEMM peak "
                   f"(GFLOP/s): {peaks}")
-        print(f"{case:>10}: median {res['median_s']:.4f} s  min {res['min_s']:.4f} s  "
-              f"peak {res['peak_memory_mb']:.0f} MB  ({res['device']}, {res['threads']} threads, "
-              f"{res['image_size'][0]}x{res['image_size'][1]}){extra}", flush=True)
+        print(
+            f"{case:>10}: median {res['median_s']:.4f} s  min {res['min_s']:.4f} s  "
+            f"peak {res['peak_memory_mb']:.0f} MB  ({res['device']}, {res['threads']} threads, "
+            f"{res['image_size'][0]}x{res['image_size'][1]}){extra}",
+            flush=True)
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:

@@ -53,43 +53,49 @@ import subprocess
 import sys
 import tempfile
 
-
 OURS_CONFIG = 'configs/_base_/models/ipose.py'
 REFERENCE_URL = 'https://github.com/csyxwei/iPOSE'
 # files of the authors' code this harness imports
-REFERENCE_FILES = ('models/models_ipose.py', 'models/generator_ipose.py',
-                   'models/generator_partsyn2.py', 'models/losses.py', 'utils/utils.py', 'config.py')
+REFERENCE_FILES = ('models/models_ipose.py', 'models/generator_ipose.py', 'models/generator_partsyn2.py',
+                   'models/losses.py', 'utils/utils.py', 'config.py')
 # mmipose's default sampling levers and all training levers (benchmark_ipose.py --variants)
 DEFAULT_LEVERS = {'infer': 'bf16+cl+ftz', 'train': 'bf16+cl+ftz+bd'}
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--reference-repo', required=True,
-                   help=f'local clone of the authors\' code ({REFERENCE_URL})')
+    p.add_argument('--reference-repo', required=True, help=f'local clone of the authors\' code ({REFERENCE_URL})')
     p.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     p.add_argument('--cases', nargs='+', default=['infer', 'train'], choices=['infer', 'train'])
     p.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 2])
     p.add_argument('--infer-objects', type=int, default=20, help='objects in the inference scene')
-    p.add_argument('--train-objects', type=int, default=8,
-                   help='objects per training scene (benchmark_ipose.py uses 8)')
+    p.add_argument(
+        '--train-objects', type=int, default=8, help='objects per training scene (benchmark_ipose.py uses 8)')
     p.add_argument('--iters', type=int, default=3, help='timed calls per case')
     p.add_argument('--warmup', type=int, default=1, help='untimed calls first')
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     p.add_argument('--image-size', type=int, nargs=2, default=[256, 512], help='H W')
     p.add_argument('--out', help='write the results as JSON here')
-    p.add_argument('--compare', action='store_true',
-                   help='also run mmipose (benchmark_ipose.py) on the same cases, alternately '
-                   'with the reference, and print the ratios')
-    p.add_argument('--rounds', type=int, default=1,
-                   help='--compare: rounds of (reference, mmipose variants), one process each')
-    p.add_argument('--ours-variants', nargs='+', default=['base', 'levers'],
-                   help="--compare: mmipose lever sets; 'base' = fp32 eager, 'levers' = "
-                   f"{DEFAULT_LEVERS['infer']} for infer and {DEFAULT_LEVERS['train']} for "
-                   'train, or a benchmark_ipose.py --variants set')
-    p.add_argument('--backends', nargs='*', default=['compile', 'onnxruntime', 'openvino', 'openvino-bf16'],
-                   help='--compare, infer case: deployment variants of mmipose.deploy.benchmark (none: '
-                   'only the eager variants)')
+    p.add_argument(
+        '--compare',
+        action='store_true',
+        help='also run mmipose (benchmark_ipose.py) on the same cases, alternately '
+        'with the reference, and print the ratios')
+    p.add_argument(
+        '--rounds', type=int, default=1, help='--compare: rounds of (reference, mmipose variants), one process each')
+    p.add_argument(
+        '--ours-variants',
+        nargs='+',
+        default=['base', 'levers'],
+        help="--compare: mmipose lever sets; 'base' = fp32 eager, 'levers' = "
+        f"{DEFAULT_LEVERS['infer']} for infer and {DEFAULT_LEVERS['train']} for "
+        'train, or a benchmark_ipose.py --variants set')
+    p.add_argument(
+        '--backends',
+        nargs='*',
+        default=['compile', 'onnxruntime', 'openvino', 'openvino-bf16'],
+        help='--compare, infer case: deployment variants of mmipose.deploy.benchmark (none: '
+        'only the eager variants)')
     p.add_argument('--worker', help=argparse.SUPPRESS)  # internal: run one reference case
     p.add_argument('--backend-worker', help=argparse.SUPPRESS)  # internal: time one deployment variant
     return p.parse_args(argv)
@@ -114,9 +120,10 @@ def reference_options(phase, batch_size, checkpoints_dir, device):
     import config as ref_config  # the authors' config.py
     train = phase == 'train'
     parser = ref_config.add_all_arguments(ap.ArgumentParser(), train)
-    argv = ['--dataset_mode', 'cityscapesins', '--part_nc', '32', '--use_coord', '--n_support',
-            '3', '--batch_size', str(batch_size), '--checkpoints_dir', checkpoints_dir,
-            '--gpu_ids', '0' if device.startswith('cuda') else '-1']
+    argv = [
+        '--dataset_mode', 'cityscapesins', '--part_nc', '32', '--use_coord', '--n_support', '3', '--batch_size',
+        str(batch_size), '--checkpoints_dir', checkpoints_dir, '--gpu_ids', '0' if device.startswith('cuda') else '-1'
+    ]
     if train:
         argv += ['--use_globalD']
     opt = parser.parse_args(argv)
@@ -140,8 +147,10 @@ def patch_reference(num_supports=3):
 
     def synthetic_supports(self, n_support, ex=False):
         rng = np.random.default_rng(0)
-        return {k: [torch.from_numpy(rng.integers(0, 9, (1, 1, 64, 64)).astype('float32'))
-                    for _ in range(n_support)] for k in self.opt.categorys}
+        return {
+            k: [torch.from_numpy(rng.integers(0, 9, (1, 1, 64, 64)).astype('float32')) for _ in range(n_support)]
+            for k in self.opt.categorys
+        }
 
     generator_partsyn2.PartGeneratorBase.load_support_list = synthetic_supports
     models_ipose.OASIS_model.load_checkpoints = lambda self: None
@@ -177,9 +186,12 @@ def reference_batch(batch_size, size, num_objects, seed):
     for b, rows in enumerate(params):
         crop_params[b, :len(rows)] = rows
     # (their preprocess_input moves these to CUDA when opt.gpu_ids is set)
-    return dict(image=torch.stack(images), label=torch.stack(labels),
-                instance=torch.stack(instances), crop_params=crop_params,
-                ins_num=torch.tensor(counts))
+    return dict(
+        image=torch.stack(images),
+        label=torch.stack(labels),
+        instance=torch.stack(instances),
+        crop_params=crop_params,
+        ins_num=torch.tensor(counts))
 
 
 def run_reference_case(args, case):
@@ -205,15 +217,19 @@ def run_reference_case(args, case):
     from utils import utils as ref_utils
     patch_reference()
     checkpoints = tempfile.mkdtemp(prefix='ipose_reference_')
-    opt = reference_options('train' if kind == 'train' else 'test', batch_size, checkpoints,
-                            device)
+    opt = reference_options('train' if kind == 'train' else 'test', batch_size, checkpoints, device)
     write_random_partnet(opt)
     model = models_ipose.OASIS_model(opt)
     if device.startswith('cuda'):
         model = model.cuda()
-    result = dict(case=case, codebase='reference', device=device, image_size=list(size),
-                  threads=torch.get_num_threads(),
-                  memory_after_build_mb=ours.peak_memory_mb(device), batch_size=batch_size)
+    result = dict(
+        case=case,
+        codebase='reference',
+        device=device,
+        image_size=list(size),
+        threads=torch.get_num_threads(),
+        memory_after_build_mb=ours.peak_memory_mb(device),
+        batch_size=batch_size)
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     if kind == 'infer':
@@ -228,9 +244,9 @@ def run_reference_case(args, case):
         model.train()
         losses_computer = ref_losses.losses_computer(opt)
         opt_g = torch.optim.Adam([p for p in model.netG.parameters() if p.requires_grad],
-                                 lr=opt.lr_g, betas=(opt.beta1, opt.beta2))
-        opt_d = torch.optim.Adam(model.netD.parameters(), lr=opt.lr_d,
+                                 lr=opt.lr_g,
                                  betas=(opt.beta1, opt.beta2))
+        opt_d = torch.optim.Adam(model.netD.parameters(), lr=opt.lr_d, betas=(opt.beta1, opt.beta2))
         holder = type('Holder', (), {})()
         holder.module = model  # what update_EMA reads (their put_on_multi_gpus sets it)
         step = [0]
@@ -249,6 +265,7 @@ def run_reference_case(args, case):
             loss_d.mean().backward()
             opt_d.step()
             ref_utils.update_EMA(holder, models_ipose, cur_iter, None, opt)
+
         result['objects'] = args.train_objects
     else:
         raise ValueError(f'unknown case {case}')
@@ -270,14 +287,23 @@ def run_backend_case(args, variant):
     model = deploy_benchmark.build_random_model(OURS_CONFIG)
     label, inst, objects, _ = ours.synthetic_scene(model.num_classes, size, args.infer_objects, 0)
     label, inst = label[0].numpy(), inst[0].numpy()
-    result = dict(case='infer', codebase='mmipose', variant=variant, device=args.device, image_size=list(size),
-                  threads=torch.get_num_threads(), objects=args.infer_objects, batch_size=1)
+    result = dict(
+        case='infer',
+        codebase='mmipose',
+        variant=variant,
+        device=args.device,
+        image_size=list(size),
+        threads=torch.get_num_threads(),
+        objects=args.infer_objects,
+        batch_size=1)
     if variant == 'onnxruntime':  # once per run: the work of one synthesis and this CPU's GEMM peak
         result['gflop'] = deploy_benchmark.sampling_flops(model, label, inst, objects) / 1e9
-        result['gemm_peak_gflops'] = {'fp32': deploy_benchmark.gemm_peak_gflops(torch.float32),
-                                      'bf16': deploy_benchmark.gemm_peak_gflops(torch.bfloat16)}
-    result.update(deploy_benchmark.time_variant(model, variant, label, inst, objects, args.iters, args.warmup,
-                                                args.device))
+        result['gemm_peak_gflops'] = {
+            'fp32': deploy_benchmark.gemm_peak_gflops(torch.float32),
+            'bf16': deploy_benchmark.gemm_peak_gflops(torch.bfloat16)
+        }
+    result.update(
+        deploy_benchmark.time_variant(model, variant, label, inst, objects, args.iters, args.warmup, args.device))
     result['peak_memory_mb'] = ours.peak_memory_mb(args.device)
     return result
 
@@ -292,20 +318,27 @@ def _run(cmd):
 
 
 def reference_command(args, case):
-    cmd = [sys.executable, '-m', 'mmipose.benchmarks.reference_speed', '--reference-repo', args.reference_repo,
-           '--device', args.device, '--iters', str(args.iters), '--warmup', str(args.warmup),
-           '--infer-objects', str(args.infer_objects), '--train-objects', str(args.train_objects),
-           '--image-size', *map(str, args.image_size), '--worker', case]
+    cmd = [
+        sys.executable, '-m', 'mmipose.benchmarks.reference_speed', '--reference-repo', args.reference_repo, '--device',
+        args.device, '--iters',
+        str(args.iters), '--warmup',
+        str(args.warmup), '--infer-objects',
+        str(args.infer_objects), '--train-objects',
+        str(args.train_objects), '--image-size', *map(str, args.image_size), '--worker', case
+    ]
     if args.threads:
         cmd += ['--threads', str(args.threads)]
     return cmd
 
 
 def backend_command(args, variant):
-    cmd = [sys.executable, '-m', 'mmipose.benchmarks.reference_speed', '--reference-repo', args.reference_repo,
-           '--device', args.device, '--iters', str(args.iters), '--warmup', str(args.warmup),
-           '--infer-objects', str(args.infer_objects), '--image-size', *map(str, args.image_size),
-           '--backend-worker', variant]
+    cmd = [
+        sys.executable, '-m', 'mmipose.benchmarks.reference_speed', '--reference-repo', args.reference_repo, '--device',
+        args.device, '--iters',
+        str(args.iters), '--warmup',
+        str(args.warmup), '--infer-objects',
+        str(args.infer_objects), '--image-size', *map(str, args.image_size), '--backend-worker', variant
+    ]
     if args.threads:
         cmd += ['--threads', str(args.threads)]
     return cmd
@@ -314,14 +347,18 @@ def backend_command(args, variant):
 def ours_command(args, case, variant):
     """benchmark_ipose.py worker on the same case: random PartNet, no CLIP when training."""
     kind = case.partition(':')[0]
-    cmd = [sys.executable, '-m', 'mmipose.benchmarks.ipose_speed', OURS_CONFIG, '--random-partnet', '--device',
-           args.device, '--warmup', str(args.warmup), '--image-size', *map(str, args.image_size)]
+    cmd = [
+        sys.executable, '-m', 'mmipose.benchmarks.ipose_speed', OURS_CONFIG, '--random-partnet', '--device',
+        args.device, '--warmup',
+        str(args.warmup), '--image-size', *map(str, args.image_size)
+    ]
     if kind == 'infer':
-        cmd += ['--cases', 'infer', '--infer-objects', str(args.infer_objects), '--infer-iters',
-                str(args.iters)]
+        cmd += ['--cases', 'infer', '--infer-objects', str(args.infer_objects), '--infer-iters', str(args.iters)]
     else:
-        cmd += ['--cases', 'train', '--train-steps', str(args.iters), '--cfg-options',
-                'model.loss_config.style_loss=None']
+        cmd += [
+            '--cases', 'train', '--train-steps',
+            str(args.iters), '--cfg-options', 'model.loss_config.style_loss=None'
+        ]
     if variant == 'levers':
         variant = DEFAULT_LEVERS[kind]
     if variant != 'base':
@@ -347,8 +384,8 @@ def main(argv=None):
         print('RESULT ' + json.dumps(run_backend_case(args, args.backend_worker)), flush=True)
         return None
     args.reference_repo = check_reference_repo(args.reference_repo)
-    cases = (['infer'] if 'infer' in args.cases else []) + (
-        [f'train:{b}' for b in args.batch_sizes] if 'train' in args.cases else [])
+    cases = (['infer'] if 'infer' in args.cases else []) + ([f'train:{b}' for b in args.batch_sizes]
+                                                            if 'train' in args.cases else [])
     results = []
     for case in cases:
         runs = {}
@@ -380,14 +417,17 @@ def main(argv=None):
                 extra = ''
                 if 'max_abs_vs_eager_fp32' in rs[0]:
                     extra = f", image max abs vs eager fp32 {max(r['max_abs_vs_eager_fp32'] for r in rs):.3g}"
-                print(f'{case:>10} {name:>28}: x{ref / mine:.2f} faster than the reference '
-                      f'({mine:.3f} s vs {ref:.3f} s), peak memory {mem:.0f} vs {ref_mem:.0f} MB{extra}',
-                      flush=True)
+                print(
+                    f'{case:>10} {name:>28}: x{ref / mine:.2f} faster than the reference '
+                    f'({mine:.3f} s vs {ref:.3f} s), peak memory {mem:.0f} vs {ref_mem:.0f} MB{extra}',
+                    flush=True)
             flops = [r for rs in ok.values() for r in rs if 'gflop' in r]
             if flops:
                 work, peak = flops[0]['gflop'], flops[0]['gemm_peak_gflops']
-                print(f'{case:>10}: {work:.1f} GFLOP per synthesis (convolutions + matmuls); measured GEMM peak '
-                      f"{peak['fp32']:.0f} GFLOP/s fp32, {peak['bf16']:.0f} GFLOP/s bf16", flush=True)
+                print(
+                    f'{case:>10}: {work:.1f} GFLOP per synthesis (convolutions + matmuls); measured GEMM peak '
+                    f"{peak['fp32']:.0f} GFLOP/s fp32, {peak['bf16']:.0f} GFLOP/s bf16",
+                    flush=True)
                 for name, rs in ok.items():
                     mine = statistics.median(r['median_s'] for r in rs)
                     print(f'{case:>10} {name:>28}: {work / mine:.1f} GFLOP/s', flush=True)

@@ -1,12 +1,29 @@
 """ADE20K (SceneParsing 150 classes + the Places 2017 instance annotations) for iPOSE."""
 from mmipose.registry import DATASETS
+
 from .semantic_base import IPOSESemanticDataset
 
 # instance class (R channel of annotations_instance, the 100-class instance list) -> part category,
 # in the reference's object order (select_categorys = [24, 26, 36, 11, 9, 18, 4, 28, 27, 20, 1, 5,
 # 14, 2, 38, 39]).
-ADE20K_OBJECT_CATEGORIES = {4: 24, 9: 26, 68: 36, 6: 11, 8: 9, 11: 18, 48: 4, 50: 28, 53: 27,
-                            58: 20, 59: 1, 64: 5, 74: 14, 83: 2, 80: 38, 65: 39}
+ADE20K_OBJECT_CATEGORIES = {
+    4: 24,
+    9: 26,
+    68: 36,
+    6: 11,
+    8: 9,
+    11: 18,
+    48: 4,
+    50: 28,
+    53: 27,
+    58: 20,
+    59: 1,
+    64: 5,
+    74: 14,
+    83: 2,
+    80: 38,
+    65: 39
+}
 
 
 def ade20k_metainfo() -> dict:
@@ -17,8 +34,7 @@ def ade20k_metainfo() -> dict:
     """
     from mmseg.datasets import ADE20KDataset
     meta = ADE20KDataset.METAINFO
-    return dict(classes=('other', ) + tuple(meta['classes']),
-                palette=[[0, 0, 0]] + [list(c) for c in meta['palette']])
+    return dict(classes=('other', ) + tuple(meta['classes']), palette=[[0, 0, 0]] + [list(c) for c in meta['palette']])
 
 
 @DATASETS.register_module()
@@ -38,6 +54,8 @@ class IPOSEADE20KDataset(IPOSESemanticDataset):
         kwargs.setdefault('metainfo', ade20k_metainfo())
         super().__init__(
             data_root=data_root,
-            data_prefix=dict(img=f'images/{split}', label=f'annotations/{split}',
-                             inst=f'annotations_instance/{split}'),
-            img_suffix='.jpg', label_suffix='.png', inst_suffix='.png', **kwargs)
+            data_prefix=dict(img=f'images/{split}', label=f'annotations/{split}', inst=f'annotations_instance/{split}'),
+            img_suffix='.jpg',
+            label_suffix='.png',
+            inst_suffix='.png',
+            **kwargs)

@@ -1,5 +1,6 @@
 """Cityscapes for iPOSE: 35 label ids, instance ids ``class*1000+k`` (16-bit PNG)."""
 from mmipose.registry import DATASETS
+
 from .semantic_base import IPOSESemanticDataset
 
 # label id -> part category of the objects (the part category of a Cityscapes object is its
@@ -16,10 +17,8 @@ def cityscapes_metainfo() -> dict:
     """
     from cityscapesscripts.helpers.labels import labels
     by_id = {label.id: label for label in labels if 0 <= label.id < CITYSCAPES_NUM_LABELS}
-    classes = tuple(by_id[i].name if i in by_id else f'unused_{i}'
-                    for i in range(CITYSCAPES_NUM_LABELS))
-    palette = [list(by_id[i].color) if i in by_id else [0, 0, 0]
-               for i in range(CITYSCAPES_NUM_LABELS)]
+    classes = tuple(by_id[i].name if i in by_id else f'unused_{i}' for i in range(CITYSCAPES_NUM_LABELS))
+    palette = [list(by_id[i].color) if i in by_id else [0, 0, 0] for i in range(CITYSCAPES_NUM_LABELS)]
     return dict(classes=classes, palette=palette)
 
 
@@ -42,7 +41,8 @@ class IPOSECityscapesDataset(IPOSESemanticDataset):
         kwargs.setdefault('metainfo', cityscapes_metainfo())
         super().__init__(
             data_root=data_root,
-            data_prefix=dict(img=f'leftImg8bit/{split}', label=f'gtFine/{split}',
-                             inst=f'gtFine/{split}'),
-            img_suffix='_leftImg8bit.png', label_suffix='_gtFine_labelIds.png',
-            inst_suffix='_gtFine_instanceIds.png', **kwargs)
+            data_prefix=dict(img=f'leftImg8bit/{split}', label=f'gtFine/{split}', inst=f'gtFine/{split}'),
+            img_suffix='_leftImg8bit.png',
+            label_suffix='_gtFine_labelIds.png',
+            inst_suffix='_gtFine_instanceIds.png',
+            **kwargs)

@@ -1,12 +1,33 @@
 """COCO-Stuff 164k for iPOSE: raw stuff+thing label ids, instance maps ``category*256+k``."""
 from mmipose.registry import DATASETS
+
 from .semantic_base import IPOSESemanticDataset
 
 # COCO category id (= instance id // 256 in the instance maps) -> part category, in the
 # reference's order.
-COCO_OBJECT_CATEGORIES = {1: 24, 2: 2, 3: 26, 4: 14, 5: 1, 6: 28, 7: 19, 8: 27, 9: 4, 13: 37,
-                          16: 3, 17: 8, 18: 12, 19: 13, 20: 17, 21: 10, 44: 5, 62: 9, 72: 20,
-                          78: 38, 24: 40}
+COCO_OBJECT_CATEGORIES = {
+    1: 24,
+    2: 2,
+    3: 26,
+    4: 14,
+    5: 1,
+    6: 28,
+    7: 19,
+    8: 27,
+    9: 4,
+    13: 37,
+    16: 3,
+    17: 8,
+    18: 12,
+    19: 13,
+    20: 17,
+    21: 10,
+    44: 5,
+    62: 9,
+    72: 20,
+    78: 38,
+    24: 40
+}
 # Instance map ids are ``category_id * COCO_INSTANCE_DIVISOR + k`` (tools/dataset_converters/
 # coco_instances.py); category * 1000 would not fit the 16-bit PNG (category ids go up to 90).
 COCO_INSTANCE_DIVISOR = 256
@@ -65,8 +86,12 @@ class IPOSECocoStuffDataset(IPOSESemanticDataset):
         **kwargs: ``pipeline``, ``test_mode``, ``metainfo``... of ``BaseDataset``.
     """
 
-    def __init__(self, data_root: str, split: str = 'train2017', inst_dir: str = 'instance_maps',
-                 layout: str = 'standard', **kwargs):
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train2017',
+                 inst_dir: str = 'instance_maps',
+                 layout: str = 'standard',
+                 **kwargs):
         kwargs.setdefault('metainfo', coco_stuff_metainfo())
         if layout not in ('standard', 'spade'):
             raise ValueError(f"IPOSECocoStuffDataset: layout must be 'standard' or 'spade', got {layout!r}")
@@ -76,14 +101,15 @@ class IPOSECocoStuffDataset(IPOSESemanticDataset):
             spade_args = spade_dataset_args(data_root, split, kwargs.get('pipeline', ()))
             self.spade_dict = spade_args.pop('spade_dict')
             kwargs.update(spade_args)
-            super().__init__(data_root=data_root, img_suffix='.jpg', label_suffix='.png',
-                             inst_suffix='.png', **kwargs)
+            super().__init__(data_root=data_root, img_suffix='.jpg', label_suffix='.png', inst_suffix='.png', **kwargs)
             return
         super().__init__(
             data_root=data_root,
-            data_prefix=dict(img=split, label=f'stuffthingmaps_trainval2017/{split}',
-                             inst=f'{inst_dir}/{split}'),
-            img_suffix='.jpg', label_suffix='.png', inst_suffix='.png', **kwargs)
+            data_prefix=dict(img=split, label=f'stuffthingmaps_trainval2017/{split}', inst=f'{inst_dir}/{split}'),
+            img_suffix='.jpg',
+            label_suffix='.png',
+            inst_suffix='.png',
+            **kwargs)
 
     def load_data_list(self):
         items = super().load_data_list()

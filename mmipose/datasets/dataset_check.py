@@ -32,8 +32,15 @@ def _read_unchanged(path: str) -> Optional[np.ndarray]:
 def scan_scene_sample(dataset, index: int) -> dict:
     """One scene sample's record: files, sizes, instance format, label ids, objects, error."""
     info = dataset.get_data_info(index)
-    record = dict(index=index, path=info.get('img_path', str(index)), error=None, sizes={}, format=None,
-                  label_ids=[], objects=np.zeros((0, 8), np.int64), kind='scene')
+    record = dict(
+        index=index,
+        path=info.get('img_path', str(index)),
+        error=None,
+        sizes={},
+        format=None,
+        label_ids=[],
+        objects=np.zeros((0, 8), np.int64),
+        kind='scene')
     stored = {}
     for key in _MAP_KEYS:
         path = info.get(f'{key}_path')
@@ -48,8 +55,8 @@ def scan_scene_sample(dataset, index: int) -> dict:
         stored[key] = array
         record['sizes'][key] = tuple(array.shape[:2])
     if len(set(record['sizes'].values())) > 1:
-        record['error'] = ('sizes differ (H x W): ' + ', '.join(
-            f'{key} {info[key + "_path"]} {h}x{w}' for key, (h, w) in record['sizes'].items()))
+        record['error'] = ('sizes differ (H x W): ' + ', '.join(f'{key} {info[key + "_path"]} {h}x{w}'
+                                                                for key, (h, w) in record['sizes'].items()))
         return record
     if 'inst' in stored:
         label = stored.get('label')
@@ -75,8 +82,13 @@ def scan_scene_sample(dataset, index: int) -> dict:
 def scan_part_sample(dataset, index: int) -> dict:
     """One part-dataset sample's record: category, part ids seen, error."""
     info = dataset.get_data_info(index)
-    record = dict(index=index, path=info.get('part_path', str(index)), error=None, kind='part',
-                  category=info.get('category'), part_ids=[])
+    record = dict(
+        index=index,
+        path=info.get('part_path', str(index)),
+        error=None,
+        kind='part',
+        category=info.get('category'),
+        part_ids=[])
     try:
         packed = dataset.prepare_data(index)
         record['part_ids'] = torch.unique(packed['inputs']['part']).tolist()
@@ -128,8 +140,7 @@ def _histogram(values: Sequence[int], bins: Sequence[int]) -> Dict[str, int]:
     edges = [0] + list(bins)
     names = [f'{lo}-{hi - 1}' if hi - lo > 1 else f'{lo}' for lo, hi in zip(edges[:-1], edges[1:])]
     names.append(f'>={bins[-1]}')
-    counts = np.bincount(np.searchsorted(bins, np.asarray(values, np.int64), side='right'),
-                         minlength=len(names))
+    counts = np.bincount(np.searchsorted(bins, np.asarray(values, np.int64), side='right'), minlength=len(names))
     return dict(zip(names, counts.tolist()))
 
 
@@ -148,8 +159,8 @@ class DatasetReport:
     def __post_init__(self):
         for record in self.records:
             if record['error']:
-                self.problems.append(record['error'] if record['path'] in record['error']
-                                     else f'{record["path"]}: {record["error"]}')
+                self.problems.append(record['error'] if record['path'] in
+                                     record['error'] else f'{record["path"]}: {record["error"]}')
         if self.expected_format is not None:
             for record in self.records:
                 if record.get('format') not in (None, self.expected_format, FORMAT_EMPTY):
@@ -195,8 +206,8 @@ class DatasetReport:
             sides = np.maximum(rows[:, 3] - rows[:, 2], rows[:, 5] - rows[:, 4]).tolist() if len(rows) else []
             lines.append(f'object size (longer box side at working resolution, px): {_histogram(sides, SIZE_BINS)}')
             ids = sorted({i for r in scenes for i in r['label_ids']})
-            lines.append(f'label ids seen: {len(ids)} ids {ids[:40]}{" ..." if len(ids) > 40 else ""}'
-                         + (f' (config classes: 0..{self.num_classes - 1})' if self.num_classes else ''))
+            lines.append(f'label ids seen: {len(ids)} ids {ids[:40]}{" ..." if len(ids) > 40 else ""}' +
+                         (f' (config classes: 0..{self.num_classes - 1})' if self.num_classes else ''))
         parts = [r for r in ok if r['kind'] == 'part']
         if parts:
             lines.append(f'samples per category: {dict(sorted(Counter(r["category"] for r in parts).items()))}')
@@ -223,15 +234,21 @@ def check_dataset(dataset, workers: int = 0, name: Optional[str] = None, progres
         DatasetReport: Records, summary and problems.
     """
     from tqdm import tqdm
-    loader = torch.utils.data.DataLoader(_ScanDataset(dataset), batch_size=1, shuffle=False,
-                                         num_workers=workers, collate_fn=_first)
-    records = [r for r in tqdm(loader, total=len(dataset), desc=f'checking {name or type(dataset).__name__}',
-                               disable=not progress)]
+    loader = torch.utils.data.DataLoader(
+        _ScanDataset(dataset), batch_size=1, shuffle=False, num_workers=workers, collate_fn=_first)
+    records = [
+        r for r in tqdm(
+            loader, total=len(dataset), desc=f'checking {name or type(dataset).__name__}', disable=not progress)
+    ]
     part_categories = {}
     for step in getattr(dataset.pipeline, 'transforms', []):
         if type(step).__name__ == 'ComputeObjectBoxes':
             part_categories = dict(step.part_categories)
     classes = dataset.metainfo.get('classes')
-    return DatasetReport(name=name or type(dataset).__name__, num_images=len(dataset), records=records,
-                         num_classes=len(classes) if classes else None,
-                         expected_format=expected_instance_format(dataset), part_categories=part_categories)
+    return DatasetReport(
+        name=name or type(dataset).__name__,
+        num_images=len(dataset),
+        records=records,
+        num_classes=len(classes) if classes else None,
+        expected_format=expected_instance_format(dataset),
+        part_categories=part_categories)

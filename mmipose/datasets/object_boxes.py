@@ -90,14 +90,14 @@ def compute_object_boxes(inst: ArrayLike,
         x0, x1 = make_even_extent(int(ws[i]), int(we[i]), width)
         if y1 - y0 < min_extent or x1 - x0 < min_extent:
             continue
-        table.append((order[int(cls[i])], value,
-                      [value, int(class_to_category[int(cls[i])]), y0, y1, x0, x1, *original_size]))
+        table.append(
+            (order[int(cls[i])], value, [value,
+                                         int(class_to_category[int(cls[i])]), y0, y1, x0, x1, *original_size]))
     table.sort(key=lambda t: (t[0], t[1]))
     return np.asarray([t[2] for t in table], np.int64).reshape(-1, OBJECT_ROW_WIDTH)
 
 
-def instances_from_components(label: ArrayLike, object_classes: Sequence[int],
-                              connectivity: int = 8) -> np.ndarray:
+def instances_from_components(label: ArrayLike, object_classes: Sequence[int], connectivity: int = 8) -> np.ndarray:
     """An instance map from a label map alone: connected components of every object class.
 
     Args:

@@ -65,9 +65,12 @@ class PartNetDataset(BaseDataset):
                 if name + '_part.png' not in files:
                     raise FileNotFoundError(f'PartNetDataset: {osp.join(folder, name)}_label.png has no _part.png')
                 data_list.append(
-                    dict(shape_path=osp.join(folder, name + '_label.png'),
-                         part_path=osp.join(folder, name + '_part.png'),
-                         category=category, category_index=self.categories.index(category), name=name))
+                    dict(
+                        shape_path=osp.join(folder, name + '_label.png'),
+                        part_path=osp.join(folder, name + '_part.png'),
+                        category=category,
+                        category_index=self.categories.index(category),
+                        name=name))
         if not data_list:
             raise FileNotFoundError(f'PartNetDataset: no samples in {self.data_root} for split {self.split!r} and '
                                     f'categories {self.selected_categories}')

@@ -30,7 +30,6 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-
 from mmipose.datasets.panoptic_parts_reader import decode_uids, part_index_lookup, read_uids
 from mmipose.datasets.part_index_tables import CATEGORY_OF_SID, DEFAULT_PART_INDICES
 from mmipose.datasets.toy.crops import expand_box, mask_box, square_crop
@@ -44,7 +43,9 @@ SOURCE_GLOBS = {
 }
 
 
-def extract_objects(uids: np.ndarray, part_tables: Dict[int, np.ndarray], min_size: int = 16,
+def extract_objects(uids: np.ndarray,
+                    part_tables: Dict[int, np.ndarray],
+                    min_size: int = 16,
                     size: int = 64) -> Tuple[List[Tuple[int, int, np.ndarray, np.ndarray]], int]:
     """Crops of every object with parts in one uid map.
 
@@ -105,8 +106,12 @@ def _stem(dataset: str, path: str) -> str:
     return stem.replace('_gtFinePanopticParts', '') if dataset == 'cityscapes' else stem
 
 
-def build(sources: Dict[str, str], out: str, part_indices: Optional[dict] = None, min_size: int = 16,
-          size: int = 64, progress: bool = True) -> Dict[str, Counter]:
+def build(sources: Dict[str, str],
+          out: str,
+          part_indices: Optional[dict] = None,
+          min_size: int = 16,
+          size: int = 64,
+          progress: bool = True) -> Dict[str, Counter]:
     """Write the part dataset; returns counters ``written[(category, split)]`` and ``skipped``."""
     written, skipped = Counter(), Counter()
     for dataset, root in sources.items():

@@ -31,9 +31,15 @@ class IPOSESemanticDataset(BaseDataset):
         **kwargs: ``pipeline``, ``test_mode``, ``indices``... of ``BaseDataset``.
     """
 
-    def __init__(self, data_root: str, data_prefix: Dict[str, str], img_suffix: str,
-                 label_suffix: str, inst_suffix: Optional[str] = None, object_check_samples: int = 16,
-                 allow_no_objects: bool = False, **kwargs):
+    def __init__(self,
+                 data_root: str,
+                 data_prefix: Dict[str, str],
+                 img_suffix: str,
+                 label_suffix: str,
+                 inst_suffix: Optional[str] = None,
+                 object_check_samples: int = 16,
+                 allow_no_objects: bool = False,
+                 **kwargs):
         self.img_suffix = img_suffix
         self.label_suffix = label_suffix
         self.inst_suffix = inst_suffix
@@ -46,8 +52,7 @@ class IPOSESemanticDataset(BaseDataset):
             return
         super().full_init()
         from .object_presence import check_objects_present
-        check_objects_present(self, self.object_check_samples,
-                              self.allow_no_objects or self._indices is not None)
+        check_objects_present(self, self.object_check_samples, self.allow_no_objects or self._indices is not None)
 
     def load_data_list(self) -> List[dict]:
         name = type(self).__name__
@@ -61,8 +66,10 @@ class IPOSESemanticDataset(BaseDataset):
         items = []
         for img_path in images:
             rel = osp.relpath(img_path, img_dir)[:-len(self.img_suffix)]
-            item = dict(img_path=img_path, image_name=osp.basename(rel),
-                        label_path=self._companion('label', rel, self.label_suffix, img_path))
+            item = dict(
+                img_path=img_path,
+                image_name=osp.basename(rel),
+                label_path=self._companion('label', rel, self.label_suffix, img_path))
             if self.inst_suffix is not None:
                 item['inst_path'] = self._companion('inst', rel, self.inst_suffix, img_path)
             items.append(item)

@@ -25,9 +25,14 @@ COCO_NUM_THING_CATEGORIES = 90
 SPADE_DIVISOR = 256  # output ids category * 256 + k, as the converter's maps
 
 _ALLOWED_GLOBALS = {
-    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
-    ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
-    ('numpy', 'ndarray'), ('numpy', 'dtype'), ('builtins', 'dict'), ('builtins', 'list'),
+    ('numpy.core.multiarray', '_reconstruct'),
+    ('numpy._core.multiarray', '_reconstruct'),
+    ('numpy.core.multiarray', 'scalar'),
+    ('numpy._core.multiarray', 'scalar'),
+    ('numpy', 'ndarray'),
+    ('numpy', 'dtype'),
+    ('builtins', 'dict'),
+    ('builtins', 'list'),
     ('collections', 'OrderedDict'),
 }
 
@@ -82,7 +87,8 @@ def read_spade_dict(path: str) -> Dict[str, List[Tuple[int, int]]]:
     return pairs
 
 
-def spade_thing_pairs(label: np.ndarray, inst: np.ndarray,
+def spade_thing_pairs(label: np.ndarray,
+                      inst: np.ndarray,
                       num_thing_categories: int = COCO_NUM_THING_CATEGORIES) -> List[Tuple[int, int]]:
     """(label value, instance id) pairs of the thing pixels, the authors' rule without a dict.
 
@@ -99,7 +105,8 @@ def spade_thing_pairs(label: np.ndarray, inst: np.ndarray,
     return [(int(a), int(b)) for a, b in pairs.T]
 
 
-def encode_spade_instances(label: np.ndarray, inst: np.ndarray,
+def encode_spade_instances(label: np.ndarray,
+                           inst: np.ndarray,
                            pairs: Optional[Iterable[Sequence[int]]] = None,
                            num_thing_categories: int = COCO_NUM_THING_CATEGORIES) -> np.ndarray:
     """SPADE ids -> ``category * 256 + k`` ids (0 = no object), the converter route's format.

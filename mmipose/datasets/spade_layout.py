@@ -28,8 +28,10 @@ def with_spade_encoding(pipeline: Sequence) -> list:
     steps = list(pipeline)
     if any(isinstance(s, dict) and s.get('type') == 'EncodeSpadeInstances' for s in steps):
         return steps
-    loaders = [i for i, s in enumerate(steps)
-               if isinstance(s, dict) and s.get('type') in _LOADERS and s.get('key') in ('label', 'inst')]
+    loaders = [
+        i for i, s in enumerate(steps)
+        if isinstance(s, dict) and s.get('type') in _LOADERS and s.get('key') in ('label', 'inst')
+    ]
     if not any(steps[i].get('key') == 'inst' for i in loaders):
         raise ValueError("IPOSECocoStuffDataset(layout='spade'): the pipeline loads no 'inst' map "
                          f'(types {[s.get("type") for s in steps if isinstance(s, dict)]}); the 8-bit '
@@ -48,10 +50,14 @@ def spade_dataset_args(data_root: str, split: str, pipeline: Sequence) -> dict:
         source = (f'the label map under each instance (no {dict_path}; one object per (thing label, '
                   'instance id) pair, the rule of the authors\' create_ins_dict.py)')
         dict_path = None
-    print_log(f"IPOSECocoStuffDataset(layout='spade', split={name!r}): 8-bit instance maps in "
-              f'{osp.join(data_root, name + "_inst")}; instance classes from {source}', logger='current')
-    return dict(data_prefix=dict(img=f'{name}_img', label=f'{name}_label', inst=f'{name}_inst'),
-                pipeline=with_spade_encoding(pipeline), spade_dict=dict_path)
+    print_log(
+        f"IPOSECocoStuffDataset(layout='spade', split={name!r}): 8-bit instance maps in "
+        f'{osp.join(data_root, name + "_inst")}; instance classes from {source}',
+        logger='current')
+    return dict(
+        data_prefix=dict(img=f'{name}_img', label=f'{name}_label', inst=f'{name}_inst'),
+        pipeline=with_spade_encoding(pipeline),
+        spade_dict=dict_path)
 
 
 def attach_spade_pairs(items: List[dict], dict_path: Optional[str]) -> None:

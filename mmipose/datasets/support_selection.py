@@ -110,12 +110,17 @@ def select_category(folder: str, k: int, seed: int = 0, max_samples: int = 2000)
     return [names[i] for i in medoids]
 
 
-def select_supports(data_root: str, support_root: str, k: int = 3, categories: Optional[Sequence[int]] = None,
-                    seed: int = 0, max_samples: int = 2000, split: str = 'train') -> Dict[int, List[str]]:
+def select_supports(data_root: str,
+                    support_root: str,
+                    k: int = 3,
+                    categories: Optional[Sequence[int]] = None,
+                    seed: int = 0,
+                    max_samples: int = 2000,
+                    split: str = 'train') -> Dict[int, List[str]]:
     """Write k supports for every category folder of ``data_root`` (or ``categories``)."""
     if categories is None:
-        categories = sorted(int(d) for d in os.listdir(data_root)
-                            if d.isdigit() and osp.isdir(osp.join(data_root, d, split)))
+        categories = sorted(
+            int(d) for d in os.listdir(data_root) if d.isdigit() and osp.isdir(osp.join(data_root, d, split)))
     chosen = {}
     for category in tqdm(categories, desc='k-medoids supports'):
         folder = osp.join(data_root, str(category), split)
@@ -141,8 +146,8 @@ def main(argv=None) -> Dict[int, List[str]]:
     parser.add_argument('--max-samples', type=int, default=2000, help='cluster at most this many shapes')
     parser.add_argument('--split', default='train')
     args = parser.parse_args(argv)
-    chosen = select_supports(args.data_root, args.support_root, args.k, args.categories, args.seed,
-                             args.max_samples, args.split)
+    chosen = select_supports(args.data_root, args.support_root, args.k, args.categories, args.seed, args.max_samples,
+                             args.split)
     for category, names in chosen.items():
         print(f'category {category}: {names}')
     return chosen

@@ -65,7 +65,10 @@ def calibrate_norms(model: nn.Module, size: Tuple[int, int] = (64, 128)) -> None
     generator.eval()
 
 
-def make_inferencer(model: nn.Module, variant: str, size: Tuple[int, int], device: str = 'cpu',
+def make_inferencer(model: nn.Module,
+                    variant: str,
+                    size: Tuple[int, int],
+                    device: str = 'cpu',
                     deploy_dir: Optional[str] = None):
     """An IPOSEInferencer running ``variant`` (exports the graphs, parity checked at ``size``, when needed)."""
     from mmipose.apis import IPOSEInferencer
@@ -81,14 +84,24 @@ def make_inferencer(model: nn.Module, variant: str, size: Tuple[int, int], devic
     backend, _, precision = variant.partition('-')
     if deploy_dir is None:
         deploy_dir = tempfile.mkdtemp(prefix='mmipose_bench_onnx_')
-        export_sampling_graphs(model, deploy_dir, parts, size, parity_backends=['onnxruntime'],
-                               check_double_size=False)
-    return IPOSEInferencer(model, part_categories=parts, backend=backend, precision=precision or 'fp32',
-                           device=device, deploy_dir=deploy_dir)
+        export_sampling_graphs(model, deploy_dir, parts, size, parity_backends=['onnxruntime'], check_double_size=False)
+    return IPOSEInferencer(
+        model,
+        part_categories=parts,
+        backend=backend,
+        precision=precision or 'fp32',
+        device=device,
+        deploy_dir=deploy_dir)
 
 
-def time_variant(model: nn.Module, variant: str, label: np.ndarray, inst: np.ndarray, objects: np.ndarray,
-                 iters: int = 3, warmup: int = 1, device: str = 'cpu') -> Dict[str, float]:
+def time_variant(model: nn.Module,
+                 variant: str,
+                 label: np.ndarray,
+                 inst: np.ndarray,
+                 objects: np.ndarray,
+                 iters: int = 3,
+                 warmup: int = 1,
+                 device: str = 'cpu') -> Dict[str, float]:
     """Median / min seconds of one synthesis of the scene with ``variant`` (objects already computed).
 
     Args:
@@ -120,8 +133,12 @@ def time_variant(model: nn.Module, variant: str, label: np.ndarray, inst: np.nda
         image, _ = run()
         times.append(time.perf_counter() - start)
     diff = np.abs(image.astype(np.int64) - expected.astype(np.int64)).max() / 127.5
-    return dict(median_s=statistics.median(times), min_s=min(times), runs=len(times), setup_s=setup,
-                max_abs_vs_eager_fp32=float(diff))
+    return dict(
+        median_s=statistics.median(times),
+        min_s=min(times),
+        runs=len(times),
+        setup_s=setup,
+        max_abs_vs_eager_fp32=float(diff))
 
 
 def sampling_flops(model: nn.Module, label: np.ndarray, inst: np.ndarray, objects: np.ndarray) -> int:

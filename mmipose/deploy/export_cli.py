@@ -20,19 +20,33 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='MMEngine checkpoint of the model (loaded strictly)')
     parser.add_argument('--out-dir', required=True, help='folder of the graphs and deploy.json')
     parser.add_argument('--opset', type=int, default=DEFAULT_OPSET, help='ONNX opset')
-    parser.add_argument('--image-size', type=int, nargs=2, default=[64, 128], metavar=('H', 'W'),
-                        help='size the graphs are traced and checked at (multiples of 32; H and W stay dynamic)')
-    parser.add_argument('--backends', nargs='+', default=['onnxruntime', 'openvino'],
-                        choices=['onnxruntime', 'openvino'], help='backends the parity is checked on')
+    parser.add_argument(
+        '--image-size',
+        type=int,
+        nargs=2,
+        default=[64, 128],
+        metavar=('H', 'W'),
+        help='size the graphs are traced and checked at (multiples of 32; H and W stay dynamic)')
+    parser.add_argument(
+        '--backends',
+        nargs='+',
+        default=['onnxruntime', 'openvino'],
+        choices=['onnxruntime', 'openvino'],
+        help='backends the parity is checked on')
     parser.add_argument('--tolerance', type=float, default=FP32_TOLERANCE, help='max abs difference to eager fp32')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    manifest = export_from_config(args.config, args.checkpoint, args.out_dir, opset=args.opset,
-                                  image_size=tuple(args.image_size), parity_backends=args.backends,
-                                  tolerance=args.tolerance)
+    manifest = export_from_config(
+        args.config,
+        args.checkpoint,
+        args.out_dir,
+        opset=args.opset,
+        image_size=tuple(args.image_size),
+        parity_backends=args.backends,
+        tolerance=args.tolerance)
     for backend, sizes in manifest['parity'].items():
         for size, diffs in sizes.items():
             print(f'{backend} {size}: ' + ', '.join(f'{k} {v:.3g}' for k, v in diffs.items()))

@@ -78,8 +78,7 @@ class GeneratorGraph(nn.Module):
         self.generator = _export_copy(generator)
         self.num_folded = fold_spectral_norms(self.generator)
 
-    def forward(self, onehot: Tensor, part_features: Tensor, part_logits: Tensor, z: Tensor,
-                z_part: Tensor) -> Tensor:
+    def forward(self, onehot: Tensor, part_features: Tensor, part_logits: Tensor, z: Tensor, z_part: Tensor) -> Tensor:
         return self.generator(onehot, part_features, part_logits, z=z, z_part=z_part)
 
 

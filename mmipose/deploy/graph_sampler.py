@@ -27,7 +27,11 @@ class GraphSampler:
         threads (int, optional): intra-op threads of the backends (default: torch's).
     """
 
-    def __init__(self, deploy_dir: str, backend: str, precision: str = 'fp32', device: str = 'cpu',
+    def __init__(self,
+                 deploy_dir: str,
+                 backend: str,
+                 precision: str = 'fp32',
+                 device: str = 'cpu',
                  threads: Optional[int] = None) -> None:
         self.manifest = read_manifest(deploy_dir)
         self.backend, self.precision, self.device = backend, precision, device
@@ -49,9 +53,12 @@ class GraphSampler:
         from .onnx_export import sampled_generator
         generator = sampled_generator(model)
         bank = model.part_inferencer.support_bank
-        mine = dict(num_classes=int(model.num_classes), z_dim=int(generator.z_dim),
-                    part_noise_channels=int(generator.part_nc - 1),
-                    part_feature_channels=int(model.part_inferencer.out_channels), num_shots=int(bank.num_supports))
+        mine = dict(
+            num_classes=int(model.num_classes),
+            z_dim=int(generator.z_dim),
+            part_noise_channels=int(generator.part_nc - 1),
+            part_feature_channels=int(model.part_inferencer.out_channels),
+            num_shots=int(bank.num_supports))
         differ = {k: (self.manifest[k], v) for k, v in mine.items() if self.manifest[k] != v}
         if differ:
             raise ValueError(f'the exported graphs do not match the model: {differ} (exported, model); re-export '
@@ -81,8 +88,9 @@ class GraphSampler:
         """The graph's support encoding as a :class:`SupportEncoding` (tensors)."""
         arrays = [torch.from_numpy(a) for a in self._support_encoding()]
         layers = len(arrays) // 2
-        return SupportEncoding(tuple(arrays[:layers]), tuple(arrays[layers:]), int(self.manifest['num_shots']),
-                               (int(self.manifest['map_size']), ) * 2)
+        return SupportEncoding(
+            tuple(arrays[:layers]), tuple(arrays[layers:]), int(self.manifest['num_shots']),
+            (int(self.manifest['map_size']), ) * 2)
 
     def run_partnet(self, queries: Tensor, categories: Tensor) -> Tuple[Tensor, Tensor]:
         """``ObjectPartInferencer.run_partnet`` on the graphs: (N,1,64,64), (N,) -> features, logits."""
@@ -95,8 +103,7 @@ class GraphSampler:
         device = queries.device
         return torch.from_numpy(features).to(device), torch.from_numpy(logits).to(device)
 
-    def generate(self, onehot: Tensor, part_features: Tensor, part_logits: Tensor, z: Tensor,
-                 z_part: Tensor) -> Tensor:
+    def generate(self, onehot: Tensor, part_features: Tensor, part_logits: Tensor, z: Tensor, z_part: Tensor) -> Tensor:
         """The generator graph: (B,C,H,W), (B,288,H,W), (B,9,H,W), (B,z_dim,H,W), (B,31,H/32,W/32) -> (B,3,H,W)."""
         names = ('onehot', 'part_features', 'part_logits', 'z', 'z_part')
         tensors = (onehot, part_features, part_logits, z, z_part)

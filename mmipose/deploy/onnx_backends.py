@@ -113,7 +113,11 @@ class GraphRunner:
         threads (int, optional): intra-op threads (default: what ``torch.get_num_threads()`` says).
     """
 
-    def __init__(self, path: str, backend: str, precision: str = 'fp32', device: str = 'cpu',
+    def __init__(self,
+                 path: str,
+                 backend: str,
+                 precision: str = 'fp32',
+                 device: str = 'cpu',
                  threads: Optional[int] = None) -> None:
         check_backend(backend, precision, device)
         if not os.path.isfile(path):
@@ -128,16 +132,19 @@ class GraphRunner:
             options.intra_op_num_threads = int(threads)
             options.inter_op_num_threads = 1
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-            providers = (['CUDAExecutionProvider', 'CPUExecutionProvider'] if device.startswith('cuda') else
-                         ['CPUExecutionProvider'])
+            providers = (['CUDAExecutionProvider', 'CPUExecutionProvider']
+                         if device.startswith('cuda') else ['CPUExecutionProvider'])
             self._session = onnxruntime.InferenceSession(path, options, providers=providers)
             self.input_names = [i.name for i in self._session.get_inputs()]
             self.output_names = [o.name for o in self._session.get_outputs()]
         else:
             import openvino
             core = openvino.Core()
-            config = {'INFERENCE_PRECISION_HINT': 'bf16' if precision == 'bf16' else 'f32',
-                      'INFERENCE_NUM_THREADS': int(threads), 'PERFORMANCE_HINT': 'LATENCY'}
+            config = {
+                'INFERENCE_PRECISION_HINT': 'bf16' if precision == 'bf16' else 'f32',
+                'INFERENCE_NUM_THREADS': int(threads),
+                'PERFORMANCE_HINT': 'LATENCY'
+            }
             self._compiled = core.compile_model(core.read_model(path), 'CPU', config)
             self.input_names = [i.get_any_name() for i in self._compiled.inputs]
             self.output_names = [o.get_any_name() for o in self._compiled.outputs]

@@ -58,7 +58,9 @@ def check_image_size(size: Sequence[int], what: str = 'image size') -> Tuple[int
     return int(size[0]), int(size[1])
 
 
-def parity_scene(num_classes: int, object_classes: Sequence[int], size: Tuple[int, int],
+def parity_scene(num_classes: int,
+                 object_classes: Sequence[int],
+                 size: Tuple[int, int],
                  seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
     """A label map (stuff bands + 2 to 8 elliptic objects of the object classes) and its instance map, (H, W) int64."""
     h, w = size
@@ -104,8 +106,12 @@ def _eager_scene(model: nn.Module, part_categories: Dict[int, int], size: Tuple[
         z = torch.randn(1, generator.z_dim, *size, generator=g)
         z_part = torch.randn(1, *z_part_shape, generator=g)
         image = GeneratorGraph(generator)(onehot, features, logits, z, z_part)
-    return dict(queries=queries, index=index, partnet=(eager_features, eager_logits),
-                generator_inputs=(onehot, features, logits, z, z_part), image=image)
+    return dict(
+        queries=queries,
+        index=index,
+        partnet=(eager_features, eager_logits),
+        generator_inputs=(onehot, features, logits, z, z_part),
+        image=image)
 
 
 def _argmax_mismatches(logits: np.ndarray, reference: np.ndarray, margin: float) -> int:
@@ -115,16 +121,24 @@ def _argmax_mismatches(logits: np.ndarray, reference: np.ndarray, margin: float)
     return int(((logits.argmax(1) != reference.argmax(1)) & clear).sum())
 
 
-def compare_graphs(out_dir: str, model: nn.Module, part_categories: Dict[int, int], size: Tuple[int, int],
-                   backend: str = 'onnxruntime', precision: str = 'fp32', seed: int = 0,
-                   scene: Optional[dict] = None, runners: Optional[dict] = None) -> Dict[str, float]:
+def compare_graphs(out_dir: str,
+                   model: nn.Module,
+                   part_categories: Dict[int, int],
+                   size: Tuple[int, int],
+                   backend: str = 'onnxruntime',
+                   precision: str = 'fp32',
+                   seed: int = 0,
+                   scene: Optional[dict] = None,
+                   runners: Optional[dict] = None) -> Dict[str, float]:
     """Run the three graphs and the eager model on one scene; the max abs differences and argmax mismatches.
 
     ``scene`` (from the eager model) and ``runners`` (:class:`GraphRunner` per graph) may be given to reuse them.
     """
     scene = scene or _eager_scene(model, part_categories, size, seed)
-    runners = runners or {name: GraphRunner(osp.join(out_dir, f), backend, precision)
-                          for name, f in GRAPH_FILES.items()}
+    runners = runners or {
+        name: GraphRunner(osp.join(out_dir, f), backend, precision)
+        for name, f in GRAPH_FILES.items()
+    }
     supports = model.part_inferencer.support_bank.supports.float().numpy()
     encoding = runners['support_encoder']({'supports': supports})
     feed = dict(query=scene['queries'].numpy(), support_index=scene['index'].numpy())
@@ -133,16 +147,21 @@ def compare_graphs(out_dir: str, model: nn.Module, part_categories: Dict[int, in
     eager_features, eager_logits = (t.numpy() for t in scene['partnet'])
     names = ('onehot', 'part_features', 'part_logits', 'z', 'z_part')
     image, = runners['generator']({n: t.numpy() for n, t in zip(names, scene['generator_inputs'])})
-    return dict(image_max_abs=float(np.abs(image - scene['image'].numpy()).max()),
-                part_features_max_abs=float(np.abs(features - eager_features).max()),
-                part_logits_max_abs=float(np.abs(logits - eager_logits).max()),
-                part_map_mismatches=_argmax_mismatches(logits, eager_logits, 2 * FP32_TOLERANCE),
-                num_objects=int(len(scene['queries'])))
+    return dict(
+        image_max_abs=float(np.abs(image - scene['image'].numpy()).max()),
+        part_features_max_abs=float(np.abs(features - eager_features).max()),
+        part_logits_max_abs=float(np.abs(logits - eager_logits).max()),
+        part_map_mismatches=_argmax_mismatches(logits, eager_logits, 2 * FP32_TOLERANCE),
+        num_objects=int(len(scene['queries'])))
 
 
-def check_parity(out_dir: str, model: nn.Module, part_categories: Dict[int, int],
-                 sizes: Sequence[Tuple[int, int]], backends: Sequence[str] = ('onnxruntime', ),
-                 tolerance: float = FP32_TOLERANCE, scenes: Optional[dict] = None) -> dict:
+def check_parity(out_dir: str,
+                 model: nn.Module,
+                 part_categories: Dict[int, int],
+                 sizes: Sequence[Tuple[int, int]],
+                 backends: Sequence[str] = ('onnxruntime', ),
+                 tolerance: float = FP32_TOLERANCE,
+                 scenes: Optional[dict] = None) -> dict:
     """:func:`compare_graphs` at every size on every backend (fp32); ValueError beyond ``tolerance``.
 
     ``scenes`` may hold eager scenes already computed (``{(H, W): scene}``, seed 0).
@@ -150,8 +169,10 @@ def check_parity(out_dir: str, model: nn.Module, part_categories: Dict[int, int]
     Returns:
         dict: ``{backend: {'HxW': differences}}``.
     """
-    scenes = {tuple(size): (scenes or {}).get(tuple(size)) or _eager_scene(model, part_categories, tuple(size), 0)
-              for size in sizes}
+    scenes = {
+        tuple(size): (scenes or {}).get(tuple(size)) or _eager_scene(model, part_categories, tuple(size), 0)
+        for size in sizes
+    }
     report = {}
     for backend in backends:
         runners = {name: GraphRunner(osp.join(out_dir, f), backend) for name, f in GRAPH_FILES.items()}
@@ -169,8 +190,16 @@ def _export(module: nn.Module, args: tuple, path: str, input_names: List[str], o
             dynamic_axes: dict, opset: int) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # tracer warnings on Python ints taken from shapes (constant ratios)
-        torch.onnx.export(module, args, path, input_names=input_names, output_names=output_names,
-                          dynamic_axes=dynamic_axes, opset_version=opset, dynamo=False, do_constant_folding=True)
+        torch.onnx.export(
+            module,
+            args,
+            path,
+            input_names=input_names,
+            output_names=output_names,
+            dynamic_axes=dynamic_axes,
+            opset_version=opset,
+            dynamo=False,
+            do_constant_folding=True)
     _restore_input_names(path, input_names)
 
 
@@ -198,10 +227,14 @@ def _restore_input_names(path: str, input_names: List[str]) -> None:
         onnx.save(graph_model, path)
 
 
-def export_sampling_graphs(model: nn.Module, out_dir: str, part_categories: Dict[int, int],
-                           image_size: Tuple[int, int] = (64, 128), opset: int = DEFAULT_OPSET,
+def export_sampling_graphs(model: nn.Module,
+                           out_dir: str,
+                           part_categories: Dict[int, int],
+                           image_size: Tuple[int, int] = (64, 128),
+                           opset: int = DEFAULT_OPSET,
                            parity_backends: Sequence[str] = ('onnxruntime', ),
-                           tolerance: float = FP32_TOLERANCE, check_double_size: bool = True) -> dict:
+                           tolerance: float = FP32_TOLERANCE,
+                           check_double_size: bool = True) -> dict:
     """Export the three sampling graphs of ``model`` to ``out_dir``, check their parity, write the manifest.
 
     Args:
@@ -242,8 +275,17 @@ def export_sampling_graphs(model: nn.Module, out_dir: str, part_categories: Dict
     start = time.perf_counter()
     encoder = SupportEncoderGraph(partnet)
     supports = bank.supports.float()
-    _export(encoder, (supports, ), paths['support_encoder'], ['supports'], key_names + value_names,
-            {'supports': {0: 'sets'}, **{n: {0: 'sets'} for n in key_names + value_names}}, opset)
+    _export(encoder, (supports, ), paths['support_encoder'], ['supports'], key_names + value_names, {
+        'supports': {
+            0: 'sets'
+        },
+        **{
+            n: {
+                0: 'sets'
+            }
+            for n in key_names + value_names
+        }
+    }, opset)
     timings['support_encoder_s'] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -251,10 +293,28 @@ def export_sampling_graphs(model: nn.Module, out_dir: str, part_categories: Dict
     with torch.no_grad():
         encoding = bank.encoding(partnet)
     graph = PartNetGraph(partnet, bank.num_supports, bank.map_size)
-    _export(graph, (scene['queries'], scene['index'], *encoding.keys, *encoding.values), paths['partnet'],
-            ['query', 'support_index'] + key_names + value_names, ['part_features', 'part_logits'],
-            {'query': {0: 'objects'}, 'support_index': {0: 'objects'}, 'part_features': {0: 'objects'},
-             'part_logits': {0: 'objects'}, **{n: {0: 'sets'} for n in key_names + value_names}}, opset)
+    _export(
+        graph, (scene['queries'], scene['index'], *encoding.keys, *encoding.values), paths['partnet'],
+        ['query', 'support_index'] + key_names + value_names, ['part_features', 'part_logits'], {
+            'query': {
+                0: 'objects'
+            },
+            'support_index': {
+                0: 'objects'
+            },
+            'part_features': {
+                0: 'objects'
+            },
+            'part_logits': {
+                0: 'objects'
+            },
+            **{
+                n: {
+                    0: 'sets'
+                }
+                for n in key_names + value_names
+            }
+        }, opset)
     timings['partnet_s'] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -286,7 +346,10 @@ def export_sampling_graphs(model: nn.Module, out_dir: str, part_categories: Dict
         map_size=int(bank.map_size),
         num_attention_layers=int(layers),
         support_categories=[int(c) for c in bank.categories],
-        object_part_categories={str(k): int(v) for k, v in part_categories.items()},
+        object_part_categories={
+            str(k): int(v)
+            for k, v in part_categories.items()
+        },
         output_channel_order=getattr(preprocessor, 'output_channel_order', None) or 'BGR',
         folded_spectral_norms=int(gen_graph.num_folded),
         tolerance=tolerance,

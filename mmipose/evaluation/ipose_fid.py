@@ -11,10 +11,9 @@ from scipy import linalg
 
 from mmipose.registry import METRICS
 
-INCEPTION_SOURCE = (
-    'the StyleGAN2-ADA TorchScript Inception "inception-2015-12-05.pt" '
-    '(https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/'
-    'inception-2015-12-05.pt, as documented by MMagic)')
+INCEPTION_SOURCE = ('the StyleGAN2-ADA TorchScript Inception "inception-2015-12-05.pt" '
+                    '(https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/'
+                    'inception-2015-12-05.pt, as documented by MMagic)')
 
 
 def check_inception_path(inception_path: Optional[str], metric: str) -> str:
@@ -28,10 +27,9 @@ def check_inception_path(inception_path: Optional[str], metric: str) -> str:
         str: The path, unchanged.
     """
     if not inception_path or not osp.isfile(inception_path):
-        raise FileNotFoundError(
-            f'{metric}: inception_path={inception_path!r} is not an existing file. '
-            f'Download {INCEPTION_SOURCE} on a machine with network access and set '
-            '`inception_path` in the metric config to its local path.')
+        raise FileNotFoundError(f'{metric}: inception_path={inception_path!r} is not an existing file. '
+                                f'Download {INCEPTION_SOURCE} on a machine with network access and set '
+                                '`inception_path` in the metric config to its local path.')
     return inception_path
 
 
@@ -54,8 +52,11 @@ class IPOSEFID(TransFID):
             ``sample_model`` ...).
     """
 
-    def __init__(self, fake_nums: int, inception_path: Optional[str] = None,
-                 real_key: str = 'gt_img', **kwargs) -> None:
+    def __init__(self,
+                 fake_nums: int,
+                 inception_path: Optional[str] = None,
+                 real_key: str = 'gt_img',
+                 **kwargs) -> None:
         kwargs.setdefault('inception_style', 'StyleGAN')
         super().__init__(fake_nums, inception_path=inception_path, real_key=real_key, **kwargs)
 
@@ -65,8 +66,7 @@ class IPOSEFID(TransFID):
             self.fake_nums = len(dataloader.dataset)
         super().prepare(module, dataloader)
 
-    def _load_inception(self, inception_style: str,
-                        inception_path: Optional[str]) -> Tuple[nn.Module, str]:
+    def _load_inception(self, inception_style: str, inception_path: Optional[str]) -> Tuple[nn.Module, str]:
         if inception_style != 'StyleGAN':
             raise ValueError('IPOSEFID: inception_style must be "StyleGAN", '
                              f'got {inception_style!r}.')
@@ -85,7 +85,10 @@ def load_local_inception(inception_path: Optional[str], metric: str) -> nn.Modul
     return net.eval()
 
 
-def frechet_distance_from_stats(mu_a: np.ndarray, cov_a: np.ndarray, mu_b: np.ndarray, cov_b: np.ndarray,
+def frechet_distance_from_stats(mu_a: np.ndarray,
+                                cov_a: np.ndarray,
+                                mu_b: np.ndarray,
+                                cov_b: np.ndarray,
                                 eps: float = 1e-6) -> Tuple[float, float, float]:
     """Fréchet distance of two Gaussians: ``|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))``.
 

@@ -35,7 +35,8 @@ def load_segmenter_config(segmenter_config: Union[str, dict]) -> Config:
     return Config(cfg if 'model' in cfg else dict(model=cfg))
 
 
-def build_segmenter(segmenter_config: Union[str, dict], checkpoint: Optional[str],
+def build_segmenter(segmenter_config: Union[str, dict],
+                    checkpoint: Optional[str],
                     allow_random_init: bool = False) -> nn.Module:
     """Build an MMSeg segmenter (eval mode, frozen) and load its local checkpoint.
 
@@ -81,7 +82,9 @@ def segmenter_num_classes(segmenter: nn.Module) -> int:
 
 
 @torch.no_grad()
-def segment(segmenter: nn.Module, bgr: Tensor, out_size: Tuple[int, int],
+def segment(segmenter: nn.Module,
+            bgr: Tensor,
+            out_size: Tuple[int, int],
             eval_size: Optional[Tuple[int, int]] = None) -> Tensor:
     """Class ids of a batch of BGR images, through the segmenter's own preprocessing.
 
@@ -104,8 +107,9 @@ def segment(segmenter: nn.Module, bgr: Tensor, out_size: Tuple[int, int],
         dict(inputs=list(bgr), data_samples=[SegDataSample() for _ in range(len(bgr))]), False)
     inputs = data['inputs']  # normalised, RGB when the config says bgr_to_rgb; maybe padded
     shape = tuple(inputs.shape[-2:])
-    metas = [dict(ori_shape=shape, img_shape=shape, pad_shape=shape, padding_size=[0, 0, 0, 0])
-             for _ in range(len(inputs))]
+    metas = [
+        dict(ori_shape=shape, img_shape=shape, pad_shape=shape, padding_size=[0, 0, 0, 0]) for _ in range(len(inputs))
+    ]
     logits = segmenter.inference(inputs, metas)[..., :height, :width]  # drop bottom/right pad
     if tuple(logits.shape[-2:]) != tuple(out_size):
         logits = F.interpolate(logits, size=tuple(out_size), mode='bilinear', align_corners=False)

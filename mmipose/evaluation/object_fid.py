@@ -10,8 +10,9 @@ from mmipose.datasets.object_boxes import OBJECT_ROW_WIDTH
 from mmipose.models.losses.clip_style_loss import crop_objects
 from mmipose.registry import METRICS
 from mmipose.utils.sample_fields import sample_field
-from .loader_metric import LoaderMetric
+
 from .ipose_fid import frechet_distance_from_stats, load_local_inception
+from .loader_metric import LoaderMetric
 
 
 def _as_image(value, name: str) -> Tensor:
@@ -43,8 +44,11 @@ class ObjectFID(LoaderMetric):
     """
     default_prefix = 'ObjectFID'
 
-    def __init__(self, inception_path: Optional[str] = None, sample_model: str = 'ema',
-                 crop_size: int = 128, collect_device: str = 'cpu',
+    def __init__(self,
+                 inception_path: Optional[str] = None,
+                 sample_model: str = 'ema',
+                 crop_size: int = 128,
+                 collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.inception = load_local_inception(inception_path, 'ObjectFID')
@@ -83,8 +87,7 @@ class ObjectFID(LoaderMetric):
             fake = self._fake_image(sample)[None]
             real = _as_image(sample_field(sample, 'gt_img'), 'gt_img')[None].to(fake.device)
             fake_crops, real_crops = crop_objects([fake, real], [objects], picks, self.crop_size)
-            self.results.append((self.forward_inception(fake_crops),
-                                 self.forward_inception(real_crops)))
+            self.results.append((self.forward_inception(fake_crops), self.forward_inception(real_crops)))
 
     def compute_metrics(self, results: List[tuple]) -> dict:
         """Frechet distance between fake-crop and real-crop feature statistics.
@@ -100,6 +103,8 @@ class ObjectFID(LoaderMetric):
             return {'fid': float('nan'), 'num_objects': num_objects}
         fake = torch.cat([r[0] for r in results]).double().numpy()
         real = torch.cat([r[1] for r in results]).double().numpy()
-        fid, mean, cov = frechet_distance_from_stats(fake.mean(0), np.cov(fake, rowvar=False).reshape(len(fake[0]), -1),
-                                                     real.mean(0), np.cov(real, rowvar=False).reshape(len(real[0]), -1))
+        fid, mean, cov = frechet_distance_from_stats(
+            fake.mean(0),
+            np.cov(fake, rowvar=False).reshape(len(fake[0]), -1), real.mean(0),
+            np.cov(real, rowvar=False).reshape(len(real[0]), -1))
         return {'fid': fid, 'mean': mean, 'cov': cov, 'num_objects': num_objects}

@@ -74,8 +74,13 @@ class PartAccuracy(BaseMetric):
         histograms = histograms.view(num_samples, num_parts).tolist()
         total = gt[0].numel()
         for sample, hit, obj_hit, hist in zip(data_samples, correct, object_correct, histograms):
-            self.results.append(dict(category=int(sample['category']), correct=int(hit), total=total,
-                                     object_correct=int(obj_hit), part_histogram=hist))
+            self.results.append(
+                dict(
+                    category=int(sample['category']),
+                    correct=int(hit),
+                    total=total,
+                    object_correct=int(obj_hit),
+                    part_histogram=hist))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         if not results:
@@ -100,8 +105,9 @@ class PartAccuracy(BaseMetric):
             baseline = sum(max(histograms[c].values(), default=0) for c in categories)
             return percent(sum(object_correct[c] for c in categories), pixels), percent(baseline, pixels)
 
-        groups = dict(basis=[c for c in total if c not in self.novel_categories],
-                      novel=[c for c in total if c in self.novel_categories])
+        groups = dict(
+            basis=[c for c in total if c not in self.novel_categories],
+            novel=[c for c in total if c in self.novel_categories])
         metrics = dict(acc=accuracy(total))
         for name, categories in groups.items():
             if not categories:  # e.g. no novel samples in the val set

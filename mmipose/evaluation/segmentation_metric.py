@@ -7,6 +7,7 @@ from torch import Tensor
 
 from mmipose.registry import METRICS
 from mmipose.utils.sample_fields import sample_field
+
 from .loader_metric import LoaderMetric
 from .mmseg_segmenter import build_segmenter, segment, segmenter_num_classes
 from .segmenter_class_maps import IGNORE_INDEX, resolve_class_map
@@ -74,11 +75,10 @@ class SegmentationMetric(LoaderMetric):
         mapped = {v for v in table if v != IGNORE_INDEX}
         if mapped != set(range(self.num_classes)):
             name = class_map if isinstance(class_map, str) else f'list of {len(table)}'
-            raise ValueError(
-                f'SegmentationMetric: class_map {name} maps labels to {len(mapped)} classes '
-                f'(0..{max(mapped) if mapped else -1}) but the segmenter of {segmenter_config!r} '
-                f'predicts {self.num_classes}; use a segmenter trained on the matching dataset '
-                'or give a class_map for it')
+            raise ValueError(f'SegmentationMetric: class_map {name} maps labels to {len(mapped)} classes '
+                             f'(0..{max(mapped) if mapped else -1}) but the segmenter of {segmenter_config!r} '
+                             f'predicts {self.num_classes}; use a segmenter trained on the matching dataset '
+                             'or give a class_map for it')
         self.class_map = torch.tensor(table, dtype=torch.long)
         self.eval_size = tuple(int(s) for s in eval_size) if eval_size is not None else None
         self.sample_model = sample_model

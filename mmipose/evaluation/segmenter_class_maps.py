@@ -41,9 +41,7 @@ def coco_stuff_to_171_classes() -> List[int]:
 
 
 CLASS_MAP_PRESETS: Dict[str, Callable[[], List[int]]] = dict(
-    cityscapes=cityscapes_label_ids_to_train_ids,
-    ade20k=ade20k_reduce_zero_label,
-    coco_stuff=coco_stuff_to_171_classes)
+    cityscapes=cityscapes_label_ids_to_train_ids, ade20k=ade20k_reduce_zero_label, coco_stuff=coco_stuff_to_171_classes)
 
 
 def resolve_class_map(class_map: Union[str, Sequence[int]]) -> List[int]:

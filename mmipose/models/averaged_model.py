@@ -22,6 +22,6 @@ class DeviceSafeEMA(ExponentialMovingAverage):
 
     def _apply(self, fn, *args, **kwargs):
         super()._apply(fn, *args, **kwargs)
-        self.avg_parameters = (self.module.state_dict() if self.update_buffers else
-                               dict(self.module.named_parameters()))
+        self.avg_parameters = (
+            self.module.state_dict() if self.update_buffers else dict(self.module.named_parameters()))
         return self

@@ -12,10 +12,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .label_canvas import (INSTANCE_OFFSET, canvas_payload, decode_image, parse_instance_image,
-                           parse_label_image)
-from .session import (PainterSession, replace_part, result_pictures, support_picture,
-                      write_result_files)
+from .label_canvas import INSTANCE_OFFSET, canvas_payload, decode_image, parse_instance_image, parse_label_image
+from .session import PainterSession, replace_part, result_pictures, support_picture, write_result_files
 
 STATIC = osp.join(osp.dirname(osp.abspath(__file__)), 'static')
 ALL_PARTS = -1  # "every part" in the part-replacement menu
@@ -60,11 +58,15 @@ def parse_canvas(session: PainterSession, canvas_json: str) -> Tuple[np.ndarray,
         data = json.loads(canvas_json)
     except json.JSONDecodeError as error:
         raise ValueError(f'the canvas sent unreadable data ({error}).') from None
-    label = parse_label_image(decode_image(data['label'], 'canvas label'), session.table.palette,
-                              len(session.table.names), session.size, source='canvas')
+    label = parse_label_image(
+        decode_image(data['label'], 'canvas label'),
+        session.table.palette,
+        len(session.table.names),
+        session.size,
+        source='canvas')
     inst = parse_instance_image(decode_image(data['inst'], 'canvas instances'), session.size, source='canvas objects')
-    return (label.array, session.instances(label.array, inst.array), int(data.get('selected') or 0),
-            label.messages + inst.messages)
+    return (label.array, session.instances(label.array, inst.array), int(data.get('selected')
+                                                                         or 0), label.messages + inst.messages)
 
 
 def _summary(session: PainterSession, label: np.ndarray, inst: np.ndarray) -> str:
@@ -97,12 +99,19 @@ def build_app(session: PainterSession, title: str = 'iPOSE painter'):
     table = session.table
     height, width = session.size
     erase_class = 0
-    config = dict(classes=table.names, palette=table.palette.tolist(), things=table.object_classes,
-                  initial_class=next((c for c in range(1, len(table.names)) if c not in table.object_classes), 0),
-                  erase_class=erase_class, hide_erase_class=False, height=height, width=width,
-                  radius=max(1, width // 40), max_radius=max(4, width // 8),
-                  display_width=768 if width <= 256 else 1024,
-                  initial_fill=erase_class)
+    config = dict(
+        classes=table.names,
+        palette=table.palette.tolist(),
+        things=table.object_classes,
+        initial_class=next((c for c in range(1, len(table.names)) if c not in table.object_classes), 0),
+        erase_class=erase_class,
+        hide_erase_class=False,
+        height=height,
+        width=width,
+        radius=max(1, width // 40),
+        max_radius=max(4, width // 8),
+        display_width=768 if width <= 256 else 1024,
+        initial_fill=erase_class)
     canvas_html = f"<div id='ipaint-root' data-config='{json.dumps(config)}'></div>"
     skip = gr.skip
 
@@ -120,26 +129,51 @@ def build_app(session: PainterSession, title: str = 'iPOSE painter'):
                     synthesize = gr.Button('Synthesize', variant='primary', elem_id='ipaint-synthesize')
                     seed = gr.Number(value=0, precision=0, label='noise seed', minimum=0, elem_id='ipaint-seed')
             with gr.Column(scale=2):
-                image = gr.Image(label='synthesized', format='png', type='numpy', interactive=False, height=240,
-                                 elem_id='ipaint-image', elem_classes='ipaint-pixelated')
-                parts = gr.Image(label='predicted parts (overlay)', format='png', type='numpy', interactive=False,
-                                 height=240,
-                                 elem_id='ipaint-parts', elem_classes='ipaint-pixelated')
+                image = gr.Image(
+                    label='synthesized',
+                    format='png',
+                    type='numpy',
+                    interactive=False,
+                    height=240,
+                    elem_id='ipaint-image',
+                    elem_classes='ipaint-pixelated')
+                parts = gr.Image(
+                    label='predicted parts (overlay)',
+                    format='png',
+                    type='numpy',
+                    interactive=False,
+                    height=240,
+                    elem_id='ipaint-parts',
+                    elem_classes='ipaint-pixelated')
         message = gr.Markdown('Ready.', elem_id='ipaint-message')
         with gr.Row():
-            label_view = gr.Image(label='label map', format='png', interactive=False, height=180,
-                                  elem_id='ipaint-label',
-                                  elem_classes='ipaint-pixelated')
-            inst_view = gr.Image(label='objects', format='png', interactive=False, height=180,
-                                 elem_id='ipaint-instances',
-                                 elem_classes='ipaint-pixelated')
-            files = gr.File(label='lossless PNGs: image, part ids, label ids, instance values (16-bit)',
-                            file_count='multiple', interactive=False, elem_id='ipaint-files')
+            label_view = gr.Image(
+                label='label map',
+                format='png',
+                interactive=False,
+                height=180,
+                elem_id='ipaint-label',
+                elem_classes='ipaint-pixelated')
+            inst_view = gr.Image(
+                label='objects',
+                format='png',
+                interactive=False,
+                height=180,
+                elem_id='ipaint-instances',
+                elem_classes='ipaint-pixelated')
+            files = gr.File(
+                label='lossless PNGs: image, part ids, label ids, instance values (16-bit)',
+                file_count='multiple',
+                interactive=False,
+                elem_id='ipaint-files')
         with gr.Accordion('Redraw the noise (multi-modal synthesis)', open=True):
             with gr.Row():
                 region = gr.Radio(REGIONS, value='object', label='where', elem_id='ipaint-region')
-                part = gr.Dropdown(_part_choices(session), value=5 if len(table.part_names) else 1,
-                                   label='part (for "one part")', elem_id='ipaint-redraw-part')
+                part = gr.Dropdown(
+                    _part_choices(session),
+                    value=5 if len(table.part_names) else 1,
+                    label='part (for "one part")',
+                    elem_id='ipaint-redraw-part')
                 redraw = gr.Button('Redraw', elem_id='ipaint-redraw')
         with gr.Accordion('Part editing through the supports', open=True):
             categories = [(table.category_label(c), c) for c in session.support_categories]
@@ -147,42 +181,71 @@ def build_app(session: PainterSession, title: str = 'iPOSE painter'):
             with gr.Row():
                 # the paper's example (Fig. 6) is the car (category 26 in Cityscapes and the toy data)
                 default = 26 if 26 in session.support_categories else (categories[0][1] if categories else None)
-                category = gr.Dropdown(categories, value=default,
-                                       label='part category', elem_id='ipaint-category')
+                category = gr.Dropdown(categories, value=default, label='part category', elem_id='ipaint-category')
                 source_part = gr.Dropdown(part_options, value=2, label='replace part', elem_id='ipaint-from-part')
                 target_part = gr.Dropdown(part_options[1:], value=5, label='by part', elem_id='ipaint-to-part')
                 replace = gr.Button('Replace in the supports and re-synthesize', elem_id='ipaint-part-edit')
             with gr.Row():
-                support_files = gr.File(label='or upload k support part maps (PNG part ids 0..8)',
-                                        file_count='multiple',
-                                        file_types=['.png'], elem_id='ipaint-support-upload')
+                support_files = gr.File(
+                    label='or upload k support part maps (PNG part ids 0..8)',
+                    file_count='multiple',
+                    file_types=['.png'],
+                    elem_id='ipaint-support-upload')
                 use_uploaded = gr.Button('Use the uploaded supports', elem_id='ipaint-support-use')
                 reset = gr.Button('Reset the supports', elem_id='ipaint-support-reset')
-            supports_view = gr.Image(label='supports: original (top) / in use (bottom)', format='png',
-                                     interactive=False, height=300, elem_id='ipaint-supports',
-                                     elem_classes='ipaint-pixelated')
+            supports_view = gr.Image(
+                label='supports: original (top) / in use (bottom)',
+                format='png',
+                interactive=False,
+                height=300,
+                elem_id='ipaint-supports',
+                elem_classes='ipaint-pixelated')
             with gr.Row():
-                before_parts = gr.Image(label='before: parts', format='png', interactive=False, height=160,
-                                        elem_id='ipaint-before-parts', elem_classes='ipaint-pixelated')
-                after_parts = gr.Image(label='after: parts', format='png', interactive=False, height=160,
-                                       elem_id='ipaint-after-parts', elem_classes='ipaint-pixelated')
-                before_image = gr.Image(label='before: image', format='png', interactive=False, height=160,
-                                        elem_id='ipaint-before-image', elem_classes='ipaint-pixelated')
-                after_image = gr.Image(label='after: image', format='png', interactive=False, height=160,
-                                       elem_id='ipaint-after-image', elem_classes='ipaint-pixelated')
+                before_parts = gr.Image(
+                    label='before: parts',
+                    format='png',
+                    interactive=False,
+                    height=160,
+                    elem_id='ipaint-before-parts',
+                    elem_classes='ipaint-pixelated')
+                after_parts = gr.Image(
+                    label='after: parts',
+                    format='png',
+                    interactive=False,
+                    height=160,
+                    elem_id='ipaint-after-parts',
+                    elem_classes='ipaint-pixelated')
+                before_image = gr.Image(
+                    label='before: image',
+                    format='png',
+                    interactive=False,
+                    height=160,
+                    elem_id='ipaint-before-image',
+                    elem_classes='ipaint-pixelated')
+                after_image = gr.Image(
+                    label='after: image',
+                    format='png',
+                    interactive=False,
+                    height=160,
+                    elem_id='ipaint-after-image',
+                    elem_classes='ipaint-pixelated')
         with gr.Accordion('Start from a validation scene, a blank canvas or an upload', open=False):
             with gr.Row():
-                scene_index = gr.Number(value=0, precision=0, minimum=0, label='validation scene',
-                                        elem_id='ipaint-scene')
+                scene_index = gr.Number(
+                    value=0, precision=0, minimum=0, label='validation scene', elem_id='ipaint-scene')
                 load_scene = gr.Button('Load the scene', elem_id='ipaint-load-scene')
-                blank_class = gr.Dropdown([(name, i) for i, name in enumerate(table.names)], value=erase_class,
-                                          label='blank canvas filled with', elem_id='ipaint-blank-class')
+                blank_class = gr.Dropdown([(name, i) for i, name in enumerate(table.names)],
+                                          value=erase_class,
+                                          label='blank canvas filled with',
+                                          elem_id='ipaint-blank-class')
                 blank = gr.Button('Blank canvas', elem_id='ipaint-blank')
             with gr.Row():
-                label_file = gr.File(label='label map (PNG: 8/16-bit ids or palette colours)', file_types=['image'],
-                                     elem_id='ipaint-label-upload')
-                inst_file = gr.File(label='instance map (optional, 16-bit PNG)', file_types=['image'],
-                                    elem_id='ipaint-inst-upload')
+                label_file = gr.File(
+                    label='label map (PNG: 8/16-bit ids or palette colours)',
+                    file_types=['image'],
+                    elem_id='ipaint-label-upload')
+                inst_file = gr.File(
+                    label='instance map (optional, 16-bit PNG)', file_types=['image'], elem_id='ipaint-inst-upload')
                 load_upload = gr.Button('Load the upload', elem_id='ipaint-load-upload')
         canvas_json = gr.Textbox(visible=False)
         load_json = gr.Textbox(visible=False)
@@ -221,8 +284,13 @@ def build_app(session: PainterSession, title: str = 'iPOSE painter'):
                 selected = int(json.loads(canvas).get('selected') or 0) if canvas else 0
                 redraws = run['redraws'] + 1
                 start = time.perf_counter()
-                result = session.redraw(run['result'], kind, selected, None if part_id is None else int(part_id),
-                                        seed=int(1000 + redraws), edits=run['edits'])
+                result = session.redraw(
+                    run['result'],
+                    kind,
+                    selected,
+                    None if part_id is None else int(part_id),
+                    seed=int(1000 + redraws),
+                    edits=run['edits'])
                 seconds = time.perf_counter() - start
                 where = dict(REGIONS_BY_KIND)[kind]
                 if kind != 'global':
@@ -275,8 +343,9 @@ def build_app(session: PainterSession, title: str = 'iPOSE painter'):
                     raise ValueError('upload the support part maps first (k single-channel PNGs of part ids).')
                 from mmipose.apis.inferencer import read_index_map
                 maps = session.support_upload(int(category_id), [read_index_map(p, osp.basename(p)) for p in paths])
-                return edit_supports(run, int(category_id), {**run['edits'], int(category_id): maps},
-                                     f'{len(maps)} uploaded supports for category {category_id}')
+                return edit_supports(run, int(category_id), {
+                    **run['edits'], int(category_id): maps
+                }, f'{len(maps)} uploaded supports for category {category_id}')
             except Exception as error:  # noqa: BLE001
                 return (skip(), ) * 8 + (_error(str(error)), skip())
 
@@ -303,13 +372,17 @@ def build_app(session: PainterSession, title: str = 'iPOSE painter'):
             try:
                 if not label_path:
                     raise ValueError('choose a label map to upload first.')
-                parsed = parse_label_image(decode_image(label_path, 'label map'), table.palette, len(table.names),
-                                           session.size, source=osp.basename(label_path))
+                parsed = parse_label_image(
+                    decode_image(label_path, 'label map'),
+                    table.palette,
+                    len(table.names),
+                    session.size,
+                    source=osp.basename(label_path))
                 notes = list(parsed.messages)
                 inst = None
                 if inst_path:
-                    inst_parsed = parse_instance_image(decode_image(inst_path, 'instance map'), session.size,
-                                                       source=osp.basename(inst_path))
+                    inst_parsed = parse_instance_image(
+                        decode_image(inst_path, 'instance map'), session.size, source=osp.basename(inst_path))
                     notes += inst_parsed.messages
                     inst = inst_parsed.array
                 inst = session.instances(parsed.array, inst)
@@ -319,13 +392,18 @@ def build_app(session: PainterSession, title: str = 'iPOSE painter'):
                 return skip(), _error(str(error))
 
         show_outputs = [image, parts, label_view, inst_view, files, message, state]
-        edit_outputs = [image, parts, files, supports_view, before_parts, after_parts, before_image, after_image,
-                        message, state]
+        edit_outputs = [
+            image, parts, files, supports_view, before_parts, after_parts, before_image, after_image, message, state
+        ]
         # the canvas's export replaces the hidden textbox's value before the handler runs
-        synthesize.click(on_synthesize, [canvas_json, seed, state], show_outputs,
-                         js='(canvas, seed, run) => [window.ipaint.exportState(), seed, run]')
-        redraw.click(on_redraw, [region, part, canvas_json, state], show_outputs,
-                     js='(region, part, canvas, run) => [region, part, window.ipaint.exportState(), run]')
+        synthesize.click(
+            on_synthesize, [canvas_json, seed, state],
+            show_outputs,
+            js='(canvas, seed, run) => [window.ipaint.exportState(), seed, run]')
+        redraw.click(
+            on_redraw, [region, part, canvas_json, state],
+            show_outputs,
+            js='(region, part, canvas, run) => [region, part, window.ipaint.exportState(), run]')
         replace.click(on_replace, [category, source_part, target_part, state], edit_outputs)
         use_uploaded.click(on_use_uploaded, [category, support_files, state], edit_outputs)
         reset.click(on_reset, [category, state], edit_outputs)

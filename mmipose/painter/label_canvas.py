@@ -33,8 +33,7 @@ class ParsedMap:
     messages: List[str] = field(default_factory=list)
 
 
-def snap_to_palette(rgb: np.ndarray, palette: np.ndarray,
-                    transparent_id: Optional[int] = 0) -> Tuple[np.ndarray, int]:
+def snap_to_palette(rgb: np.ndarray, palette: np.ndarray, transparent_id: Optional[int] = 0) -> Tuple[np.ndarray, int]:
     """Class ids of a colour image: every pixel takes the class of the nearest palette colour.
 
     Args:
@@ -110,7 +109,10 @@ def decode_image(data: Union[bytes, str, np.ndarray], name: str) -> np.ndarray:
     return array
 
 
-def parse_label_image(image: np.ndarray, palette: np.ndarray, num_classes: int, size: Tuple[int, int],
+def parse_label_image(image: np.ndarray,
+                      palette: np.ndarray,
+                      num_classes: int,
+                      size: Tuple[int, int],
                       source: str = 'label map') -> ParsedMap:
     """A label map from an image: ids (8/16-bit grey, or RGB with equal channels) or palette colours.
 
@@ -129,9 +131,8 @@ def parse_label_image(image: np.ndarray, palette: np.ndarray, num_classes: int, 
     """
     messages = []
     image = np.asarray(image)
-    grey = image.ndim == 2 or (image.ndim == 3 and image.shape[2] >= 3
-                               and (image[..., 0] == image[..., 1]).all() and (image[..., 1] == image[..., 2]).all()
-                               and int(image[..., 0].max()) < num_classes
+    grey = image.ndim == 2 or (image.ndim == 3 and image.shape[2] >= 3 and (image[..., 0] == image[..., 1]).all() and
+                               (image[..., 1] == image[..., 2]).all() and int(image[..., 0].max()) < num_classes
                                and not (image.shape[2] == 4 and (image[..., 3] == 0).any()))
     if grey:
         label = (image if image.ndim == 2 else image[..., 0]).astype(np.int64)
@@ -241,6 +242,8 @@ def canvas_payload(label: np.ndarray, inst: np.ndarray) -> dict:
         dict: ``height``, ``width``, ``label`` (uint16 ids) and ``inst`` (int32 values), base64.
     """
     label = np.asarray(label)
-    return dict(height=int(label.shape[0]), width=int(label.shape[1]),
-                label=base64.b64encode(np.ascontiguousarray(label, '<u2').tobytes()).decode('ascii'),
-                inst=base64.b64encode(np.ascontiguousarray(inst, '<i4').tobytes()).decode('ascii'))
+    return dict(
+        height=int(label.shape[0]),
+        width=int(label.shape[1]),
+        label=base64.b64encode(np.ascontiguousarray(label, '<u2').tobytes()).decode('ascii'),
+        inst=base64.b64encode(np.ascontiguousarray(inst, '<i4').tobytes()).decode('ascii'))

@@ -31,8 +31,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--scale', type=float, default=0.75, help='resize factor of the saved picture')
     parser.add_argument('--chromium', default='/usr/bin/chromium')
     parser.add_argument('--chromedriver', default='/usr/bin/chromedriver')
-    parser.add_argument('--painter-args', nargs=argparse.REMAINDER, default=[],
-                        help='arguments of demo/ipose_painter.py (default: none, the `make demo` model)')
+    parser.add_argument(
+        '--painter-args',
+        nargs=argparse.REMAINDER,
+        default=[],
+        help='arguments of demo/ipose_painter.py (default: none, the `make demo` model)')
     return parser.parse_args(argv)
 
 
@@ -51,8 +54,10 @@ def main(argv=None) -> str:
     from selenium.webdriver.support.ui import WebDriverWait
 
     port = _free_port()
-    server = subprocess.Popen([sys.executable, osp.join(REPO, 'demo', 'ipose_painter.py'), *args.painter_args,
-                               '--port', str(port)])
+    server = subprocess.Popen(
+        [sys.executable,
+         osp.join(REPO, 'demo', 'ipose_painter.py'), *args.painter_args, '--port',
+         str(port)])
     options = webdriver.ChromeOptions()
     options.binary_location = args.chromium
     for flag in ('--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--hide-scrollbars',

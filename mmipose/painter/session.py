@@ -138,18 +138,22 @@ def result_pictures(result: SynthesisResult, table: ClassTable) -> Dict[str, np.
     objects = result.inst >= INSTANCE_OFFSET
     if objects.any():
         colours = label_palette(256)[1:]
-        instances[objects] = colours[(result.inst[objects] * 37 + result.inst[objects] // INSTANCE_OFFSET)
-                                     % len(colours)]
-    return dict(image=result.image, parts=overlay_parts(result.image, result.parts, alpha=0.6),
-                part_map=colorize_parts(np.clip(result.parts, 0, 8)), label=label_rgb, instances=instances)
+        instances[objects] = colours[(result.inst[objects] * 37 + result.inst[objects] // INSTANCE_OFFSET) %
+                                     len(colours)]
+    return dict(
+        image=result.image,
+        parts=overlay_parts(result.image, result.parts, alpha=0.6),
+        part_map=colorize_parts(np.clip(result.parts, 0, 8)),
+        label=label_rgb,
+        instances=instances)
 
 
 def write_result_files(result: SynthesisResult, folder: Optional[str] = None) -> List[str]:
     """Lossless PNGs of a synthesis: the image (RGB), part ids, label ids and instance values
     (16-bit); returns their paths."""
     folder = folder or tempfile.mkdtemp(prefix='ipose_painter_')
-    files = dict(synthesized=result.image, parts=result.parts, label=result.label,
-                 instances=result.inst.astype(np.uint16))
+    files = dict(
+        synthesized=result.image, parts=result.parts, label=result.label, instances=result.inst.astype(np.uint16))
     paths = []
     for name, array in files.items():
         path = osp.join(folder, f'{name}.png')
@@ -180,8 +184,13 @@ class PainterSession:
     ``load_error`` holds the message and every call raises it, so the page can show it.
     """
 
-    def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None, device: str = 'cpu',
-                 size: Optional[Tuple[int, int]] = None, cfg_options: Optional[dict] = None, model=None) -> None:
+    def __init__(self,
+                 config: Union[str, Config],
+                 checkpoint: Optional[str] = None,
+                 device: str = 'cpu',
+                 size: Optional[Tuple[int, int]] = None,
+                 cfg_options: Optional[dict] = None,
+                 model=None) -> None:
         self.cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
         if cfg_options:
             self.cfg.merge_from_dict(cfg_options)
@@ -235,7 +244,10 @@ class PainterSession:
                 self.inferencer.set_supports(category, maps)
                 self._applied[category] = digest
 
-    def synthesize(self, label: np.ndarray, inst: np.ndarray, seed: Optional[int] = 0,
+    def synthesize(self,
+                   label: np.ndarray,
+                   inst: np.ndarray,
+                   seed: Optional[int] = 0,
                    edits: Optional[Dict[int, np.ndarray]] = None,
                    noise: Optional[Tuple] = None) -> SynthesisResult:
         """One synthesis of an (H, W) label map and instance map (``noise`` reused when given)."""
@@ -244,8 +256,13 @@ class PainterSession:
             self._use_supports(edits)
             return inferencer(label, inst, seed=seed, noise=noise)
 
-    def redraw(self, result: SynthesisResult, kind: str, instance: Optional[int] = None, part: Optional[int] = None,
-               seed: Optional[int] = None, edits: Optional[Dict[int, np.ndarray]] = None) -> SynthesisResult:
+    def redraw(self,
+               result: SynthesisResult,
+               kind: str,
+               instance: Optional[int] = None,
+               part: Optional[int] = None,
+               seed: Optional[int] = None,
+               edits: Optional[Dict[int, np.ndarray]] = None) -> SynthesisResult:
         """New noise for ``kind`` 'global', 'object' (``instance``) or 'part' (``part`` of ``instance``)."""
         inferencer = self._require_model()
         if kind == 'global':

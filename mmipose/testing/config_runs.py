@@ -24,7 +24,6 @@ from mmipose.toy.stages import SEGMENTER_CONFIG as TOY_SEGMENTER
 #: the source checkout this module belongs to (``run_tool`` runs its ``tools/``)
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-
 # dataset type -> (writer, train split, val split, stored (h, w), working (h, w), segmenter classes)
 DATASETS = {
     'IPOSECityscapesDataset': (writers.write_cityscapes, 'train', 'val', (80, 160), (64, 128), 19),
@@ -83,8 +82,11 @@ def prepare_run(config: str, tmp: str, iters: int = 4, interval: int = 2) -> Lis
         opts.update({'model.support_bank.root': support_root, 'model.pool_root': data_root})
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             opts[f'{loader}.dataset.data_root'] = data_root
-        opts.update({'train_cfg.max_epochs': iters, 'default_hooks.checkpoint.interval': interval,
-                     'default_hooks.logger.interval': 1})
+        opts.update({
+            'train_cfg.max_epochs': iters,
+            'default_hooks.checkpoint.interval': interval,
+            'default_hooks.logger.interval': 1
+        })
         return _as_cli(opts)
 
     write, train_split, val_split, stored, working, seg_classes = DATASETS[dataset_type]
@@ -98,8 +100,11 @@ def prepare_run(config: str, tmp: str, iters: int = 4, interval: int = 2) -> Lis
             if step['type'] in ('Resize', 'PILResize'):
                 opts[f'{loader}.dataset.pipeline.{i}.scale'] = scale
     # widths
-    opts.update({'model.generator.channels_g': 2, 'model.generator.spade_hidden_nc': 8,
-                 'model.discriminator.base_channels': 2})
+    opts.update({
+        'model.generator.channels_g': 2,
+        'model.generator.spade_hidden_nc': 8,
+        'model.discriminator.base_channels': 2
+    })
     if cfg.model.get('loss_config', {}).get('style_loss') is not None:  # random-init CLIP, narrow
         opts['model.loss_config.style_loss.vision_width'] = 64
     if cfg.model.get('part_inferencer') is not None:
@@ -122,11 +127,18 @@ def prepare_run(config: str, tmp: str, iters: int = 4, interval: int = 2) -> Lis
                 opts[f'{key}.crop_size'] = working[0]
             if 'segmenter_config' in metric:
                 segmenter = segmenter or _tiny_segmenter(tmp, seg_classes)
-                opts.update({f'{key}.segmenter_config': segmenter[0],
-                             f'{key}.segmenter_checkpoint': segmenter[1], f'{key}.eval_size': None})
+                opts.update({
+                    f'{key}.segmenter_config': segmenter[0],
+                    f'{key}.segmenter_checkpoint': segmenter[1],
+                    f'{key}.eval_size': None
+                })
     # iterations and hook intervals
-    opts.update({'train_cfg.max_iters': iters, 'train_cfg.val_interval': interval,
-                 'default_hooks.logger.interval': 1, 'default_hooks.checkpoint.interval': interval})
+    opts.update({
+        'train_cfg.max_iters': iters,
+        'train_cfg.val_interval': interval,
+        'default_hooks.logger.interval': 1,
+        'default_hooks.checkpoint.interval': interval
+    })
     for i, hook in enumerate(cfg.get('custom_hooks', [])):
         if hook['type'] == 'EMABNRefreshHook':
             opts.update({f'custom_hooks.{i}.interval': interval, f'custom_hooks.{i}.num_batches': 2})
@@ -136,10 +148,12 @@ def prepare_run(config: str, tmp: str, iters: int = 4, interval: int = 2) -> Lis
 
 
 def _as_cli(opts: Dict[str, object]) -> List[str]:
+
     def fmt(value):
         if isinstance(value, tuple):
             return '(' + ','.join(str(v) for v in value) + ')'
         return str(value)
+
     return [f'{k}={fmt(v)}' for k, v in opts.items()]
 
 
@@ -152,8 +166,8 @@ def tool_env() -> dict:
 
 def run_tool(args: List[str], timeout: float = 900) -> subprocess.CompletedProcess:
     """``python tools/<args>`` from the repository root; fails with its output on error."""
-    proc = subprocess.run([sys.executable] + args, cwd=REPO, env=tool_env(), capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable] + args, cwd=REPO, env=tool_env(), capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise AssertionError(f'{" ".join(args[:2])} exited {proc.returncode}:\n'
                              f'{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}')

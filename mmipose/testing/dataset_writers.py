@@ -32,7 +32,11 @@ def _image(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
 
 
-def write_cityscapes(root, split: str, num: int, size=(32, 64), seed: int = 0,
+def write_cityscapes(root,
+                     split: str,
+                     num: int,
+                     size=(32, 64),
+                     seed: int = 0,
                      object_classes: Sequence[int] = (24, 26)) -> List[str]:
     """``leftImg8bit/<split>/<city>/*_leftImg8bit.png`` + ``gtFine`` label ids and 16-bit
     instance ids (``label * 1000 + k`` for objects, the bare label id elsewhere).
@@ -52,8 +56,7 @@ def write_cityscapes(root, split: str, num: int, size=(32, 64), seed: int = 0,
             cls = object_classes[k % len(object_classes)]
             label[y0:y1, x0:x1] = cls
             inst[y0:y1, x0:x1] = cls * 1000 + k
-        save_png(osp.join(root, 'leftImg8bit', split, 'aachen', f'{stem}_leftImg8bit.png'),
-                 _image(rng, h, w))
+        save_png(osp.join(root, 'leftImg8bit', split, 'aachen', f'{stem}_leftImg8bit.png'), _image(rng, h, w))
         gt = osp.join(root, 'gtFine', split, 'aachen')
         save_png(osp.join(gt, f'{stem}_gtFine_labelIds.png'), label)
         save_png(osp.join(gt, f'{stem}_gtFine_instanceIds.png'), inst)
@@ -61,7 +64,11 @@ def write_cityscapes(root, split: str, num: int, size=(32, 64), seed: int = 0,
     return names
 
 
-def write_ade20k(root, split: str, num: int, size=(32, 32), seed: int = 0,
+def write_ade20k(root,
+                 split: str,
+                 num: int,
+                 size=(32, 32),
+                 seed: int = 0,
                  object_classes: Sequence[tuple] = ((21, 9), (13, 4))) -> List[str]:
     """``images/<split>/ADE_*.jpg``, ``annotations/<split>/*.png`` (labels 0..150) and
     ``annotations_instance/<split>/*.png`` (R = instance class, G = instance id).
@@ -91,7 +98,11 @@ def write_ade20k(root, split: str, num: int, size=(32, 32), seed: int = 0,
     return names
 
 
-def write_coco_stuff(root, split: str, num: int, size=(32, 32), seed: int = 0,
+def write_coco_stuff(root,
+                     split: str,
+                     num: int,
+                     size=(32, 32),
+                     seed: int = 0,
                      object_categories: Sequence[int] = (3, 1)) -> List[str]:
     """``<split>/*.jpg``, ``stuffthingmaps_trainval2017/<split>/*.png`` (raw ids, 255 unlabeled)
     and the 16-bit ``instance_maps/<split>/*.png`` (``category_id * 256 + k``), the layout that
@@ -106,7 +117,7 @@ def write_coco_stuff(root, split: str, num: int, size=(32, 32), seed: int = 0,
     for i in range(num):
         stem = f'{i + 139:012d}'
         raw = np.full((h, w), 255, np.uint8)
-        raw[: h // 2] = 156  # sky-other (category 157)
+        raw[:h // 2] = 156  # sky-other (category 157)
         inst = np.zeros((h, w), np.uint16)
         for k, (y0, y1, x0, x1) in enumerate(_boxes(rng, h, w, 2)):
             category = object_categories[k % len(object_categories)]
@@ -138,7 +149,9 @@ def write_part_pair(root, category: int, split: str, name: str, part: np.ndarray
     save_png(osp.join(folder, f'{name}_part.png'), part.astype(np.uint8))
 
 
-def write_part_dataset(root, categories: Iterable[int], splits: Sequence[str] = ('train', 'val'),
+def write_part_dataset(root,
+                       categories: Iterable[int],
+                       splits: Sequence[str] = ('train', 'val'),
                        per_category: int = 2) -> None:
     """``per_category`` objects of every category in every split of the object part dataset."""
     for category in categories:
@@ -155,8 +168,13 @@ def write_supports(root, folders: Iterable, k: int = 3) -> None:
             save_png(osp.join(str(root), str(folder), f'{i}_part.png'), part_map(int(folder) + i))
 
 
-def write_coco_stuff_spade(root, split: str, num: int, size=(32, 32), seed: int = 0,
-                           object_categories: Sequence[int] = (3, 1), with_dict: bool = False) -> List[str]:
+def write_coco_stuff_spade(root,
+                           split: str,
+                           num: int,
+                           size=(32, 32),
+                           seed: int = 0,
+                           object_categories: Sequence[int] = (3, 1),
+                           with_dict: bool = False) -> List[str]:
     """The scenes of :func:`write_coco_stuff` in the layout of SPADE and the iPOSE authors' code:
     ``<split>_img/*.jpg``, ``<split>_label/*.png`` (raw ids) and 8-bit ``<split>_inst/*.png``, a copy
     of the label map with the objects overwritten by a running count 0, 1... (SPADE's
@@ -172,7 +190,7 @@ def write_coco_stuff_spade(root, split: str, num: int, size=(32, 32), seed: int 
     for i in range(num):
         stem = f'{i + 139:012d}'
         raw = np.full((h, w), 255, np.uint8)
-        raw[: h // 2] = 156
+        raw[:h // 2] = 156
         inst = raw.copy()
         for k, (y0, y1, x0, x1) in enumerate(_boxes(rng, h, w, 2)):
             category = object_categories[k % len(object_categories)]

@@ -48,7 +48,7 @@ def l2_distance(a: Dict[str, torch.Tensor], b: Dict[str, torch.Tensor]) -> float
     for key, value in a.items():
         if value.is_floating_point():
             total += float((value.double().cpu() - b[key].double().cpu()).pow(2).sum())
-    return total ** 0.5
+    return total**0.5
 
 
 def parameters_of(module: torch.nn.Module) -> Dict[str, torch.Tensor]:
@@ -95,8 +95,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--device', choices=['cuda', 'cpu'], default='cuda')
     parser.add_argument('--amp', action='store_true', help="as tools/train.py --amp")
     parser.add_argument('--iters', type=int, default=3, help='training iterations (>= 1)')
-    parser.add_argument('--cfg-options', nargs='+', default=[],
-                        help='extra key=value overrides (e.g. model.generator.channels_g=64)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', default=[], help='extra key=value overrides (e.g. model.generator.channels_g=64)')
     return parser.parse_args(argv)
 
 
@@ -127,15 +127,16 @@ def main(argv=None) -> dict:
     generator = parameters_of(model.generator)
     later = stats_hook.times[1:]
     result = dict(
-        config=osp.basename(args.config), device=str(next(model.generator.parameters()).device),
-        amp=args.amp, iters=args.iters,
+        config=osp.basename(args.config),
+        device=str(next(model.generator.parameters()).device),
+        amp=args.amp,
+        iters=args.iters,
         ema_from_init=l2_distance(ema, stats_hook.ema_init),
         ema_from_generator=l2_distance(ema, generator),
         generator_from_init=l2_distance(generator, stats_hook.ema_init),
         step_time_first_s=stats_hook.times[0],
         step_time_median_s=statistics.median(later) if later else None,
-        peak_gpu_memory_mb=(torch.cuda.max_memory_allocated() / 2**20
-                            if torch.cuda.is_available() else None),
+        peak_gpu_memory_mb=(torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None),
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(result), flush=True)
     with open(osp.join(work_dir, 'smoke_stats.json'), 'w') as f:

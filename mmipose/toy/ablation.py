@@ -69,14 +69,19 @@ FEATURES = ('global-average-pooled bottleneck (deepest encoder stage, 1/8 resolu
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='iPOSE vs OASIS baseline on the toy scenes (several seeds)')
     parser.add_argument('--work-dir', default='work_dirs/toy_ablation', help='output folder')
-    parser.add_argument('--demo-dir', default=None,
-                        help='a tools/demo.py work dir: reuse its data/, partnet/partnet_toy.pth and '
-                        'segmenter/ checkpoint instead of training them again')
+    parser.add_argument(
+        '--demo-dir',
+        default=None,
+        help='a tools/demo.py work dir: reuse its data/, partnet/partnet_toy.pth and '
+        'segmenter/ checkpoint instead of training them again')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='training seeds')
-    parser.add_argument('--iters', type=int, default=None,
-                        help="GAN iterations per run (default: the demo's 'full' schedule in tools/demo.py)")
-    parser.add_argument('--quick', action='store_true',
-                        help="smoke run with the demo's 'quick' schedule (meaningless numbers)")
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=None,
+        help="GAN iterations per run (default: the demo's 'full' schedule in tools/demo.py)")
+    parser.add_argument(
+        '--quick', action='store_true', help="smoke run with the demo's 'quick' schedule (meaningless numbers)")
     parser.add_argument('--data-seed', type=int, default=0, help='toy data seed (when not reusing --demo-dir)')
     parser.add_argument('--crop-size', type=int, default=32, help='object crop side for the FD (multiple of 8)')
     parser.add_argument('--num-show', type=int, default=6, help='val scenes in ablation.png')
@@ -120,8 +125,8 @@ def demo_inputs(demo_dir: str) -> dict:
     segmenter = find_last_checkpoint(osp.join(demo_dir, 'segmenter'), '--demo-dir scene segmenter')
     part_dir = osp.join(demo_dir, 'part_segmenter')  # present when --demo-dir is an earlier ablation
     part_segmenter = find_last_checkpoint(part_dir, 'part segmenter') if osp.isdir(part_dir) else None
-    return dict(data_root=data_root, manifest=manifest, partnet=partnet, segmenter=segmenter,
-                part_segmenter=part_segmenter)
+    return dict(
+        data_root=data_root, manifest=manifest, partnet=partnet, segmenter=segmenter, part_segmenter=part_segmenter)
 
 
 def model_options(model: str, ipose_options: dict) -> dict:
@@ -145,8 +150,12 @@ def part_segmenter_stage(work_dir: str, data_root: str, iters: int, seed: int) -
     """Train the part segmenter on the real toy train images; its checkpoint and val scores."""
     out = osp.join(work_dir, 'part_segmenter')
     options = {f'{split}_dataloader.dataset.data_root': data_root for split in ('train', 'val', 'test')}
-    options.update({'param_scheduler.0.end': iters, 'train_cfg.val_interval': iters + 1,
-                    'default_hooks.checkpoint.interval': iters, 'randomness.seed': seed})
+    options.update({
+        'param_scheduler.0.end': iters,
+        'train_cfg.val_interval': iters + 1,
+        'default_hooks.checkpoint.interval': iters,
+        'randomness.seed': seed
+    })
     runner = build_runner(PART_SEGMENTER_CONFIG, out, options, iters, 'part-segmenter')
     runner.train()
     scores = {k: round(float(v), 2) for k, v in runner.val().items()}
@@ -161,8 +170,10 @@ def train_gan(model: str, seed: int, work_dir: str, data_root: str, partnet: str
     out = osp.join(work_dir, f'{model}_seed{seed}')
     options = model_options(model, ipose_train_options(data_root, partnet, schedule, seed))
     if schedule.get('ema_refresh_batches'):  # --quick: the EMA BN refresh on one batch, not 16
-        options['custom_hooks'] = [dict(h, num_batches=schedule['ema_refresh_batches'])
-                                   if h.get('type') == 'EMABNRefreshHook' else h for h in options['custom_hooks']]
+        options['custom_hooks'] = [
+            dict(h, num_batches=schedule['ema_refresh_batches']) if h.get('type') == 'EMABNRefreshHook' else h
+            for h in options['custom_hooks']
+        ]
     runner = build_runner(IPOSE_CONFIG, out, options, schedule['ipose_iters'], f'{model}-seed{seed}')
     runner.train()
     del runner
@@ -179,8 +190,12 @@ def read_scenes(data_root: str, split: str, count: int) -> List[dict]:
         name = f'{split}_{index:05d}'
         read = lambda kind, flag=cv2.IMREAD_UNCHANGED: cv2.imread(  # noqa: E731
             osp.join(data_root, 'scenes', split, kind, name + '.png'), flag)
-        scene = dict(name=name, image=read('images', cv2.IMREAD_COLOR), label=read('labels'), inst=read('instances'),
-                     parts=read('parts'))
+        scene = dict(
+            name=name,
+            image=read('images', cv2.IMREAD_COLOR),
+            label=read('labels'),
+            inst=read('instances'),
+            parts=read('parts'))
         missing = [k for k, v in scene.items() if v is None]
         if missing:
             raise FileNotFoundError(f'toy scene {name}: cannot read {missing} under {data_root}/scenes/{split}')
@@ -198,8 +213,8 @@ class Evaluator:
         from mmipose.evaluation.mmseg_segmenter import build_segmenter
         from mmipose.evaluation.segmentation_metric import SegmentationMetric
         self.crop_size, self.device = crop_size, device
-        self.seg_metric = SegmentationMetric(segmenter_config=SEGMENTER_CONFIG, segmenter_checkpoint=segmenter_ckpt,
-                                             device=device)
+        self.seg_metric = SegmentationMetric(
+            segmenter_config=SEGMENTER_CONFIG, segmenter_checkpoint=segmenter_ckpt, device=device)
         self.part_segmenter = build_segmenter(PART_SEGMENTER_CONFIG, part_segmenter_ckpt).to(device)
         self.val = read_scenes(data_root, 'val', num_val)
         self.by_name = {s['name']: s for s in self.val}
@@ -246,9 +261,12 @@ class Evaluator:
             correct, counted = correct + c, counted + n
         seg = self.seg_metric.evaluate(len(names))
         fake_feats = self._features([fakes[n] for n in names], [self.boxes[n] for n in names])
-        return dict(mIoU=float(seg['Seg/mIoU']), AC=float(seg['Seg/AC']),
-                    part_acc=100.0 * correct / max(counted, 1),
-                    object_fd=frechet_distance(fake_feats, self.real_feats), object_crops=int(len(fake_feats)))
+        return dict(
+            mIoU=float(seg['Seg/mIoU']),
+            AC=float(seg['Seg/AC']),
+            part_acc=100.0 * correct / max(counted, 1),
+            object_fd=frechet_distance(fake_feats, self.real_feats),
+            object_crops=int(len(fake_feats)))
 
 
 def schedule_size(data_root: str) -> Tuple[int, int]:
@@ -263,8 +281,8 @@ def synthesize(ckpt: str, model: str, data_root: str, partnet: str, schedule: di
     import torch
     from mmengine.runner import Runner
 
-    from mmipose.toy.stages import ipose_data_options
     from mmipose.apis import init_model
+    from mmipose.toy.stages import ipose_data_options
     options = model_options(model, ipose_data_options(data_root, partnet, schedule))
     net = init_model(IPOSE_CONFIG, ckpt, device, cfg_options=options)
     dataloader = Runner.build_dataloader(net.cfg.val_dataloader)
@@ -289,23 +307,33 @@ def synthesize(ckpt: str, model: str, data_root: str, partnet: str, schedule: di
 
 # --------------------------------------------------------------------------- report
 def summarize(runs: Dict[str, Dict[int, dict]]) -> dict:
-    return {model: {key: mean_spread([per_seed[key] for per_seed in seeds.values()]) for key in METRICS}
-            for model, seeds in runs.items()}
+    return {
+        model: {
+            key: mean_spread([per_seed[key] for per_seed in seeds.values()])
+            for key in METRICS
+        }
+        for model, seeds in runs.items()
+    }
 
 
 def markdown_table(summary: dict, reference: dict, seeds: List[int], iters: int, crop_size: int) -> str:
+
     def cell(stats: dict) -> str:
         return f"{stats['mean']:.2f} ± {stats['std']:.2f} ({stats['min']:.2f}–{stats['max']:.2f})"
 
-    lines = [f'iPOSE vs OASIS baseline on the toy val scenes: {iters} GAN iterations, seeds {seeds}; '
-             'mean ± std (min–max) over seeds.', '',
-             f'| metric | {MODEL_NAMES["ipose"]} | {MODEL_NAMES["oasis"]} | real images |', '|---|---|---|---|']
+    lines = [
+        f'iPOSE vs OASIS baseline on the toy val scenes: {iters} GAN iterations, seeds {seeds}; '
+        'mean ± std (min–max) over seeds.', '',
+        f'| metric | {MODEL_NAMES["ipose"]} | {MODEL_NAMES["oasis"]} | real images |', '|---|---|---|---|'
+    ]
     for key, (name, higher) in METRICS.items():
         arrow = '↑' if higher else '↓'
         ref = f"{reference[key]:.2f}" + (' (train vs val crops)' if key == 'object_fd' else '')
         lines.append(f'| {name} {arrow} | {cell(summary["ipose"][key])} | {cell(summary["oasis"][key])} | {ref} |')
-    lines += ['', 'The baseline differs only in the part input (no PartNet, part_injection none). '
-              f'FD features: {FEATURES.format(size=crop_size)}.']
+    lines += [
+        '', 'The baseline differs only in the part input (no PartNet, part_injection none). '
+        f'FD features: {FEATURES.format(size=crop_size)}.'
+    ]
     return '\n'.join(lines) + '\n'
 
 
@@ -316,9 +344,13 @@ def picture(path: str, scenes: List[dict], fakes: Dict[str, dict], palette) -> s
     from mmipose.visualization import colorize_label, colorize_parts
     from mmipose.visualization.sample_grid import make_grid, tensor_to_rgb
     up = lambda a: np.repeat(np.repeat(a, 2, 0), 2, 1)  # noqa: E731
-    rows = [[up(colorize_label(s['label'], palette=palette)), up(colorize_parts(s['parts'])),
-             up(tensor_to_rgb(fakes['ipose'][s['name']])), up(tensor_to_rgb(fakes['oasis'][s['name']])),
-             up(s['image'][..., ::-1])] for s in scenes]
+    rows = [[
+        up(colorize_label(s['label'], palette=palette)),
+        up(colorize_parts(s['parts'])),
+        up(tensor_to_rgb(fakes['ipose'][s['name']])),
+        up(tensor_to_rgb(fakes['oasis'][s['name']])),
+        up(s['image'][..., ::-1])
+    ] for s in scenes]
     grid = make_grid(rows, titles=['label', 'GT parts', MODEL_NAMES['ipose'], MODEL_NAMES['oasis'], 'real'])
     cv2.imwrite(path, grid[..., ::-1])
     return path
@@ -333,8 +365,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     logging.basicConfig(level=logging.INFO, format='%(asctime)s ablation %(message)s', datefmt='%H:%M:%S')
     from mmengine.config import Config
 
-    from mmipose.toy.stages import partnet_stage, prepare_stage, segmenter_stage
     from mmipose.datasets.toy.spec import TOY_PALETTE
+    from mmipose.toy.stages import partnet_stage, prepare_stage, segmenter_stage
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
     schedule = demo_schedule(args.quick, args.iters)
@@ -359,8 +391,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         part_segmenter = None
     part_seg_scores = None
     if part_segmenter is None:
-        iters = (schedule['segmenter_iters'] if args.quick else
-                 Config.fromfile(PART_SEGMENTER_CONFIG).train_cfg.max_iters)
+        iters = (
+            schedule['segmenter_iters'] if args.quick else Config.fromfile(PART_SEGMENTER_CONFIG).train_cfg.max_iters)
         part_segmenter, part_seg_scores = part_segmenter_stage(work_dir, data_root, iters, args.data_seed)
         logger.info('part segmenter on real val images: %s', part_seg_scores)
 
@@ -380,17 +412,34 @@ def main(argv: Optional[List[str]] = None) -> dict:
                 shown[model] = {s['name']: fakes[s['name']] for s in evaluator.val[:args.num_show]}
     summary = summarize(runs)
     table = markdown_table(summary, reference, args.seeds, schedule['ipose_iters'], args.crop_size)
-    image = picture(osp.join(work_dir, 'ablation.png'), evaluator.val[:args.num_show], shown,
-                    np.asarray(TOY_PALETTE, np.uint8))
+    image = picture(
+        osp.join(work_dir, 'ablation.png'), evaluator.val[:args.num_show], shown, np.asarray(TOY_PALETTE, np.uint8))
     result = dict(
-        models={m: MODEL_NAMES[m] for m in MODELS}, seeds=args.seeds, schedule=schedule,
-        baseline_options={k: v for k, v in BASELINE_OPTIONS.items()}, demo_dir=args.demo_dir, reused=reused,
+        models={m: MODEL_NAMES[m]
+                for m in MODELS},
+        seeds=args.seeds,
+        schedule=schedule,
+        baseline_options={
+            k: v
+            for k, v in BASELINE_OPTIONS.items()
+        },
+        demo_dir=args.demo_dir,
+        reused=reused,
         features=FEATURES.format(size=args.crop_size),
-        part_segmenter_on_real_val=part_seg_scores, reference_real_images=reference,
-        runs={m: {str(s): v for s, v in seeds.items()} for m, seeds in runs.items()}, summary=summary,
+        part_segmenter_on_real_val=part_seg_scores,
+        reference_real_images=reference,
+        runs={
+            m: {
+                str(s): v
+                for s, v in seeds.items()
+            }
+            for m, seeds in runs.items()
+        },
+        summary=summary,
         picture=image)
-    bad = [f'{m}/{s}/{k}' for m, seeds in runs.items() for s, v in seeds.items() for k, x in v.items()
-           if not _finite(x)]
+    bad = [
+        f'{m}/{s}/{k}' for m, seeds in runs.items() for s, v in seeds.items() for k, x in v.items() if not _finite(x)
+    ]
     if bad:
         logger.warning('non-finite metrics: %s', bad)
     with open(osp.join(work_dir, 'ablation.json'), 'w') as f:

@@ -50,8 +50,12 @@ def object_rows(inst: np.ndarray, min_extent: int = 4) -> np.ndarray:
     if inst.ndim != 2:
         raise ValueError(f'object_rows: the instance map must be (H, W), got {inst.shape}')
     labels = np.unique(inst[inst >= INSTANCE_OFFSET] // INSTANCE_OFFSET).tolist()
-    return compute_object_boxes(inst, inst // INSTANCE_OFFSET, {int(c): int(c) for c in labels},
-                                min_extent=min_extent, min_instance_value=INSTANCE_OFFSET)
+    return compute_object_boxes(
+        inst,
+        inst // INSTANCE_OFFSET, {int(c): int(c)
+                                  for c in labels},
+        min_extent=min_extent,
+        min_instance_value=INSTANCE_OFFSET)
 
 
 def object_crops(image: Tensor, rows: np.ndarray, size: int) -> Tensor:

@@ -46,8 +46,8 @@ def get_schedule(mode: str) -> dict:
     if mode not in SCHEDULES:
         raise ValueError(f'demo schedule must be one of {sorted(SCHEDULES)}, got {mode!r}')
     schedule = dict(SCHEDULES[mode])
-    for key, config in (('partnet_iters', PARTNET_CONFIG), ('segmenter_iters', SEGMENTER_CONFIG),
-                        ('ipose_iters', IPOSE_CONFIG)):
+    for key, config in (('partnet_iters', PARTNET_CONFIG), ('segmenter_iters', SEGMENTER_CONFIG), ('ipose_iters',
+                                                                                                   IPOSE_CONFIG)):
         if key not in schedule:
             schedule[key] = int(Config.fromfile(config).train_cfg.max_iters)
     return schedule
@@ -60,25 +60,35 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='iPOSE demo on toy street scenes (CPU, minutes)')
     parser.add_argument('--work-dir', default='work_dirs/demo', help='output folder')
     parser.add_argument('--data-root', default=None, help='toy data cache (default: <work-dir>/data)')
-    parser.add_argument('--schedule', choices=sorted(SCHEDULES), default='full',
-                        help="iterations per stage: 'full' (make demo), 'long' (a longer GAN run), 'quick'")
-    parser.add_argument('--quick', action='store_true',
-                        help='sub-minute smoke run (meaningless numbers); same as --schedule quick')
+    parser.add_argument(
+        '--schedule',
+        choices=sorted(SCHEDULES),
+        default='full',
+        help="iterations per stage: 'full' (make demo), 'long' (a longer GAN run), 'quick'")
+    parser.add_argument(
+        '--quick', action='store_true', help='sub-minute smoke run (meaningless numbers); same as --schedule quick')
     parser.add_argument('--seed', type=int, default=0, help='toy data and training seed')
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
-    parser.add_argument('--inception', default=None,
-                        help='local Inception weights for FID (pt_inception-2015-12-05 .pth); '
-                        'without them FID is skipped and metrics.json says why')
-    parser.add_argument('--eval-every', type=int, default=None,
-                        help='score the synthesized val scenes every N iPOSE iterations (scene mIoU curve in '
-                        'metrics.json and ipose_curve.json). Default: '
-                        "300 with --schedule long, off otherwise")
-    parser.add_argument('--fp32', action='store_true',
-                        help='train iPOSE in float32. Default: bfloat16 autocast (tools/train.py --amp) on CPUs '
-                        'with native bfloat16 (avx512_bf16 / AMX), float32 elsewhere. PartNet and the '
-                        'segmenter always train in float32 (bfloat16 cost them accuracy)')
-    parser.add_argument('--docs-dir', default=None,
-                        help='also copy the editing pictures here (the repository uses docs/demo)')
+    parser.add_argument(
+        '--inception',
+        default=None,
+        help='local Inception weights for FID (pt_inception-2015-12-05 .pth); '
+        'without them FID is skipped and metrics.json says why')
+    parser.add_argument(
+        '--eval-every',
+        type=int,
+        default=None,
+        help='score the synthesized val scenes every N iPOSE iterations (scene mIoU curve in '
+        'metrics.json and ipose_curve.json). Default: '
+        "300 with --schedule long, off otherwise")
+    parser.add_argument(
+        '--fp32',
+        action='store_true',
+        help='train iPOSE in float32. Default: bfloat16 autocast (tools/train.py --amp) on CPUs '
+        'with native bfloat16 (avx512_bf16 / AMX), float32 elsewhere. PartNet and the '
+        'segmenter always train in float32 (bfloat16 cost them accuracy)')
+    parser.add_argument(
+        '--docs-dir', default=None, help='also copy the editing pictures here (the repository uses docs/demo)')
     args = parser.parse_args(argv)
     if args.eval_every is not None and args.eval_every < 0:
         parser.error(f'--eval-every must be >= 0 (0: off), got {args.eval_every}')
@@ -103,8 +113,7 @@ class StageLog:
         t0 = time.time()
         result = func(*args, **kwargs)
         self.timings[name] = round(time.time() - t0, 1)
-        logger.info('=== stage %-10s done in %.1f s (total %.1f s)', name, self.timings[name],
-                    time.time() - self.start)
+        logger.info('=== stage %-10s done in %.1f s (total %.1f s)', name, self.timings[name], time.time() - self.start)
         return result
 
     @property
@@ -135,16 +144,19 @@ def run_demo(args: argparse.Namespace) -> dict:
     stages = StageLog()
     metrics: dict = dict(mode=mode, ipose_precision='bf16-autocast' if args.amp else 'fp32')
     manifest = stages.run('data', prepare_stage, data_root, args.seed, schedule)
-    metrics['data'] = dict(objects=manifest['objects'], cached=manifest['cached'],
-                           preview=data_preview(data_root, osp.join(work_dir, 'toy_data.png')))
+    metrics['data'] = dict(
+        objects=manifest['objects'],
+        cached=manifest['cached'],
+        preview=data_preview(data_root, osp.join(work_dir, 'toy_data.png')))
     partnet_ckpt, part_metrics = stages.run('partnet', partnet_stage, work_dir, data_root, args, schedule)
     metrics['partnet'] = part_metrics
     # the segmenter first: with --eval-every it scores the synthesized scenes during iPOSE training
     seg_ckpt, metrics['segmenter_on_real_val'] = stages.run('segmenter', segmenter_stage, work_dir, data_root, args,
                                                             schedule)
     eval_every = args.eval_every if args.eval_every is not None else schedule.get('eval_every')
-    hooks = [SceneMIoUCurveHook(SEGMENTER_CONFIG, seg_ckpt, eval_every, osp.join(work_dir, 'ipose_curve.json'),
-                                args.device)] if eval_every else []
+    hooks = [
+        SceneMIoUCurveHook(SEGMENTER_CONFIG, seg_ckpt, eval_every, osp.join(work_dir, 'ipose_curve.json'), args.device)
+    ] if eval_every else []
     ipose_ckpt = stages.run('ipose', ipose_stage, work_dir, data_root, partnet_ckpt, args, schedule, hooks=hooks)
     if hooks:
         metrics['ipose_curve'] = hooks[0].curve

@@ -31,8 +31,13 @@ SEGMENTER_CONFIG = osp.join(TOY_CONFIGS, 'segmenter_unet-s16_1xb8-300iters_toy-6
 PART_SEGMENTER_CONFIG = osp.join(TOY_CONFIGS, 'part-segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
 
 
-def build_runner(config: str, work_dir: str, options: dict, max_iters: int, desc: str,
-                 extra_hooks: Optional[list] = None, amp: bool = False):
+def build_runner(config: str,
+                 work_dir: str,
+                 options: dict,
+                 max_iters: int,
+                 desc: str,
+                 extra_hooks: Optional[list] = None,
+                 amp: bool = False):
     """A Runner for a config through tools/train.py's config handling, with a progress bar.
 
     Args:
@@ -63,8 +68,7 @@ def build_runner(config: str, work_dir: str, options: dict, max_iters: int, desc
 # --------------------------------------------------------------------------- stages
 def prepare_stage(data_root: str, seed: int, schedule: dict) -> dict:
     from mmipose.datasets.toy import prepare_toy_data
-    manifest = prepare_toy_data(data_root, seed=seed, num_train=schedule['num_train'],
-                                num_val=schedule['num_val'])
+    manifest = prepare_toy_data(data_root, seed=seed, num_train=schedule['num_train'], num_val=schedule['num_val'])
     logger.info('toy data in %s (%s): objects per part category %s', data_root,
                 'cached' if manifest['cached'] else f'generated in {manifest["seconds"]} s', manifest['objects'])
     return manifest
@@ -85,16 +89,20 @@ def data_preview(data_root: str, out_path: str, num_scenes: int = 4) -> str:
         read = lambda kind: cv2.imread(osp.join(data_root, 'scenes', 'val', kind, name), cv2.IMREAD_UNCHANGED)  # noqa
         inst = read('instances').astype(np.int64)
         inst_ids = np.where(inst >= INSTANCE_OFFSET, inst % INSTANCE_OFFSET + 10 * (inst // INSTANCE_OFFSET - 5), 0)
-        rows.append([up(read('images')[..., ::-1]), up(colorize_label(read('labels'), palette=TOY_PALETTE)),
-                     up(colorize_label(inst_ids, palette=label_palette(64))), up(colorize_parts(read('parts')))])
+        rows.append([
+            up(read('images')[..., ::-1]),
+            up(colorize_label(read('labels'), palette=TOY_PALETTE)),
+            up(colorize_label(inst_ids, palette=label_palette(64))),
+            up(colorize_parts(read('parts')))
+        ])
     scenes = make_grid(rows, titles=['image', 'label', 'instances', 'parts'])
     supports = []
     for category in sorted(os.listdir(osp.join(data_root, 'supports')), key=int):
         files = sorted(glob.glob(osp.join(data_root, 'supports', category, '*_part.png')))
         supports.append([colorize_parts(cv2.imread(f, cv2.IMREAD_UNCHANGED)) for f in files])
     support_grid = make_grid(supports, titles=[f'support {k}' for k in range(len(supports[0]))])
-    canvas = np.full((max(scenes.shape[0], support_grid.shape[0]), scenes.shape[1] + support_grid.shape[1], 3),
-                     255, np.uint8)
+    canvas = np.full((max(scenes.shape[0], support_grid.shape[0]), scenes.shape[1] + support_grid.shape[1], 3), 255,
+                     np.uint8)
     canvas[:scenes.shape[0], :scenes.shape[1]] = scenes
     canvas[:support_grid.shape[0], scenes.shape[1]:] = support_grid
     cv2.imwrite(out_path, canvas[..., ::-1])
@@ -107,8 +115,12 @@ def segmenter_stage(work_dir: str, data_root: str, args, schedule: dict) -> Tupl
     iters = schedule['segmenter_iters']
     seg_dir = osp.join(work_dir, 'segmenter')
     options = {f'{split}_dataloader.dataset.data_root': data_root for split in ('train', 'val', 'test')}
-    options.update({'param_scheduler.0.end': iters, 'train_cfg.val_interval': iters + 1,
-                    'default_hooks.checkpoint.interval': iters, 'randomness.seed': args.seed})
+    options.update({
+        'param_scheduler.0.end': iters,
+        'train_cfg.val_interval': iters + 1,
+        'default_hooks.checkpoint.interval': iters,
+        'randomness.seed': args.seed
+    })
     runner = build_runner(SEGMENTER_CONFIG, seg_dir, options, iters, 'segmenter')
     runner.train()
     # its score on the *real* val images: the ceiling for the synthesized ones
@@ -120,22 +132,30 @@ def segmenter_stage(work_dir: str, data_root: str, args, schedule: dict) -> Tupl
 def partnet_data_options(data_root: str) -> dict:
     """Config overrides that point the toy PartNet config at the demo's data."""
     parts = osp.join(data_root, 'part_dataset')
-    return {'model.support_bank.root': osp.join(data_root, 'supports'), 'model.pool_root': parts,
-            'train_dataloader.dataset.data_root': parts, 'val_dataloader.dataset.data_root': parts,
-            'test_dataloader.dataset.data_root': parts}
+    return {
+        'model.support_bank.root': osp.join(data_root, 'supports'),
+        'model.pool_root': parts,
+        'train_dataloader.dataset.data_root': parts,
+        'val_dataloader.dataset.data_root': parts,
+        'test_dataloader.dataset.data_root': parts
+    }
 
 
 def ipose_data_options(data_root: str, partnet_weights: str, schedule: dict) -> dict:
     """Config overrides that point the toy iPOSE config at the demo's data and PartNet weights."""
-    options = {'model.part_inferencer.support_bank.root': osp.join(data_root, 'supports'),
-               'model.part_inferencer.partnet.checkpoint': partnet_weights}
+    options = {
+        'model.part_inferencer.support_bank.root': osp.join(data_root, 'supports'),
+        'model.part_inferencer.partnet.checkpoint': partnet_weights
+    }
     for split in ('train', 'val', 'test'):
         # the data stage prepared the data (with the demo's --seed): read it, never regenerate
         # (the dataset's own default seed would otherwise replace scenes made with another seed)
-        options.update({f'{split}_dataloader.dataset.data_root': data_root,
-                        f'{split}_dataloader.dataset.num_train': schedule['num_train'],
-                        f'{split}_dataloader.dataset.num_val': schedule['num_val'],
-                        f'{split}_dataloader.dataset.generate': False})
+        options.update({
+            f'{split}_dataloader.dataset.data_root': data_root,
+            f'{split}_dataloader.dataset.num_train': schedule['num_train'],
+            f'{split}_dataloader.dataset.num_val': schedule['num_val'],
+            f'{split}_dataloader.dataset.generate': False
+        })
     return options
 
 
@@ -144,18 +164,24 @@ def partnet_stage(work_dir: str, data_root: str, args, schedule: dict) -> Tuple[
     iters = schedule['partnet_iters']
     part_dir = osp.join(work_dir, 'partnet')
     options = partnet_data_options(data_root)
-    options.update({'train_cfg.val_interval': iters + 1, 'default_hooks.checkpoint.interval': iters,
-                    'param_scheduler.0.end': iters, 'randomness.seed': args.seed})
+    options.update({
+        'train_cfg.val_interval': iters + 1,
+        'default_hooks.checkpoint.interval': iters,
+        'param_scheduler.0.end': iters,
+        'randomness.seed': args.seed
+    })
     runner = build_runner(PARTNET_CONFIG, part_dir, options, iters, 'partnet')
     runner.train()
     metrics = {k.split('/')[-1]: round(float(v), 2) for k, v in runner.val().items()}
     for group in ('basis', 'novel'):
         if f'{group}_obj_acc' in metrics:
-            logger.info('PartNet %s categories: %.1f %% of object pixels right (best constant part: %.1f %%); '
-                        '%.1f %% of whole crops', group, metrics[f'{group}_obj_acc'],
-                        metrics[f'{group}_obj_baseline'], metrics[f'{group}_acc'])
+            logger.info(
+                'PartNet %s categories: %.1f %% of object pixels right (best constant part: %.1f %%); '
+                '%.1f %% of whole crops', group, metrics[f'{group}_obj_acc'], metrics[f'{group}_obj_baseline'],
+                metrics[f'{group}_acc'])
     # PartNet alone (PartNet(checkpoint=...) reads plain PartNet state dicts)
     import torch
+
     from mmipose.utils.official_checkpoint import make_checkpoint
     state = {k[len('partnet.'):]: v for k, v in runner.model.state_dict().items() if k.startswith('partnet.')}
     weights = osp.join(part_dir, 'partnet_toy.pth')
@@ -167,19 +193,31 @@ def ipose_train_options(data_root: str, partnet_ckpt: str, schedule: dict, seed:
     """Config overrides of the demo's iPOSE training run."""
     iters = schedule['ipose_iters']
     options = ipose_data_options(data_root, partnet_ckpt, schedule)
-    options.update({'train_cfg.val_interval': iters + 1, 'default_hooks.checkpoint.interval': iters,
-                    'randomness.seed': seed,
-                    # refresh the EMA generator's BN statistics at the last iteration, before the
-                    # checkpoint is written (the evaluation loads the checkpoint): the hook's
-                    # after-train refresh comes after the checkpoint and was never saved
-                    'custom_hooks': [dict(type='PartCacheWarmupHook', batch_size=16),
-                                     dict(type='EMABNRefreshHook', interval=iters, num_batches=16)]})
+    options.update({
+        'train_cfg.val_interval':
+        iters + 1,
+        'default_hooks.checkpoint.interval':
+        iters,
+        'randomness.seed':
+        seed,
+        # refresh the EMA generator's BN statistics at the last iteration, before the
+        # checkpoint is written (the evaluation loads the checkpoint): the hook's
+        # after-train refresh comes after the checkpoint and was never saved
+        'custom_hooks': [
+            dict(type='PartCacheWarmupHook', batch_size=16),
+            dict(type='EMABNRefreshHook', interval=iters, num_batches=16)
+        ]
+    })
     if 'ema_momentum' in schedule:
         options['model.ema_config.momentum'] = schedule['ema_momentum']
     return options
 
 
-def ipose_stage(work_dir: str, data_root: str, partnet_ckpt: str, args, schedule: dict,
+def ipose_stage(work_dir: str,
+                data_root: str,
+                partnet_ckpt: str,
+                args,
+                schedule: dict,
                 hooks: Optional[list] = None) -> str:
     """Train iPOSE (reduced widths) on the toy scenes with the pretrained, frozen PartNet.
     ``hooks``: extra hook objects (e.g. ``SceneMIoUCurveHook``); ``args.amp``: bfloat16 autocast
@@ -188,8 +226,8 @@ def ipose_stage(work_dir: str, data_root: str, partnet_ckpt: str, args, schedule
     ipose_dir = osp.join(work_dir, 'ipose')
     options = ipose_train_options(data_root, partnet_ckpt, schedule, args.seed)
     grid_hook = dict(type='IPOSESampleGridHook', interval=max(1, iters // 4), num_samples=4, scale=2)
-    runner = build_runner(IPOSE_CONFIG, ipose_dir, options, iters, 'ipose', extra_hooks=[grid_hook],
-                          amp=getattr(args, 'amp', False))
+    runner = build_runner(
+        IPOSE_CONFIG, ipose_dir, options, iters, 'ipose', extra_hooks=[grid_hook], amp=getattr(args, 'amp', False))
     for hook in hooks or []:
         runner.register_hook(hook)
     runner.train()
@@ -235,11 +273,14 @@ def evaluate_stage(work_dir: str, data_root: str, ipose_ckpt: str, partnet_ckpt:
     cfg = model.cfg
     dataloader = Runner.build_dataloader(cfg.val_dataloader)
     palette = np.asarray(dataloader.dataset.metainfo['palette'], np.uint8)
-    batches, outputs = _synthesize_val(model, dataloader, schedule['num_grids'], osp.join(work_dir, 'grids'),
-                                       palette)
+    batches, outputs = _synthesize_val(model, dataloader, schedule['num_grids'], osp.join(work_dir, 'grids'), palette)
     results: Dict[str, object] = {}
-    seg_metric = METRICS.build(dict(type='SegmentationMetric', segmenter_config=SEGMENTER_CONFIG,
-                                    segmenter_checkpoint=seg_ckpt, device=args.device))
+    seg_metric = METRICS.build(
+        dict(
+            type='SegmentationMetric',
+            segmenter_config=SEGMENTER_CONFIG,
+            segmenter_checkpoint=seg_ckpt,
+            device=args.device))
     for batch, samples in zip(batches, outputs):
         seg_metric.process(batch, [s.to_dict() for s in samples])
     results['segmentation'] = {k: float(v) for k, v in seg_metric.evaluate(len(dataloader.dataset)).items()}
@@ -253,9 +294,16 @@ def fid_or_reason(args, batches, outputs, size: int) -> dict:
         return dict(skipped='no Inception weights on this machine (offline). Pass --inception '
                     'path/to/pt_inception-2015-12-05-6726825d.pth to compute FID.')
     from mmipose.registry import METRICS
-    metric = METRICS.build(dict(type='FrechetInceptionDistance', prefix='FID', fake_nums=size,
-                                inception_style='PyTorch', inception_path=args.inception,
-                                real_key='gt_img', fake_key='fake_img', sample_model='ema'))
+    metric = METRICS.build(
+        dict(
+            type='FrechetInceptionDistance',
+            prefix='FID',
+            fake_nums=size,
+            inception_style='PyTorch',
+            inception_path=args.inception,
+            real_key='gt_img',
+            fake_key='fake_img',
+            sample_model='ema'))
     for batch, samples in zip(batches, outputs):
         metric.process(batch, [s.to_dict() for s in samples])
     return {k: float(v) for k, v in metric.evaluate().items()}
@@ -306,8 +354,9 @@ def editing_pictures(model, dataset, work_dir: str, args) -> dict:
     edited_object = inferencer.resample(base, f'object:{car}', seed=1)
     changed = (np.abs(edited_object.image.astype(int) - base.image.astype(int)).max(-1) > 2)
     inside = base.inst == car
-    locality = dict(changed_in_object=round(float(changed[inside].mean()), 3),
-                    changed_outside=round(float(changed[~inside].mean()), 3))
+    locality = dict(
+        changed_in_object=round(float(changed[inside].mean()), 3),
+        changed_outside=round(float(changed[~inside].mean()), 3))
 
     bank = inferencer.support_bank
     category = TOY_PART_CATEGORIES[CAR]
@@ -318,7 +367,8 @@ def editing_pictures(model, dataset, work_dir: str, args) -> dict:
     no_wheels = inferencer(base.label, base.inst, noise=(base.z, base.z_part))
     inferencer.set_supports(category, original)
     part_edit = make_grid([[up(colorize_parts(base.parts)), up(base.image)],
-                           [up(colorize_parts(no_wheels.parts)), up(no_wheels.image)]])
+                           [up(colorize_parts(no_wheels.parts)),
+                            up(no_wheels.image)]])
     cv2.imwrite(osp.join(out_dir, 'part_editing.png'), part_edit[..., ::-1])
     written = [osp.join(out_dir, 'multimodal.png'), osp.join(out_dir, 'part_editing.png')]
     if args.docs_dir:
@@ -327,5 +377,11 @@ def editing_pictures(model, dataset, work_dir: str, args) -> dict:
             shutil.copy(path, osp.join(args.docs_dir, osp.basename(path)))
     wheel_pixels = int(((base.inst == car) & (base.parts == 2)).sum())
     wheel_after = int(((base.inst == car) & (no_wheels.parts == 2)).sum())
-    return dict(scene=info['image_name'], object=car, object_edit=locality, rows=titles,
-                wheel_pixels_before=wheel_pixels, wheel_pixels_after_edit=wheel_after, files=written)
+    return dict(
+        scene=info['image_name'],
+        object=car,
+        object_edit=locality,
+        rows=titles,
+        wheel_pixels_before=wheel_pixels,
+        wheel_pixels_after_edit=wheel_after,
+        files=written)

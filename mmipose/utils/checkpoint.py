@@ -37,13 +37,12 @@ def _restricted_getattr(obj: Any, name: str) -> Any:
         pickle.UnpicklingError: For any other object or attribute.
     """
     allowed = getattr(HistoryBuffer, '_statistics_methods', {})
-    if obj is HistoryBuffer and isinstance(name, str) and (
-            name in allowed or name in ('min', 'max', 'current', 'mean')):
+    if obj is HistoryBuffer and isinstance(name, str) and (name in allowed
+                                                           or name in ('min', 'max', 'current', 'mean')):
         return builtins.getattr(obj, name)
-    raise pickle.UnpicklingError(
-        f'mmipose weights-only checkpoint loading: refusing getattr({obj!r}, {name!r}); only '
-        "HistoryBuffer's statistics methods are allowed. If you trust this file, load it with "
-        'torch.load(path, weights_only=False).')
+    raise pickle.UnpicklingError(f'mmipose weights-only checkpoint loading: refusing getattr({obj!r}, {name!r}); only '
+                                 "HistoryBuffer's statistics methods are allowed. If you trust this file, load it with "
+                                 'torch.load(path, weights_only=False).')
 
 
 def _numpy_safe_globals() -> List[Any]:
@@ -58,8 +57,7 @@ def _numpy_safe_globals() -> List[Any]:
         for name in ('_reconstruct', 'scalar'):
             entries.append((getattr(module, name), f'{module_name}.{name}'))
     # numpy >= 1.25 may pickle dtypes through their classes (numpy.dtypes.Float64DType ...).
-    for dtype in (np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64, np.float16,
-                  np.float32, np.float64):
+    for dtype in (np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64, np.float16, np.float32, np.float64):
         entries.append(type(np.dtype(dtype)))
     return entries
 
@@ -82,8 +80,7 @@ def allow_mmengine_checkpoints() -> None:
     _installed = True
 
 
-def find_non_finite_tensors(state_dict: Dict[str, Any], limit: int = 5
-                            ) -> Tuple[List[str], int]:
+def find_non_finite_tensors(state_dict: Dict[str, Any], limit: int = 5) -> Tuple[List[str], int]:
     """Names of floating-point tensors of a state dict that hold NaN or Inf.
 
     One host sync for the whole dict (per-tensor flags are stacked first).

@@ -16,20 +16,21 @@ import hashlib
 import os
 import os.path as osp
 
-
 import torch
 
-from mmipose.utils.official_checkpoint import (OFFICIAL_CONVERTERS, count_parameters,
-                                               make_checkpoint, read_checkpoint)
+from mmipose.utils.official_checkpoint import OFFICIAL_CONVERTERS, count_parameters, make_checkpoint, read_checkpoint
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Convert official iPOSE checkpoints to mmipose checkpoints')
     for network in OFFICIAL_CONVERTERS:
         parser.add_argument(f'--{network}', metavar='PATH', help=f'official {network} checkpoint')
-        parser.add_argument(f'--{network}-prefix', metavar='PREFIX', default=None,
-                            help=f'key prefix of {network} in the output (default: '
-                            f'{OFFICIAL_CONVERTERS[network][1]!r})')
+        parser.add_argument(
+            f'--{network}-prefix',
+            metavar='PREFIX',
+            default=None,
+            help=f'key prefix of {network} in the output (default: '
+            f'{OFFICIAL_CONVERTERS[network][1]!r})')
     parser.add_argument('--out', required=True, help='output checkpoint path')
     args = parser.parse_args(argv)
     if not any(getattr(args, n.replace('-', '_')) for n in OFFICIAL_CONVERTERS):
@@ -61,8 +62,12 @@ def convert(args: argparse.Namespace) -> dict:
             raise ValueError(f'{network}: keys collide with another network ({sorted(overlap)[:5]}); '
                              f'set --{network}-prefix')
         state_dict.update({prefix + k: v for k, v in converted.items()})
-        sources[network] = dict(file=osp.basename(path), sha256=_sha256(path), prefix=prefix,
-                                num_tensors=len(converted), num_params=count_parameters(converted))
+        sources[network] = dict(
+            file=osp.basename(path),
+            sha256=_sha256(path),
+            prefix=prefix,
+            num_tensors=len(converted),
+            num_params=count_parameters(converted))
         print(f'{network}: {len(converted)} tensors, {count_parameters(converted):,} parameters from {path}')
     _add_ipose_extras(args, state_dict, sources)
     checkpoint = make_checkpoint(state_dict, dict(converted_from=sources, converter='mmipose official_checkpoint'))
@@ -76,16 +81,19 @@ def convert(args: argparse.Namespace) -> dict:
 def _add_ipose_extras(args: argparse.Namespace, state_dict: dict, sources: dict) -> None:
     """For a whole IPOSE model (--generator/--ema): PartNet from the EMA file (else G) under
     ``part_inferencer.partnet.`` unless --partnet is given, and the EMA wrapper's step counter."""
-    from mmipose.utils.official_checkpoint import (IPOSE_EMA_PREFIX, IPOSE_PARTNET_PREFIX,
-                                                   convert_partnet_state_dict)
+    from mmipose.utils.official_checkpoint import IPOSE_EMA_PREFIX, IPOSE_PARTNET_PREFIX, convert_partnet_state_dict
     if getattr(args, 'ema', None) and getattr(args, 'ema_prefix', None) in (None, IPOSE_EMA_PREFIX):
         state_dict.setdefault('generator_ema.steps', torch.tensor(0, dtype=torch.long))
     source = getattr(args, 'ema', None) or getattr(args, 'generator', None)
     if source and not getattr(args, 'partnet', None):
         partnet = convert_partnet_state_dict(read_checkpoint(source), name=source)
         state_dict.update({IPOSE_PARTNET_PREFIX + k: v for k, v in partnet.items()})
-        sources['partnet'] = dict(file=osp.basename(source), sha256=_sha256(source), prefix=IPOSE_PARTNET_PREFIX,
-                                  num_tensors=len(partnet), num_params=count_parameters(partnet))
+        sources['partnet'] = dict(
+            file=osp.basename(source),
+            sha256=_sha256(source),
+            prefix=IPOSE_PARTNET_PREFIX,
+            num_tensors=len(partnet),
+            num_params=count_parameters(partnet))
         print(f'partnet: {len(partnet)} tensors taken from {source} (the reference infers with this copy)')
 
 

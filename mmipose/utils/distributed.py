@@ -58,5 +58,7 @@ def configure_cpu_distributed(cfg) -> None:
         if 'timeout' in dist_cfg and not isinstance(dist_cfg['timeout'], timedelta):
             dist_cfg['timeout'] = timedelta(seconds=dist_cfg['timeout'])
         torch_dist.init_process_group(backend='gloo', **dist_cfg)
-    print_log(f'No CUDA: distributed training on CPU with the gloo backend '
-              f'(rank {torch_dist.get_rank()} of {torch_dist.get_world_size()}).', logger='current')
+    print_log(
+        f'No CUDA: distributed training on CPU with the gloo backend '
+        f'(rank {torch_dist.get_rank()} of {torch_dist.get_world_size()}).',
+        logger='current')

@@ -31,9 +31,8 @@ class _MMCVOpsGuard(types.ModuleType):
             raise AttributeError(op_name)
 
         def missing_op(*args, **kwargs):
-            raise MissingMMCVOpError(
-                f'The compiled mmcv op `{op_name}` is not available: mmcv-lite is '
-                f'installed, which has no compiled ops. {INSTALL_HINT}')
+            raise MissingMMCVOpError(f'The compiled mmcv op `{op_name}` is not available: mmcv-lite is '
+                                     f'installed, which has no compiled ops. {INSTALL_HINT}')
 
         missing_op.__name__ = op_name
         return missing_op

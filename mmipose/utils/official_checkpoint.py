@@ -12,16 +12,22 @@ import torch
 from torch import Tensor
 
 from mmipose.models.partnet.partnet import PartNet
-from mmipose.models.partnet.weights import (OFFICIAL_GENERATOR_PARTNET_PREFIX,  # noqa: F401
-                                            PARTNET_SOURCE_HINT, load_partnet_weights,
-                                            partnet_state_dict)
-from mmipose.utils.state_dict_io import (CheckpointConversionError, StateDict,  # noqa: F401
-                                         check_against_model, make_checkpoint, map_keys,
-                                         read_checkpoint)
+from mmipose.models.partnet.weights import (OFFICIAL_GENERATOR_PARTNET_PREFIX, PARTNET_SOURCE_HINT,
+                                            load_partnet_weights, partnet_state_dict)
+from mmipose.utils.state_dict_io import (CheckpointConversionError, StateDict, check_against_model, make_checkpoint,
+                                         map_keys, read_checkpoint)
+
+# The converter's command line and the tests take the shared helpers from here too.
+__all__ = [
+    'CheckpointConversionError', 'IPOSE_DISCRIMINATOR_PREFIX', 'IPOSE_EMA_PREFIX', 'IPOSE_GENERATOR_PREFIX',
+    'IPOSE_PARTNET_PREFIX', 'OFFICIAL_CONVERTERS', 'OFFICIAL_DISCRIMINATOR_NUM_KEYS', 'OFFICIAL_GENERATOR_NUM_KEYS',
+    'OFFICIAL_GENERATOR_PARTNET_PREFIX', 'PARTNET_SOURCE_HINT', 'check_against_model',
+    'convert_discriminator_state_dict', 'convert_generator_state_dict', 'convert_ipose_checkpoints',
+    'convert_partnet_state_dict', 'count_parameters', 'load_partnet_weights', 'make_checkpoint', 'read_checkpoint'
+]
 
 
-def convert_partnet_state_dict(official: Mapping[str, Tensor],
-                               name: str = 'PartNet checkpoint') -> StateDict:
+def convert_partnet_state_dict(official: Mapping[str, Tensor], name: str = 'PartNet checkpoint') -> StateDict:
     """Official PartNet weights (``best_G.pth`` or a generator file) -> PartNet state dict,
     checked against a freshly built :class:`~mmipose.models.partnet.PartNet`."""
     return partnet_state_dict(official, PartNet(), name)
@@ -44,8 +50,7 @@ def _legacy_spectral_norm_to_parametrization(state_dict: StateDict) -> StateDict
     renamed: StateDict = {}
     for key, value in state_dict.items():
         for old, new in (('weight_orig', 'parametrizations.weight.original'),
-                         ('weight_u', 'parametrizations.weight.0._u'),
-                         ('weight_v', 'parametrizations.weight.0._v')):
+                         ('weight_u', 'parametrizations.weight.0._u'), ('weight_v', 'parametrizations.weight.0._v')):
             if key.endswith('.' + old):
                 key = key[:-len(old)] + new
                 break
@@ -53,13 +58,11 @@ def _legacy_spectral_norm_to_parametrization(state_dict: StateDict) -> StateDict
     return renamed
 
 
-def _convert_sn_network(official: Mapping[str, Tensor], name: str, expected_keys: int,
-                        spectral_norm: str) -> StateDict:
+def _convert_sn_network(official: Mapping[str, Tensor], name: str, expected_keys: int, spectral_norm: str) -> StateDict:
     state_dict = {k: v.detach().clone() for k, v in map_keys(official).items()}
     if len(state_dict) != expected_keys:
-        raise CheckpointConversionError(
-            f'{name}: {len(state_dict)} tensors, the official file has {expected_keys} '
-            '; is this the right file (G/EMA vs D)?')
+        raise CheckpointConversionError(f'{name}: {len(state_dict)} tensors, the official file has {expected_keys} '
+                                        '; is this the right file (G/EMA vs D)?')
     if spectral_norm == 'parametrization':
         state_dict = _legacy_spectral_norm_to_parametrization(state_dict)
     elif spectral_norm != 'legacy':
@@ -67,7 +70,8 @@ def _convert_sn_network(official: Mapping[str, Tensor], name: str, expected_keys
     return state_dict
 
 
-def convert_generator_state_dict(official: Mapping[str, Tensor], name: str = 'generator checkpoint',
+def convert_generator_state_dict(official: Mapping[str, Tensor],
+                                 name: str = 'generator checkpoint',
                                  spectral_norm: str = 'legacy') -> StateDict:
     """Official ``*_G.pth`` / ``*_EMA.pth`` (424 tensors) -> ``PSMGenerator`` state dict.
 
@@ -88,8 +92,7 @@ def convert_generator_state_dict(official: Mapping[str, Tensor], name: str = 'ge
         dict: 338 tensors without any model prefix.
     """
     state_dict = _convert_sn_network(official, name, OFFICIAL_GENERATOR_NUM_KEYS, spectral_norm)
-    return {k: v for k, v in state_dict.items()
-            if not k.startswith(OFFICIAL_GENERATOR_PARTNET_PREFIX)}
+    return {k: v for k, v in state_dict.items() if not k.startswith(OFFICIAL_GENERATOR_PARTNET_PREFIX)}
 
 
 def convert_discriminator_state_dict(official: Mapping[str, Tensor],
@@ -115,15 +118,22 @@ def convert_ipose_checkpoints(generator: Optional[Mapping[str, Tensor]] = None,
         raise ValueError('convert_ipose_checkpoints: give at least one of generator, ema, discriminator')
     out: StateDict = {}
     if generator is not None:
-        out.update({IPOSE_GENERATOR_PREFIX + k: v for k, v in convert_generator_state_dict(
-            generator, 'generator (G) checkpoint', spectral_norm).items()})
+        out.update({
+            IPOSE_GENERATOR_PREFIX + k: v
+            for k, v in convert_generator_state_dict(generator, 'generator (G) checkpoint', spectral_norm).items()
+        })
     if ema is not None:
-        out.update({IPOSE_EMA_PREFIX + k: v for k, v in convert_generator_state_dict(
-            ema, 'EMA checkpoint', spectral_norm).items()})
+        out.update({
+            IPOSE_EMA_PREFIX + k: v
+            for k, v in convert_generator_state_dict(ema, 'EMA checkpoint', spectral_norm).items()
+        })
         out['generator_ema.steps'] = torch.tensor(0, dtype=torch.long)
     if discriminator is not None:
-        out.update({IPOSE_DISCRIMINATOR_PREFIX + k: v for k, v in convert_discriminator_state_dict(
-            discriminator, 'discriminator (D) checkpoint', spectral_norm).items()})
+        out.update({
+            IPOSE_DISCRIMINATOR_PREFIX + k: v
+            for k, v in convert_discriminator_state_dict(discriminator, 'discriminator (D) checkpoint',
+                                                         spectral_norm).items()
+        })
     partnet_source = ema if ema is not None else generator
     if partnet_source is not None:
         partnet = convert_partnet_state_dict(partnet_source, name='PartNet inside the generator checkpoint')

@@ -21,8 +21,7 @@ def bf16_supported(device: Union[str, torch.device]) -> bool:
     if device.type == 'cuda':
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     if device.type == 'cpu':
-        return bool(torch.backends.mkldnn.is_available()
-                    and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
     return False
 
 
@@ -63,18 +62,20 @@ def add_speed_args(parser, training: bool = False) -> None:
     bf16 is ``--amp``). Every tool flushes denormals on the CPU unless ``--keep-denormals``.
     """
     if training:
-        parser.add_argument('--channels-last', action='store_true',
-                            help='channels-last (NHWC) weights for G and D (iPOSE models)')
-        parser.add_argument('--batch-d-passes', action='store_true',
-                            help='one D call for the fake, real and LabelMix images (iPOSE)')
+        parser.add_argument(
+            '--channels-last', action='store_true', help='channels-last (NHWC) weights for G and D (iPOSE models)')
+        parser.add_argument(
+            '--batch-d-passes', action='store_true', help='one D call for the fake, real and LabelMix images (iPOSE)')
     else:
-        parser.add_argument('--precision', choices=('auto', ) + PRECISIONS, default='auto',
-                            help="sampling precision; 'auto': bf16 where the device has native "
-                            'bf16 (CPU avx512_bf16/AMX, CUDA), else fp32')
-        parser.add_argument('--no-channels-last', action='store_true',
-                            help='keep NCHW weights (channels-last is the default)')
-    parser.add_argument('--keep-denormals', action='store_true',
-                        help='do not flush denormal floats to zero on the CPU')
+        parser.add_argument(
+            '--precision',
+            choices=('auto', ) + PRECISIONS,
+            default='auto',
+            help="sampling precision; 'auto': bf16 where the device has native "
+            'bf16 (CPU avx512_bf16/AMX, CUDA), else fp32')
+        parser.add_argument(
+            '--no-channels-last', action='store_true', help='keep NCHW weights (channels-last is the default)')
+    parser.add_argument('--keep-denormals', action='store_true', help='do not flush denormal floats to zero on the CPU')
 
 
 def speed_cfg_options(args, model_cfg: dict, device: Union[str, torch.device]) -> dict:
@@ -88,7 +89,5 @@ def speed_cfg_options(args, model_cfg: dict, device: Union[str, torch.device]) -
         precision = args.precision
         if precision == 'auto':
             precision = 'bf16' if bf16_supported(device) else 'fp32'
-        return {'model.sample_precision': precision,
-                'model.channels_last': not args.no_channels_last}
-    return {'model.channels_last': bool(args.channels_last),
-            'model.batch_d_passes': bool(args.batch_d_passes)}
+        return {'model.sample_precision': precision, 'model.channels_last': not args.no_channels_last}
+    return {'model.channels_last': bool(args.channels_last), 'model.batch_d_passes': bool(args.batch_d_passes)}

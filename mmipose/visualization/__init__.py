@@ -1,8 +1,7 @@
-from .palette import (NUM_PART_CHANNELS, colorize_index_map, colorize_label,
-                      colorize_parts, label_palette, overlay_parts,
-                      part_palette)
+from .palette import (NUM_PART_CHANNELS, colorize_index_map, colorize_label, colorize_parts, label_palette,
+                      overlay_parts, part_palette)
 
 __all__ = [
-    'NUM_PART_CHANNELS', 'colorize_index_map', 'colorize_label', 'colorize_parts',
-    'label_palette', 'overlay_parts', 'part_palette'
+    'NUM_PART_CHANNELS', 'colorize_index_map', 'colorize_label', 'colorize_parts', 'label_palette', 'overlay_parts',
+    'part_palette'
 ]

@@ -91,8 +91,8 @@ def crops_tile(inst: np.ndarray, objects: np.ndarray, height: int, width: int, s
         tile[y:y + side, x:x + side] = cv2.resize(crop, (side, side), interpolation=cv2.INTER_NEAREST)
     if shown < len(rows):
         y, x = (shown // grid_cols) * (side + 2), (shown % grid_cols) * (side + 2)
-        cv2.putText(tile, f'+{len(rows) - shown}', (x + 4, y + side // 2 + 5), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                    (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(tile, f'+{len(rows) - shown}', (x + 4, y + side // 2 + 5), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0),
+                    1, cv2.LINE_AA)
     return tile
 
 
@@ -105,7 +105,9 @@ def _read_parts(path: str, shape: Tuple[int, int]) -> np.ndarray:
     return parts
 
 
-def scene_row(sample: dict, data_info: dict, palette: Optional[np.ndarray] = None,
+def scene_row(sample: dict,
+              data_info: dict,
+              palette: Optional[np.ndarray] = None,
               scale: int = 1) -> Dict[str, Optional[np.ndarray]]:
     """Tiles of one packed scene sample (``inputs`` img / label / inst, ``data_samples.metainfo['objects']``).
 
@@ -144,8 +146,10 @@ def part_pair_row(sample: dict, scale: int = 1) -> Dict[str, np.ndarray]:
     shape = _numpy_map(sample['inputs']['shape']) > 0
     tile = np.full(shape.shape + (3, ), _DIM, np.uint8)
     tile[shape] = 255
-    return {'object shape': _upscale(tile, scale),
-            'part map': _upscale(colorize_parts(_numpy_map(sample['inputs']['part'])), scale)}
+    return {
+        'object shape': _upscale(tile, scale),
+        'part map': _upscale(colorize_parts(_numpy_map(sample['inputs']['part'])), scale)
+    }
 
 
 def segmentation_row(sample: dict, palette: Optional[np.ndarray] = None, scale: int = 1) -> Dict[str, np.ndarray]:
@@ -153,8 +157,10 @@ def segmentation_row(sample: dict, palette: Optional[np.ndarray] = None, scale: 
     label = _numpy_map(sample['data_samples'].gt_sem_seg.data)
     if palette is None or len(palette) <= label.max():
         palette = label_palette(max(int(label.max()) + 1, 1))
-    return {'image': _upscale(tensor_to_rgb(sample['inputs'], channel_order='bgr'), scale),
-            'label': _upscale(colorize_label(label, palette=palette), scale)}
+    return {
+        'image': _upscale(tensor_to_rgb(sample['inputs'], channel_order='bgr'), scale),
+        'label': _upscale(colorize_label(label, palette=palette), scale)
+    }
 
 
 def _is_scene(sample: dict) -> bool:
@@ -166,8 +172,9 @@ def auto_scale(height: int, min_height: int = 128) -> int:
     return max(1, -(-min_height // max(height, 1)))
 
 
-def browse_rows(dataset, indices: Sequence[int], scale: Optional[int] = None
-                ) -> Tuple[List[str], List[List[Optional[np.ndarray]]], List[str]]:
+def browse_rows(dataset,
+                indices: Sequence[int],
+                scale: Optional[int] = None) -> Tuple[List[str], List[List[Optional[np.ndarray]]], List[str]]:
     """Rows of tiles for ``dataset[i]``, ``i`` in ``indices``.
 
     Returns:
@@ -213,8 +220,7 @@ def render_grid(dataset, num: int = 4, scale: Optional[int] = None, start: int =
     return make_grid(rows, titles=titles)
 
 
-def write_sample_images(dataset, out_dir: str, num: int = 4, scale: Optional[int] = None,
-                        start: int = 0) -> List[str]:
+def write_sample_images(dataset, out_dir: str, num: int = 4, scale: Optional[int] = None, start: int = 0) -> List[str]:
     """One PNG per sample (``<out_dir>/<name>.png``, its row with titles). Returns the paths."""
     indices = list(range(start, min(len(dataset), start + num)))
     titles, rows, names = browse_rows(dataset, indices, scale)

@@ -133,8 +133,7 @@ def colorize_label(label: ArrayLike,
         if num_classes is None:
             num_classes = int(_to_numpy_map(label, 'colorize_label').max(initial=0)) + 1
         palette = label_palette(num_classes)
-    return colorize_index_map(label, np.asarray(palette, dtype=np.uint8), channel_order,
-                              name='colorize_label')
+    return colorize_index_map(label, np.asarray(palette, dtype=np.uint8), channel_order, name='colorize_label')
 
 
 def colorize_parts(parts: ArrayLike, channel_order: str = 'rgb') -> np.ndarray:

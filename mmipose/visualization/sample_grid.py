@@ -22,7 +22,9 @@ def tensor_to_rgb(image: torch.Tensor, channel_order: str = 'bgr') -> np.ndarray
     return array[..., ::-1].copy() if channel_order == 'bgr' else array
 
 
-def make_grid(rows: Sequence[Sequence[Optional[np.ndarray]]], pad: int = 2, pad_value: int = 255,
+def make_grid(rows: Sequence[Sequence[Optional[np.ndarray]]],
+              pad: int = 2,
+              pad_value: int = 255,
               titles: Optional[Sequence[str]] = None) -> np.ndarray:
     """Tile equally sized RGB images into a grid.
 
@@ -47,8 +49,8 @@ def make_grid(rows: Sequence[Sequence[Optional[np.ndarray]]], pad: int = 2, pad_
     header = 14 if titles else 0
     grid = np.full((header + len(rows) * (h + pad) + pad, num_cols * (w + pad) + pad, 3), pad_value, np.uint8)
     for c, title in enumerate(titles or ()):
-        cv2.putText(grid, str(title), (pad + c * (w + pad) + 2, header - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.35,
-                    (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(grid, str(title), (pad + c * (w + pad) + 2, header - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0),
+                    1, cv2.LINE_AA)
     for r, row in enumerate(rows):
         for c, tile in enumerate(row):
             if tile is not None:
@@ -57,7 +59,10 @@ def make_grid(rows: Sequence[Sequence[Optional[np.ndarray]]], pad: int = 2, pad_
     return grid
 
 
-def sample_row(label: np.ndarray, parts: np.ndarray, fake: np.ndarray, real: Optional[np.ndarray] = None,
+def sample_row(label: np.ndarray,
+               parts: np.ndarray,
+               fake: np.ndarray,
+               real: Optional[np.ndarray] = None,
                palette: Optional[np.ndarray] = None) -> List[Optional[np.ndarray]]:
     """One grid row from maps and RGB images.
 
@@ -74,7 +79,8 @@ def sample_row(label: np.ndarray, parts: np.ndarray, fake: np.ndarray, real: Opt
     return [colorize_label(label, palette=palette), colorize_parts(parts), fake, real]
 
 
-def datasample_to_row(sample, palette: Optional[np.ndarray] = None,
+def datasample_to_row(sample,
+                      palette: Optional[np.ndarray] = None,
                       fake_key: str = 'fake_img') -> List[Optional[np.ndarray]]:
     """Grid row from an iPOSE ``DataSample`` (``label``, ``pred_parts``, ``fake_img``, ``gt_img``).
 
@@ -97,8 +103,11 @@ def datasample_to_row(sample, palette: Optional[np.ndarray] = None,
     return sample_row(label, parts, tensor_to_rgb(fake), real, palette)
 
 
-def samples_to_grid(samples: Sequence, palette: Optional[np.ndarray] = None, fake_key: str = 'fake_img',
-                    titles: Optional[Sequence[str]] = GRID_COLUMNS, scale: int = 1) -> np.ndarray:
+def samples_to_grid(samples: Sequence,
+                    palette: Optional[np.ndarray] = None,
+                    fake_key: str = 'fake_img',
+                    titles: Optional[Sequence[str]] = GRID_COLUMNS,
+                    scale: int = 1) -> np.ndarray:
     """Grid (label | parts | synthesized | real) for a list of iPOSE ``DataSample`` s.
 
     Args:

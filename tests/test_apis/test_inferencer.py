@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from noise_halo import calibrate_batch_norms, receptive_halo
 
 from mmipose.apis import IPOSEInferencer
 from mmipose.apis.inferencer import SynthesisResult
 from mmipose.models.editors.ipose import IPOSE
-from mmipose.models.partnet import ObjectPartInferencer
 from mmipose.models.generators import PSMGenerator
-from noise_halo import calibrate_batch_norms, receptive_halo
+from mmipose.models.partnet import ObjectPartInferencer
 
 NUM_CLASSES = 4  # 0 void, 1 road, 2 car, 3 person
 PART_CATEGORIES = {2: 26, 3: 24}
@@ -44,6 +44,7 @@ class _Generator(nn.Module):
 
 
 class _Bank:
+
     def __init__(self):
         self.calls = []
 
@@ -71,8 +72,12 @@ class _PartInferencer(nn.Module):
 
 def _inferencer(monkeypatch):
     torch.manual_seed(0)
-    model = IPOSE(generator=_Generator(), discriminator=nn.Identity(), part_inferencer=_PartInferencer(),
-                  num_classes=NUM_CLASSES, loss_config=dict(nplus1_loss=nn.Identity()))
+    model = IPOSE(
+        generator=_Generator(),
+        discriminator=nn.Identity(),
+        part_inferencer=_PartInferencer(),
+        num_classes=NUM_CLASSES,
+        loss_config=dict(nplus1_loss=nn.Identity()))
     return IPOSEInferencer(model, part_categories=PART_CATEGORIES)
 
 
@@ -126,8 +131,12 @@ def test_region_resampling_with_a_psm_generator_stays_within_the_halo():
     """A real (tiny) PSMGenerator: the car's pixels change, pixels beyond the halo do not."""
     torch.manual_seed(0)
     generator = PSMGenerator(semantic_nc=NUM_CLASSES, channels_g=2, spade_hidden_nc=8, init_gain=1.0)
-    model = IPOSE(generator=generator, discriminator=nn.Identity(), part_inferencer=_PartInferencer(),
-                  num_classes=NUM_CLASSES, loss_config=dict(nplus1_loss=nn.Identity()))
+    model = IPOSE(
+        generator=generator,
+        discriminator=nn.Identity(),
+        part_inferencer=_PartInferencer(),
+        num_classes=NUM_CLASSES,
+        loss_config=dict(nplus1_loss=nn.Identity()))
     label = np.ones((64, 128), np.int64)
     label[49:57, 113:121] = 2  # the car to edit
     label[10:30, 5:40] = 3  # a person far away

@@ -33,8 +33,7 @@ def setup(tmp_path_factory):
     supports = osp.join(data, 'supports')
     missing = str(tmp / 'no_such_dir' / 'partnet_official.pth')
     torch.manual_seed(0)
-    model = init_model(CONFIG, None,
-                       cfg_options={'model.part_inferencer.support_bank.root': supports})
+    model = init_model(CONFIG, None, cfg_options={'model.part_inferencer.support_bank.root': supports})
     state_dict = model.state_dict()
     g = torch.Generator().manual_seed(123)
     for key in state_dict:  # "trained" PartNet weights, unlike any fresh initialisation
@@ -45,13 +44,20 @@ def setup(tmp_path_factory):
     without_partnet = str(tmp / 'ipose_without_partnet.pth')
     no_partnet = {k: v for k, v in state_dict.items() if not k.startswith(PREFIX)}
     torch.save(dict(meta=dict(iter=1), state_dict=no_partnet), without_partnet)
-    return dict(tmp=tmp, supports=supports, missing=missing, state_dict=state_dict,
-                with_partnet=with_partnet, without_partnet=without_partnet)
+    return dict(
+        tmp=tmp,
+        supports=supports,
+        missing=missing,
+        state_dict=state_dict,
+        with_partnet=with_partnet,
+        without_partnet=without_partnet)
 
 
 def _options(setup):
-    return {'model.part_inferencer.support_bank.root': setup['supports'],
-            'model.part_inferencer.partnet.checkpoint': setup['missing']}
+    return {
+        'model.part_inferencer.support_bank.root': setup['supports'],
+        'model.part_inferencer.partnet.checkpoint': setup['missing']
+    }
 
 
 def _cfg_options(setup):
@@ -82,8 +88,7 @@ def test_init_model_takes_partnet_from_the_model_checkpoint(setup):
 
 def test_tools_test_config_and_runner_load_partnet_from_the_model_checkpoint(setup):
     work_dir = str(setup['tmp'] / 'work')
-    args = parse_test_args([CONFIG, setup['with_partnet'], '--work-dir', work_dir] +
-                           _cfg_options(setup))
+    args = parse_test_args([CONFIG, setup['with_partnet'], '--work-dir', work_dir] + _cfg_options(setup))
     cfg = build_test_config(args)
     assert cfg.model.part_inferencer.partnet.checkpoint is None
     assert cfg.load_from == setup['with_partnet'] and cfg.work_dir == work_dir
@@ -95,8 +100,7 @@ def test_tools_test_config_and_runner_load_partnet_from_the_model_checkpoint(set
 
 
 def test_missing_partnet_file_is_still_an_error_without_partnet_in_the_checkpoint(setup):
-    with pytest.raises(FileNotFoundError,
-                       match='partnet_official.pth does not exist.*convert_official_checkpoint'):
+    with pytest.raises(FileNotFoundError, match='partnet_official.pth does not exist.*convert_official_checkpoint'):
         init_model(CONFIG, setup['without_partnet'], cfg_options=_options(setup))
     args = parse_test_args([CONFIG, setup['without_partnet'], '--work-dir',
                             str(setup['tmp'] / 'work2')] + _cfg_options(setup))

@@ -41,10 +41,8 @@ def setup(tmp_path_factory):
     checkpoint = str(tmp / 'ipose.pth')
     torch.save(dict(meta=dict(iter=1), state_dict=state_dict), checkpoint)
     no_ema = str(tmp / 'ipose_no_ema.pth')
-    torch.save(dict(state_dict={k: v for k, v in state_dict.items()
-                                if not k.startswith('generator_ema.')}), no_ema)
-    return dict(state_dict=state_dict, checkpoint=checkpoint, no_ema=no_ema,
-                full=full, config=config)
+    torch.save(dict(state_dict={k: v for k, v in state_dict.items() if not k.startswith('generator_ema.')}), no_ema)
+    return dict(state_dict=state_dict, checkpoint=checkpoint, no_ema=no_ema, full=full, config=config)
 
 
 def _batch(seed=3):
@@ -61,9 +59,13 @@ def _batch(seed=3):
     inst[label == 6] = 6001
     objects = np.asarray(compute_object_boxes(inst, label, {6: 24, 7: 26}), np.int64)
     g = torch.Generator().manual_seed(seed)
-    data = dict(inputs=dict(label=[torch.from_numpy(label)[None]], inst=[torch.from_numpy(inst)[None]],
-                            z=[torch.randn(64, generator=g)], z_part=[torch.randn(31, 2, 4, generator=g)]),
-                data_samples=[DataSample(metainfo=dict(objects=objects.reshape(-1, OBJECT_ROW_WIDTH)))])
+    data = dict(
+        inputs=dict(
+            label=[torch.from_numpy(label)[None]],
+            inst=[torch.from_numpy(inst)[None]],
+            z=[torch.randn(64, generator=g)],
+            z_part=[torch.randn(31, 2, 4, generator=g)]),
+        data_samples=[DataSample(metainfo=dict(objects=objects.reshape(-1, OBJECT_ROW_WIDTH)))])
     return data
 
 
@@ -79,8 +81,7 @@ def _sample(model, sample_model):
 def test_lean_model_samples_equal_the_full_model_bit_for_bit(setup, sample_model):
     full = init_model(setup['config'], setup['checkpoint'])
     full.release_training_modules(sample_model)
-    lean = init_model(setup['config'], setup['checkpoint'],
-                      sample_model=sample_model)
+    lean = init_model(setup['config'], setup['checkpoint'], sample_model=sample_model)
     image_full, parts_full = _sample(full, sample_model)
     image_lean, parts_lean = _sample(lean, sample_model)
     assert torch.isfinite(image_full).all() and image_full.std() > 1
@@ -106,12 +107,14 @@ def test_lean_model_holds_no_training_modules(setup):
     prefixes = {k.split('.')[0] for k, _ in lean.named_parameters()}
     assert prefixes == {'generator_ema', 'part_inferencer'}
     full = setup['full']
-    expected = (sum(p.numel() for p in full.generator_ema.parameters()) +
-                sum(p.numel() for p in full.part_inferencer.parameters()))
+    expected = (
+        sum(p.numel() for p in full.generator_ema.parameters()) + sum(p.numel()
+                                                                      for p in full.part_inferencer.parameters()))
     assert sum(p.numel() for p in lean.parameters()) == expected
     # what was left out: the trained generator, D and the CLIP style loss
-    left_out = [sum(p.numel() for p in m.parameters())
-                for m in (full.generator, full.discriminator, full.losses.style_loss)]
+    left_out = [
+        sum(p.numel() for p in m.parameters()) for m in (full.generator, full.discriminator, full.losses.style_loss)
+    ]
     assert min(left_out) > 0
     assert sum(p.numel() for p in full.parameters()) == expected + sum(left_out)
     # the inferencer built from a config path is lean too, and samples as the full model does
@@ -131,16 +134,17 @@ def test_lean_model_holds_no_training_modules(setup):
 
 
 def test_checkpoint_without_the_sampled_generator_is_a_clear_error(setup):
-    with pytest.raises(ValueError, match=r"ipose_no_ema.pth has no weights of the sampled generator "
-                       r"'generator_ema.module.\*'.*sample_model='orig'"):
+    with pytest.raises(
+            ValueError,
+            match=r"ipose_no_ema.pth has no weights of the sampled generator "
+            r"'generator_ema.module.\*'.*sample_model='orig'"):
         init_model(setup['config'], setup['no_ema'], sample_model='ema')
     # 'auto' means 'ema' for a config with EMA: the same error, not a silent fallback
     with pytest.raises(ValueError, match='has no weights of the sampled generator'):
         init_model(setup['config'], setup['no_ema'], sample_model='auto')
     # the trained generator is there
     model = init_model(setup['config'], setup['no_ema'], sample_model='orig')
-    assert torch.equal(model.generator.conv_img.weight,
-                       setup['state_dict']['generator.conv_img.weight'])
+    assert torch.equal(model.generator.conv_img.weight, setup['state_dict']['generator.conv_img.weight'])
 
 
 def test_missing_or_extra_tensors_are_errors(setup, tmp_path):
@@ -165,8 +169,10 @@ def test_missing_or_extra_tensors_are_errors(setup, tmp_path):
 def test_partnet_from_its_config_file_when_the_checkpoint_has_none(setup, tmp_path):
     prefix = 'part_inferencer.partnet.'
     g = torch.Generator().manual_seed(11)
-    partnet = {k[len(prefix):]: torch.randn(v.shape, generator=g) if v.is_floating_point() else v
-               for k, v in setup['state_dict'].items() if k.startswith(prefix)}
+    partnet = {
+        k[len(prefix):]: torch.randn(v.shape, generator=g) if v.is_floating_point() else v
+        for k, v in setup['state_dict'].items() if k.startswith(prefix)
+    }
     partnet_file = str(tmp_path / 'partnet.pth')
     torch.save(dict(state_dict=partnet), partnet_file)
     without = {k: v for k, v in setup['state_dict'].items() if not k.startswith(prefix)}

@@ -23,7 +23,7 @@ DEFAULT = osp.join(REPO, 'configs', 'ipose', 'ipose_2xb2-372kiters_cityscapes-25
 
 
 def _param(config):
-    marks = () if config == DEFAULT else (pytest.mark.slow,)
+    marks = () if config == DEFAULT else (pytest.mark.slow, )
     return pytest.param(config, marks=marks, id=osp.splitext(osp.basename(config))[0])
 
 
@@ -73,8 +73,7 @@ def test_ipose_config_trains_resumes_and_tests(config, tmp_path):
 
     # 3) evaluate the resumed checkpoint: FID, object FID and the segmenter's AC / mIoU
     test_dir = str(tmp_path / 'test')
-    run_tool(['tools/test.py', config, osp.join(work, 'iter_2.pth'), '--work-dir', test_dir,
-              '--cfg-options', *opts])
+    run_tool(['tools/test.py', config, osp.join(work, 'iter_2.pth'), '--work-dir', test_dir, '--cfg-options', *opts])
     with open(osp.join(test_dir, 'metrics.json')) as f:
         metrics = json.load(f)
     _finite_numbers(metrics, ['FID/fid', 'ObjectFID/fid', 'Seg/AC', 'Seg/mIoU'])
@@ -103,8 +102,7 @@ def test_partnet_config_trains_resumes_and_tests(tmp_path):
     assert not re.search(r'Epoch\(train\) +\[1\]\[', log)
 
     test_dir = str(tmp_path / 'test')
-    run_tool(['tools/test.py', PARTNET, osp.join(work, 'epoch_3.pth'), '--work-dir', test_dir,
-              '--cfg-options', *opts])
+    run_tool(['tools/test.py', PARTNET, osp.join(work, 'epoch_3.pth'), '--work-dir', test_dir, '--cfg-options', *opts])
     with open(osp.join(test_dir, 'metrics.json')) as f:
         metrics = json.load(f)
     _finite_numbers(metrics, ['PartAccuracy/basis_acc', 'PartAccuracy/novel_acc'])
@@ -125,9 +123,12 @@ def test_cityscapes_config_through_dist_train_sh_on_two_cpu_processes(tmp_path):
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
-    proc = subprocess.run(['bash', 'tools/dist_train.sh', DEFAULT, '2', '--work-dir', work,
-                           '--cfg-options', *opts], cwd=REPO, capture_output=True, text=True,
-                          env=dict(tool_env(), PORT=str(port), PYTHON=sys.executable), timeout=1200)
+    proc = subprocess.run(['bash', 'tools/dist_train.sh', DEFAULT, '2', '--work-dir', work, '--cfg-options', *opts],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          env=dict(tool_env(), PORT=str(port), PYTHON=sys.executable),
+                          timeout=1200)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
     log, records = latest_run(work)
     # torchrun fails the job if any rank fails; rank 0 logs the world and its gloo process group

@@ -8,8 +8,7 @@ from mmengine.config import Config
 import mmipose.registry as registry
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '*', '*.py'))
-                 if '_base_' not in p)
+CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '*', '*.py')) if '_base_' not in p)
 
 
 def test_configs_found():

@@ -8,10 +8,10 @@ from mmengine.config import Config
 from mmipose.evaluation.segmenter_class_maps import resolve_class_map
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'ipose', '*.py')) +
-                 glob.glob(osp.join(ROOT, 'configs', 'ablations', '*.py')))
-CLASS_MAP_OF_DATASET = dict(IPOSECityscapesDataset='cityscapes', IPOSEADE20KDataset='ade20k',
-                            IPOSECocoStuffDataset='coco_stuff')
+CONFIGS = sorted(
+    glob.glob(osp.join(ROOT, 'configs', 'ipose', '*.py')) + glob.glob(osp.join(ROOT, 'configs', 'ablations', '*.py')))
+CLASS_MAP_OF_DATASET = dict(
+    IPOSECityscapesDataset='cityscapes', IPOSEADE20KDataset='ade20k', IPOSECocoStuffDataset='coco_stuff')
 
 
 def test_every_dataset_has_an_ipose_config():

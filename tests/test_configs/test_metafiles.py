@@ -66,12 +66,14 @@ def test_config_name_follows_openmmlab_rule(path):
         f'{name} breaks {{algorithm}}_{{module}}_{{N}}xb{{B}}-{{schedule}}_{{dataset}}-{{size}}'
 
 
-@pytest.mark.parametrize('name,ok', [
-    ('ipose_2xb2-372kiters_cityscapes-256x512', True),
-    ('partnet_1xb6-500e_parts-64x64', True),
-    ('ipose-ablation_spade-injection_2xb2-372kiters_cityscapes-256x512', True),
-    ('ipose_tiny_1xb4_toy-64x128', False),  # no schedule (the old toy name)
-    ('partnet_toy_1xb16_toy', False),  # no schedule, no size
-])
+@pytest.mark.parametrize(
+    'name,ok',
+    [
+        ('ipose_2xb2-372kiters_cityscapes-256x512', True),
+        ('partnet_1xb6-500e_parts-64x64', True),
+        ('ipose-ablation_spade-injection_2xb2-372kiters_cityscapes-256x512', True),
+        ('ipose_tiny_1xb4_toy-64x128', False),  # no schedule (the old toy name)
+        ('partnet_toy_1xb16_toy', False),  # no schedule, no size
+    ])
 def test_name_rule_itself(name, ok):
     assert bool(NAME_RULE.match(name)) == ok

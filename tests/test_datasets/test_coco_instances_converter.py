@@ -8,8 +8,8 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-from mmipose.registry import DATASETS
 from mmipose.datasets.converters import coco_instances
+from mmipose.registry import DATASETS
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
@@ -20,23 +20,31 @@ def _tool():
 
 def _rect(ann_id, category, x0, y0, x1, y1, image_id=1, crowd=0):
     """A rectangle annotation as a polygon (COCO xy order)."""
-    return dict(id=ann_id, image_id=image_id, category_id=category, iscrowd=crowd,
-                area=float((x1 - x0) * (y1 - y0)), bbox=[x0, y0, x1 - x0, y1 - y0],
-                segmentation=[[x0, y0, x1, y0, x1, y1, x0, y1]])
+    return dict(
+        id=ann_id,
+        image_id=image_id,
+        category_id=category,
+        iscrowd=crowd,
+        area=float((x1 - x0) * (y1 - y0)),
+        bbox=[x0, y0, x1 - x0, y1 - y0],
+        segmentation=[[x0, y0, x1, y0, x1, y1, x0, y1]])
 
 
 def _write_coco(root, h=24, w=32):
     anns = [
-        _rect(10, 3, 2, 2, 14, 12),      # car #1 (large)
-        _rect(11, 1, 6, 4, 10, 9),       # person on the car: smaller, must stay visible
-        _rect(12, 3, 18, 2, 22, 6),      # car #2
-        _rect(13, 90, 24, 14, 30, 20),   # toothbrush: id 90*256+1 needs 16 bits
+        _rect(10, 3, 2, 2, 14, 12),  # car #1 (large)
+        _rect(11, 1, 6, 4, 10, 9),  # person on the car: smaller, must stay visible
+        _rect(12, 3, 18, 2, 22, 6),  # car #2
+        _rect(13, 90, 24, 14, 30, 20),  # toothbrush: id 90*256+1 needs 16 bits
         _rect(14, 1, 2, 16, 12, 22, crowd=1),  # crowd region: not an object
     ]
-    data = dict(images=[dict(id=1, file_name='000000000001.jpg', height=h, width=w),
-                        dict(id=2, file_name='000000000002.jpg', height=h, width=w)],
-                annotations=anns,
-                categories=[dict(id=c, name=f'c{c}') for c in (1, 3, 90)])
+    data = dict(
+        images=[
+            dict(id=1, file_name='000000000001.jpg', height=h, width=w),
+            dict(id=2, file_name='000000000002.jpg', height=h, width=w)
+        ],
+        annotations=anns,
+        categories=[dict(id=c, name=f'c{c}') for c in (1, 3, 90)])
     os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
     with open(osp.join(root, 'annotations', 'instances_val2017.json'), 'w') as f:
         json.dump(data, f)
@@ -50,13 +58,13 @@ def test_ids_order_overlap_and_crowd(tmp_path):
     with Image.open(tmp_path / 'instance_maps' / 'val2017' / '000000000001.png') as image:
         inst = np.array(image)
     assert inst.dtype == np.uint16
-    assert inst[7, 4] == 3 * 256 + 1      # first car (annotation-id order)
-    assert inst[6, 8] == 1 * 256 + 1      # the person drawn over the larger car
-    assert inst[4, 20] == 3 * 256 + 2     # second car
-    assert inst[17, 27] == 90 * 256 + 1   # 23041 survives the PNG
-    assert inst[19, 6] == 0               # crowd skipped
+    assert inst[7, 4] == 3 * 256 + 1  # first car (annotation-id order)
+    assert inst[6, 8] == 1 * 256 + 1  # the person drawn over the larger car
+    assert inst[4, 20] == 3 * 256 + 2  # second car
+    assert inst[17, 27] == 90 * 256 + 1  # 23041 survives the PNG
+    assert inst[19, 6] == 0  # crowd skipped
     assert set(np.unique(inst).tolist()) == {0, 257, 769, 770, 23041}
-    assert (inst[inst > 0] > 255).all()   # never a COCO-Stuff label value
+    assert (inst[inst > 0] > 255).all()  # never a COCO-Stuff label value
     with Image.open(tmp_path / 'instance_maps' / 'val2017' / '000000000002.png') as image:
         assert not np.array(image).any()  # image without annotations: empty map
 
@@ -64,8 +72,7 @@ def test_ids_order_overlap_and_crowd(tmp_path):
 def test_include_crowd_and_too_many_instances(tmp_path):
     tool = _tool()
     _write_coco(str(tmp_path))
-    tool.main([str(tmp_path), '--splits', 'val2017', '--include-crowd', '--out-dir',
-               str(tmp_path / 'with_crowd')])
+    tool.main([str(tmp_path), '--splits', 'val2017', '--include-crowd', '--out-dir', str(tmp_path / 'with_crowd')])
     with Image.open(tmp_path / 'with_crowd' / 'val2017' / '000000000001.png') as image:
         assert np.array(image)[19, 6] == 1 * 256 + 2
     many = [dict(category_id=5)] * 256
@@ -92,8 +99,9 @@ def test_converted_maps_give_dataset_objects(tmp_path):
         Image.fromarray(np.zeros((h, w, 3), np.uint8)).save(images / f'{stem}.jpg')
         Image.fromarray(np.full((h, w), 255, np.uint8)).save(labels / f'{stem}.png')
     cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'datasets', 'coco_stuff.py'))
-    pipeline = [dict(step, scale=(w, h)) if step['type'] in ('Resize', 'PILResize') else step
-                for step in cfg.val_pipeline]
+    pipeline = [
+        dict(step, scale=(w, h)) if step['type'] in ('Resize', 'PILResize') else step for step in cfg.val_pipeline
+    ]
     dataset_cfg = dict(cfg.val_dataloader.dataset, data_root=str(tmp_path), pipeline=pipeline)
     with DefaultScope.overwrite_default_scope('mmagic'):
         dataset = DATASETS.build(dataset_cfg)
@@ -110,9 +118,14 @@ def test_command_line_with_workers_matches_single_process(tmp_path):
     import sys
     tool = _tool()
     _write_coco(str(tmp_path))
-    subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'dataset_converters', 'coco_instances.py'),
-                    str(tmp_path), '--splits', 'val2017', '--nproc', '2', '--out-dir', str(tmp_path / 'pool')],
-                   check=True, capture_output=True)
+    subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'dataset_converters', 'coco_instances.py'),
+        str(tmp_path), '--splits', 'val2017', '--nproc', '2', '--out-dir',
+        str(tmp_path / 'pool')
+    ],
+                   check=True,
+                   capture_output=True)
     tool.main([str(tmp_path), '--splits', 'val2017', '--out-dir', str(tmp_path / 'single')])
     for stem in ('000000000001', '000000000002'):
         with Image.open(tmp_path / 'pool' / 'val2017' / f'{stem}.png') as a, \

@@ -32,8 +32,8 @@ def test_boxes_match_literal_loop():
     rng = np.random.default_rng(0)
     label = rng.integers(1, 4, (30, 40))
     inst = np.zeros_like(label)
-    for k, (cls, y, x, h, w) in enumerate([(5, 0, 0, 7, 9), (6, 10, 30, 20, 10), (5, 12, 5, 3, 3),
-                                           (5, 29, 39, 1, 1), (7, 2, 15, 6, 6)]):
+    for k, (cls, y, x, h, w) in enumerate([(5, 0, 0, 7, 9), (6, 10, 30, 20, 10), (5, 12, 5, 3, 3), (5, 29, 39, 1, 1),
+                                           (7, 2, 15, 6, 6)]):
         label[y:y + h, x:x + w] = cls
         inst[y:y + h, x:x + w] = cls * 1000 + k + 1
     table = {6: 24, 5: 26}  # class 7 is not an object class

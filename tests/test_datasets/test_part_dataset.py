@@ -7,9 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
+from mmipose.registry import DATASETS, TRANSFORMS
 from mmipose.testing.dataset_writers import part_map as _part
 from mmipose.testing.dataset_writers import write_part_pair as _write
-from mmipose.registry import DATASETS, TRANSFORMS
 
 
 @pytest.fixture(autouse=True)
@@ -28,12 +28,17 @@ def test_samples_categories_and_packing(tmp_path):
         for i in range(2):
             _write(str(tmp_path), category, 'train', f'b{i}', _part(i))
     dataset = DATASETS.build(
-        dict(type='PartNetDataset', data_root=str(tmp_path), split='train', categories=[1, 8, 24, 26],
-             selected_categories=[24, 26], pipeline=PIPELINE))
+        dict(
+            type='PartNetDataset',
+            data_root=str(tmp_path),
+            split='train',
+            categories=[1, 8, 24, 26],
+            selected_categories=[24, 26],
+            pipeline=PIPELINE))
     assert len(dataset) == 4
     infos = [dataset.get_data_info(i) for i in range(4)]
-    assert [(d['category'], d['category_index'], d['name']) for d in infos] == [
-        (24, 2, 'b0'), (24, 2, 'b1'), (26, 3, 'b0'), (26, 3, 'b1')]
+    assert [(d['category'], d['category_index'], d['name']) for d in infos] == [(24, 2, 'b0'), (24, 2, 'b1'),
+                                                                                (26, 3, 'b0'), (26, 3, 'b1')]
     assert dataset.metainfo['categories'] == [1, 8, 24, 26]
     item = dataset[1]['inputs']
     assert item['shape'].shape == (1, 64, 64) and item['shape'].dtype == torch.float32

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmipose.datasets.panoptic_parts_reader import decode_uids, load_spec
 from mmipose.datasets import part_dataset_builder
+from mmipose.datasets.panoptic_parts_reader import decode_uids, load_spec
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
@@ -82,8 +82,8 @@ def test_build_cityscapes_and_pascal(tmp_path, pp_format):
     sids[0:4, 0:4] = 25  # rider without instance id: not an object
     sids[40:43, 70:73], iids[40:43, 70:73], pids[40:43, 70:73] = 24, 2, 1  # tiny person: skipped
     cs_uids = _encode(pp_format, sids, iids, pids)
-    _save_tif(str(tmp_path / 'cpp/gtFinePanopticParts/train/aachen/aachen_000000_000019_gtFinePanopticParts.tif'),
-              cs_uids)
+    _save_tif(
+        str(tmp_path / 'cpp/gtFinePanopticParts/train/aachen/aachen_000000_000019_gtFinePanopticParts.tif'), cs_uids)
     # PASCAL-PPS: a car (sid 7) whose wheel carries the part-instance layer (file pids 20 and 21 = wheel).
     names, folding = load_spec('pascal')
     assert folding[7][21] == names[7].index('wheel') + 1
@@ -99,8 +99,12 @@ def test_build_cityscapes_and_pascal(tmp_path, pp_format):
     p_sids[0:20, 60:75], p_iids[0:20, 60:75] = 9, 0  # chair: PPP has no chair parts -> not written
     _save_tif(str(tmp_path / 'ppp/labels/validation/2008_000001.tif'), _encode(pp_format, p_sids, p_iids, p_pids))
 
-    result = tool.main(['--cityscapes', str(tmp_path / 'cpp'), '--pascal', str(tmp_path / 'ppp'), '--out',
-                        str(tmp_path / 'out'), '--min-size', '8'])
+    result = tool.main([
+        '--cityscapes',
+        str(tmp_path / 'cpp'), '--pascal',
+        str(tmp_path / 'ppp'), '--out',
+        str(tmp_path / 'out'), '--min-size', '8'
+    ])
     assert dict(result['written']) == {(26, 'train'): 1, (7, 'val'): 1}
     assert result['skipped']['cityscapes'] == 1
 

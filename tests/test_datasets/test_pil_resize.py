@@ -8,7 +8,6 @@ and a non-integer factor.
 """
 import os.path as osp
 
-from mmipose.testing import dataset_writers as writers
 import mmcv
 import numpy as np
 import pytest
@@ -17,6 +16,7 @@ from PIL import Image
 
 from mmipose.datasets.transforms import PILResize, pil_resize
 from mmipose.registry import DATASETS
+from mmipose.testing import dataset_writers as writers
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCALE = (48, 32)  # working (w, h)
@@ -117,21 +117,22 @@ def test_cv2_resizing_differs_from_pil():
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (128, 192, 3), dtype=np.uint8)
     ids = rng.integers(0, 60000, (128, 192), dtype=np.uint16)
-    assert not np.array_equal(mmcv.imresize(image, SCALE, interpolation='bicubic'),
-                              pil_resize(image, SCALE, 'bicubic'))
-    assert not np.array_equal(mmcv.imresize(ids, SCALE, interpolation='nearest'),
-                              pil_resize(ids, SCALE, 'nearest')[..., 0])
+    assert not np.array_equal(mmcv.imresize(image, SCALE, interpolation='bicubic'), pil_resize(image, SCALE, 'bicubic'))
+    assert not np.array_equal(
+        mmcv.imresize(ids, SCALE, interpolation='nearest'),
+        pil_resize(ids, SCALE, 'nearest')[..., 0])
 
 
 def test_nearest_keeps_int32_ids_and_float_maps():
     rng = np.random.default_rng(1)
-    ids = rng.integers(-2 ** 31, 2 ** 31 - 1, (9, 13), dtype=np.int64).astype(np.int32)
+    ids = rng.integers(-2**31, 2**31 - 1, (9, 13), dtype=np.int64).astype(np.int32)
     out = pil_resize(ids, (7, 5), 'nearest')
     assert out.dtype == np.int32 and out.shape == (5, 7, 1)
     np.testing.assert_array_equal(out[..., 0], np.asarray(Image.fromarray(ids).resize((7, 5), Image.NEAREST)))
     floats = rng.random((9, 13), dtype=np.float32)
-    np.testing.assert_array_equal(pil_resize(floats, (26, 18), 'nearest')[..., 0],
-                                  np.asarray(Image.fromarray(floats).resize((26, 18), Image.NEAREST)))
+    np.testing.assert_array_equal(
+        pil_resize(floats, (26, 18), 'nearest')[..., 0],
+        np.asarray(Image.fromarray(floats).resize((26, 18), Image.NEAREST)))
 
 
 def test_bad_inputs_name_the_key():
@@ -143,4 +144,4 @@ def test_bad_inputs_name_the_key():
     with pytest.raises(TypeError, match=r'label \(a.png\).*needs a uint8 image'):
         resize(dict(label=np.zeros((8, 8), np.uint16), label_path='a.png'))
     with pytest.raises(ValueError, match='outside int32'):
-        pil_resize(np.full((4, 4), 2 ** 40, np.int64), (2, 2), 'nearest', 'inst')
+        pil_resize(np.full((4, 4), 2**40, np.int64), (2, 2), 'nearest', 'inst')

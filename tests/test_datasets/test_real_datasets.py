@@ -11,7 +11,6 @@ from mmipose.testing.dataset_writers import save_png as _save
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-
 pytestmark = pytest.mark.usefixtures('mmagic_scope')  # see conftest.py
 
 
@@ -47,8 +46,8 @@ def test_cityscapes_16bit_ids_boxes_after_resize(tmp_path):
     sample = dataset[0]
     packed_inst = sample['inputs']['inst'].numpy()[0]
     assert packed_inst.max() == 26001  # 16-bit ids survive loading and resizing
-    expected = compute_object_boxes(packed_inst, sample['inputs']['label'].numpy()[0],
-                                    dict(cfg.object_part_categories), min_instance_value=1000)
+    expected = compute_object_boxes(
+        packed_inst, sample['inputs']['label'].numpy()[0], dict(cfg.object_part_categories), min_instance_value=1000)
     objects = sample['data_samples'].metainfo['objects']
     assert np.array_equal(objects, expected) and sorted(objects[:, 0]) == [24002, 26001]
     assert objects[:, 2:6].max() <= w // 2  # boxes at working resolution, not on the stored file
@@ -65,8 +64,8 @@ def test_ade20k_instance_channels_and_original_size(tmp_path):
     label = np.full((h, w), 3, np.uint8)
     label[2:8, 2:10] = 21
     rgb = np.zeros((h, w, 3), np.uint8)
-    rgb[2:8, 2:10, 0] = 9   # instance class 9 = car -> part category 26
-    rgb[2:8, 2:10, 1] = 5   # instance id 5
+    rgb[2:8, 2:10, 0] = 9  # instance class 9 = car -> part category 26
+    rgb[2:8, 2:10, 1] = 5  # instance id 5
     _save(str(tmp_path / 'images' / 'validation' / 'ADE_val_1.jpg'), np.zeros((h, w, 3), np.uint8))
     _save(str(tmp_path / 'annotations' / 'validation' / 'ADE_val_1.png'), label)
     _save(str(tmp_path / 'annotations_instance' / 'validation' / 'ADE_val_1.png'), rgb)
@@ -79,7 +78,7 @@ def test_ade20k_instance_channels_and_original_size(tmp_path):
 def test_coco_stuff_label_shift_and_instance_classes(tmp_path):
     h, w = 16, 16
     raw = np.full((h, w), 255, np.uint8)  # unlabeled -> 0
-    raw[4:12, 4:12] = 2   # raw id 2 (car, category 3) -> label 3
+    raw[4:12, 4:12] = 2  # raw id 2 (car, category 3) -> label 3
     inst = np.zeros((h, w), np.uint16)
     inst[4:12, 4:12] = 3 * 256 + 1
     _save(str(tmp_path / 'val2017' / '000000000139.jpg'), np.zeros((h, w, 3), np.uint8))

@@ -53,8 +53,7 @@ def test_start_offset_slices_the_uninterrupted_stream(shuffle, world_size):
 
 def test_rank_shares_partition_the_stream_and_passes_are_permutations():
     size, world_size, per_rank = 5, 3, 20
-    shares = [_take(_sampler(ResumableInfiniteSampler, size, r, world_size), per_rank)
-              for r in range(world_size)]
+    shares = [_take(_sampler(ResumableInfiniteSampler, size, r, world_size), per_rank) for r in range(world_size)]
     merged = [shares[i % world_size][i // world_size] for i in range(world_size * per_rank)]
     assert merged == _global_stream(size, 11, True, world_size * per_rank)
     passes = [merged[i:i + size] for i in range(0, len(merged), size)]

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
+from mmipose.datasets.converters.coco_instances import main as convert_coco_instances
 from mmipose.datasets.instance_format import InstanceFormatError
 from mmipose.datasets.object_presence import NoObjectsError
 from mmipose.datasets.spade_instances import encode_spade_instances, read_spade_dict
 from mmipose.registry import DATASETS
 from mmipose.testing.dataset_writers import save_png, write_coco_stuff_spade
-from mmipose.datasets.converters.coco_instances import main as convert_coco_instances
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 pytestmark = pytest.mark.usefixtures('mmagic_scope')
@@ -31,6 +31,7 @@ def _build(data_root, split, scale=(W, H), **kwargs):
 def mm_log():
     """Messages of MMEngine's current logger (it does not propagate to pytest's capture)."""
     import logging
+
     from mmengine.logging import MMLogger
     messages = []
     handler = logging.Handler()
@@ -42,19 +43,32 @@ def mm_log():
 
 
 def _rect(ann_id, category, x0, y0, x1, y1):
-    return dict(id=ann_id, image_id=1, category_id=category, iscrowd=0, area=float((x1 - x0) * (y1 - y0)),
-                bbox=[x0, y0, x1 - x0, y1 - y0], segmentation=[[x0, y0, x1, y0, x1, y1, x0, y1]])
+    return dict(
+        id=ann_id,
+        image_id=1,
+        category_id=category,
+        iscrowd=0,
+        area=float((x1 - x0) * (y1 - y0)),
+        bbox=[x0, y0, x1 - x0, y1 - y0],
+        segmentation=[[x0, y0, x1, y0, x1, y1, x0, y1]])
 
 
-ANNOTATIONS = [_rect(10, 3, 2, 2, 14, 12), _rect(11, 1, 16, 4, 21, 13), _rect(12, 3, 22, 2, 30, 8),
-               _rect(13, 1, 3, 15, 9, 22), _rect(14, 44, 24, 14, 29, 22)]  # car, person, car, person, bottle
+ANNOTATIONS = [
+    _rect(10, 3, 2, 2, 14, 12),
+    _rect(11, 1, 16, 4, 21, 13),
+    _rect(12, 3, 22, 2, 30, 8),
+    _rect(13, 1, 3, 15, 9, 22),
+    _rect(14, 44, 24, 14, 29, 22)
+]  # car, person, car, person, bottle
 
 
 def _write_both_layouts(root):
     """One COCO image in both layouts: converter maps from the json, SPADE's map written by its own rule."""
     from pycocotools.coco import COCO
-    data = dict(images=[dict(id=1, file_name='000000000001.jpg', height=H, width=W)], annotations=ANNOTATIONS,
-                categories=[dict(id=c, name=f'c{c}') for c in (1, 3, 44)])
+    data = dict(
+        images=[dict(id=1, file_name='000000000001.jpg', height=H, width=W)],
+        annotations=ANNOTATIONS,
+        categories=[dict(id=c, name=f'c{c}') for c in (1, 3, 44)])
     save_png(osp.join(root, 'annotations', 'x.png'), np.zeros((1, 1), np.uint8))
     with open(osp.join(root, 'annotations', 'instances_val2017.json'), 'w') as f:
         json.dump(data, f)
@@ -162,8 +176,10 @@ def test_8bit_instance_maps_in_the_standard_layout_fail_at_build(tmp_path):
                                                                 'stuffthingmaps_trainval2017/val2017/{}.png'),
                          ('val_inst/{}.png', 'instance_maps/val2017/{}.png')):
             save_png(tmp_path / dst.format(name), np.array(_read(tmp_path / src.format(name))))
-    with pytest.raises(InstanceFormatError, match=r"instance_maps/val2017/000000000139.png: 8-bit instance map.*"
-                       r"layout='spade'.*coco_instances.py"):
+    with pytest.raises(
+            InstanceFormatError,
+            match=r"instance_maps/val2017/000000000139.png: 8-bit instance map.*"
+            r"layout='spade'.*coco_instances.py"):
         _build(tmp_path, 'val2017', scale=(16, 16))
 
 
@@ -175,7 +191,7 @@ def test_16bit_maps_with_spade_layout_name_the_fix(tmp_path):
 
 
 def test_no_objects_is_an_error_or_a_loud_warning_for_a_subset(tmp_path):
-    write_coco_stuff_spade(tmp_path, 'val', 2, size=(16, 16), object_categories=(92,))  # stuff only
+    write_coco_stuff_spade(tmp_path, 'val', 2, size=(16, 16), object_categories=(92, ))  # stuff only
     with pytest.raises(NoObjectsError, match='none of the 2 images probed.*check_dataset.py'):
         _build(tmp_path, 'val', scale=(16, 16), layout='spade')
     with pytest.warns(UserWarning, match='none of the 1 images probed'):

@@ -63,8 +63,9 @@ def test_clusters_and_layout(tmp_path):
     files = sorted(os.listdir(tmp_path / 'supports/26'))
     assert files == [f'{i:02d}_{n}_part.png' for i, n in enumerate(chosen[26])]
     medoid = chosen[26][0]
-    np.testing.assert_array_equal(np.array(Image.open(tmp_path / 'supports/26' / files[0])),
-                                  np.array(Image.open(tmp_path / 'data/26/train' / f'{medoid}_part.png')))
+    np.testing.assert_array_equal(
+        np.array(Image.open(tmp_path / 'supports/26' / files[0])),
+        np.array(Image.open(tmp_path / 'data/26/train' / f'{medoid}_part.png')))
     # deterministic given the seed, and SupportBank reads the folders
     again = tool.select_supports(str(tmp_path / 'data'), str(tmp_path / 'supports2'), k=3, seed=1)
     assert again == chosen

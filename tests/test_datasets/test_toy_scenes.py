@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmipose.datasets.toy import (TOY_PART_CATEGORIES, TOY_PART_NAMES, draw_scene, expand_box,
-                                  mask_box, prepare_toy_data, square_crop)
+from mmipose.datasets.toy import (TOY_PART_CATEGORIES, TOY_PART_NAMES, draw_scene, expand_box, mask_box,
+                                  prepare_toy_data, square_crop)
 from mmipose.datasets.toy.dataset import ToySceneDataset
 
 SMALL = dict(seed=3, num_train=40, num_val=6, height=64, width=128, num_supports=2)
@@ -107,9 +107,17 @@ def test_generated_layout_and_cache(toy_root, tmp_path):
 def test_dataset_items(toy_root):
     from mmengine.registry import init_default_scope
     init_default_scope('mmagic')
-    dataset = ToySceneDataset(toy_root, split='val', **{k: v for k, v in SMALL.items()},
-                              pipeline=[dict(type='LoadImageFromFile', key='img'),
-                                        dict(type='LoadImageFromFile', key='inst', color_type='unchanged')])
+    dataset = ToySceneDataset(
+        toy_root,
+        split='val',
+        **{
+            k: v
+            for k, v in SMALL.items()
+        },
+        pipeline=[
+            dict(type='LoadImageFromFile', key='img'),
+            dict(type='LoadImageFromFile', key='inst', color_type='unchanged')
+        ])
     assert len(dataset) == 6
     item = dataset[2]
     assert item['img'].shape == (64, 128, 3) and item['inst'].dtype == np.uint16

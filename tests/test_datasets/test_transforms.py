@@ -14,7 +14,6 @@ from mmipose.registry import DATASETS, MODELS, TRANSFORMS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-
 pytestmark = pytest.mark.usefixtures('mmagic_scope')  # see conftest.py
 
 
@@ -57,8 +56,9 @@ def test_label_size_mismatch_names_both_files(tmp_path):
     gt = _cityscapes_files(tmp_path)
     _save(gt / 'aachen_000000_000019_gtFine_labelIds.png', np.full((8, 32), 7, np.uint8))
     dataset, _ = _dataset('cityscapes.py', tmp_path, (16, 8), 'val')
-    with pytest.raises(ValueError, match=r'label map .*gtFine_labelIds.png is 8x32 but img '
-                                         r'.*_leftImg8bit.png is 16x32'):
+    with pytest.raises(
+            ValueError, match=r'label map .*gtFine_labelIds.png is 8x32 but img '
+            r'.*_leftImg8bit.png is 16x32'):
         dataset[0]
 
 
@@ -105,8 +105,11 @@ def test_flip_then_boxes_match_flipped_maps(tmp_path):
     for key in ('img', 'label', 'inst'):  # image and both maps flipped together
         np.testing.assert_array_equal(b['inputs'][key].numpy(), a['inputs'][key].numpy()[..., ::-1])
     objects = b['data_samples'].metainfo['objects']
-    expected = compute_object_boxes(b['inputs']['inst'].numpy()[0], b['inputs']['label'].numpy()[0],
-                                    dict(cfg.object_part_categories), min_instance_value=1000)
+    expected = compute_object_boxes(
+        b['inputs']['inst'].numpy()[0],
+        b['inputs']['label'].numpy()[0],
+        dict(cfg.object_part_categories),
+        min_instance_value=1000)
     np.testing.assert_array_equal(objects, expected)
     # the car's pixels are columns 3..12 before the flip, 19..28 after it (exact mirror)
     car = objects[objects[:, 0] == 26001][0]
@@ -119,8 +122,10 @@ def test_objects_reach_the_model_as_a_per_sample_list(tmp_path):
     _cityscapes_files(tmp_path, 'aachen_000000_000020', objects=False)  # no objects at all
     dataset, _ = _dataset('cityscapes.py', tmp_path, (32, 16), 'val')
     batch = pseudo_collate([dataset[0], dataset[1]])
-    preprocessor = MODELS.build(dict(type='DataPreprocessor', non_image_keys=['label', 'inst'],
-                                     data_keys=['gt_img'], output_channel_order='RGB'))
+    preprocessor = MODELS.build(
+        dict(
+            type='DataPreprocessor', non_image_keys=['label', 'inst'], data_keys=['gt_img'],
+            output_channel_order='RGB'))
     data = preprocessor(batch, False)
     objects = data['data_samples'].metainfo['objects']
     assert isinstance(objects, list) and [o.shape for o in objects] == [(2, 8), (0, 8)]

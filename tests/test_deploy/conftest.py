@@ -13,6 +13,6 @@ def toy_export(toy_model, tmp_path_factory):
     """The toy model exported once (parity checked on both backends)."""
     from mmipose.deploy.onnx_export import export_sampling_graphs
     out = str(tmp_path_factory.mktemp('toy_onnx'))
-    manifest = export_sampling_graphs(toy_model, out, toy_model.cfg.object_part_categories, (64, 128),
-                                      parity_backends=['onnxruntime', 'openvino'])
+    manifest = export_sampling_graphs(
+        toy_model, out, toy_model.cfg.object_part_categories, (64, 128), parity_backends=['onnxruntime', 'openvino'])
     return out, manifest

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 from deploy_models import write_toy_config
-from mmipose.apis.synthesize_cli import main as synthesize_main
 
 from mmipose.apis import IPOSEInferencer
+from mmipose.apis.synthesize_cli import main as synthesize_main
 from mmipose.deploy.onnx_export import parity_scene
 
 BACKENDS = ('onnxruntime', 'openvino')
@@ -35,8 +35,9 @@ def test_inferencer_on_a_graph_backend_equals_pytorch(toy_model, toy_export, eag
     assert 3 < expected.image.std() and 10 < expected.image.mean() < 245  # neither flat nor saturated
     # a region edit (spatial noise): same new noise inside the object only, same result
     value = int(result.objects[0][0])
-    edited, edited_eager = graphs.resample(result, f'object:{value}', seed=3), eager.resample(
-        expected, f'object:{value}', seed=3)
+    edited, edited_eager = graphs.resample(
+        result, f'object:{value}', seed=3), eager.resample(
+            expected, f'object:{value}', seed=3)
     assert torch.equal(edited.z, edited_eager.z)
     assert np.abs(edited.image.astype(int) - edited_eager.image).max() <= 1
     inside = torch.from_numpy(result.inst == value)[None, None].expand_as(result.z)
@@ -82,8 +83,12 @@ def test_synthesize_tool_with_a_backend_writes_the_eager_images(toy_model, toy_e
     images = {}
     for backend in ('pytorch', 'onnxruntime'):
         out = tmp_path / backend
-        argv = [config, checkpoint, str(tmp_path / 'scene.png'), '--inst', str(tmp_path / 'inst.png'),
-                '--out-dir', str(out), '--backend', backend, '--precision', 'fp32', '--no-channels-last']
+        argv = [
+            config, checkpoint,
+            str(tmp_path / 'scene.png'), '--inst',
+            str(tmp_path / 'inst.png'), '--out-dir',
+            str(out), '--backend', backend, '--precision', 'fp32', '--no-channels-last'
+        ]
         if backend != 'pytorch':
             argv += ['--deploy-dir', toy_export[0]]
         synthesize_main(argv)

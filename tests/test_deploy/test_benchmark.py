@@ -12,10 +12,9 @@ def test_onnxruntime_variant_is_timed_and_equals_eager(toy_model, toy_export, mo
     from mmipose.apis import IPOSEInferencer
     objects = IPOSEInferencer(toy_model).objects_for(label, inst)
     # reuse the session's export instead of exporting again
-    monkeypatch.setattr(benchmark, 'make_inferencer',
-                        lambda model, variant, size, device: make_inferencer(
-                            model, variant, size, device,
-                            toy_export[0]))
+    monkeypatch.setattr(
+        benchmark, 'make_inferencer',
+        lambda model, variant, size, device: make_inferencer(model, variant, size, device, toy_export[0]))
     result = time_variant(toy_model, 'onnxruntime', label, inst, objects, iters=2, warmup=0)
     assert result['runs'] == 2 and 0 < result['min_s'] <= result['median_s']
     assert result['max_abs_vs_eager_fp32'] <= 1 / 127.5  # one grey level at most

@@ -12,8 +12,8 @@ from torch.nn.utils import spectral_norm
 
 from mmipose.deploy.export_modules import fold_spectral_norms
 from mmipose.deploy.onnx_backends import BackendUnavailableError, GraphRunner, check_backend
-from mmipose.deploy.onnx_export import (FP32_TOLERANCE, GRAPH_FILES, _eager_scene,
-                                        export_from_config, export_sampling_graphs)
+from mmipose.deploy.onnx_export import (FP32_TOLERANCE, GRAPH_FILES, _eager_scene, export_from_config,
+                                        export_sampling_graphs)
 
 
 def test_folded_spectral_norm_is_weight_over_the_stored_sigma():
@@ -66,8 +66,12 @@ def test_toy_generator_graph_takes_another_size_and_batch(toy_model, toy_export)
 
 def test_full_width_cityscapes_export_matches_eager(tmp_path):
     model = build_model(CITYSCAPES_CONFIG)
-    manifest = export_sampling_graphs(model, str(tmp_path), model.cfg.object_part_categories, (64, 128),
-                                      parity_backends=['onnxruntime', 'openvino'], check_double_size=False)
+    manifest = export_sampling_graphs(
+        model,
+        str(tmp_path),
+        model.cfg.object_part_categories, (64, 128),
+        parity_backends=['onnxruntime', 'openvino'],
+        check_double_size=False)
     assert manifest['num_classes'] == 35 and manifest['part_feature_channels'] == 288
     for backend in ('onnxruntime', 'openvino'):
         diffs = manifest['parity'][backend]['64x128']
@@ -114,8 +118,7 @@ def test_export_tool_writes_the_graphs_and_reports_the_parity(toy_model, tmp_pat
     config = write_toy_config(str(tmp_path / 'toy.py'))
     checkpoint = str(tmp_path / 'toy.pth')
     torch.save(dict(state_dict=toy_model.state_dict()), checkpoint)
-    manifest = export_main(
-        [config, checkpoint, '--out-dir', str(tmp_path / 'onnx'), '--backends', 'onnxruntime'])
+    manifest = export_main([config, checkpoint, '--out-dir', str(tmp_path / 'onnx'), '--backends', 'onnxruntime'])
     assert set(manifest['parity']['onnxruntime']) == {'64x128', '128x256'}
     assert 'onnxruntime 64x128: image_max_abs' in capsys.readouterr().out
     for name in GRAPH_FILES.values():

@@ -37,17 +37,14 @@ def kill_train_tool_after(config_path: str, work_dir: str, first_checkpoint: str
         tuple: the command, its environment (to rerun it with ``--resume``) and the checkpoint
         path ``last_checkpoint`` holds after the kill.
     """
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.dirname(__file__), ROOT]),
-               OMP_NUM_THREADS='1')
-    cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), str(config_path),
-           '--work-dir', str(work_dir)]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([osp.dirname(__file__), ROOT]), OMP_NUM_THREADS='1')
+    cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), str(config_path), '--work-dir', str(work_dir)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     pointer = osp.join(str(work_dir), 'last_checkpoint')
     deadline = time.time() + timeout
     try:
         while time.time() < deadline and proc.poll() is None:
-            if osp.exists(pointer) and osp.basename(open(pointer).read().strip()) not in (
-                    first_checkpoint, ''):
+            if osp.exists(pointer) and osp.basename(open(pointer).read().strip()) not in (first_checkpoint, ''):
                 break
             time.sleep(0.05)
         assert proc.poll() is None, proc.stderr.read().decode()[-2000:]

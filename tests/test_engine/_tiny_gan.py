@@ -53,8 +53,7 @@ class MMIPoseTinyGAN(BaseModel):
             layers.append(nn.BatchNorm1d(8, affine=False))
         layers += [nn.ReLU(), nn.Linear(8, 4)]
         self.generator = nn.Sequential(*layers)
-        self.discriminator = nn.Sequential(
-            nn.utils.spectral_norm(nn.Linear(4, 8)), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+        self.discriminator = nn.Sequential(nn.utils.spectral_norm(nn.Linear(4, 8)), nn.LeakyReLU(0.2), nn.Linear(8, 1))
         self.generator_ema = ExponentialMovingAverage(self.generator, momentum=0.1)
         self.sleep = sleep
         self.noise = noise  # std of Gaussian noise added to G's input (seeded-RNG tests)
@@ -77,7 +76,7 @@ class MMIPoseTinyGAN(BaseModel):
         self._disc().requires_grad_(False)  # like IPOSE: D frozen during the G step
         with g_wrapper.optim_context(self.generator):
             fake = self.generator(x)
-            loss_g = ((self._disc()(fake) - 1) ** 2).mean()
+            loss_g = ((self._disc()(fake) - 1)**2).mean()
         g_wrapper.update_params(loss_g)
         self._disc().requires_grad_(True)
         with d_wrapper.optim_context(self.discriminator):
@@ -107,12 +106,12 @@ class MMIPoseStateDumpHook(Hook):
     def before_train(self, runner):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         torch.save(
-            dict(iter=runner.iter,
-                 state_dict=get_state_dict(model),
-                 optimizer=runner.optim_wrapper.state_dict(),
-                 hub_info=dict(runner.message_hub.runtime_info),
-                 rank=int(os.environ.get('RANK', 0))),
-            os.path.join(runner.work_dir, self.filename))
+            dict(
+                iter=runner.iter,
+                state_dict=get_state_dict(model),
+                optimizer=runner.optim_wrapper.state_dict(),
+                hub_info=dict(runner.message_hub.runtime_info),
+                rank=int(os.environ.get('RANK', 0))), os.path.join(runner.work_dir, self.filename))
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         self.losses.append({k: float(v) for k, v in outputs.items()})
@@ -120,15 +119,15 @@ class MMIPoseStateDumpHook(Hook):
     def after_train(self, runner):
         rank = int(os.environ.get('RANK', 0))
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        torch.save(dict(losses=self.losses, state_dict=get_state_dict(model), iter=runner.iter),
-                   os.path.join(runner.work_dir, f'after_train_rank{rank}.pth'))
+        torch.save(
+            dict(losses=self.losses, state_dict=get_state_dict(model), iter=runner.iter),
+            os.path.join(runner.work_dir, f'after_train_rank{rank}.pth'))
 
 
 _RUN_IDS = itertools.count()
 
 
-def tiny_gan_config(work_dir: str, max_iters: int = 4, batch_size: int = 2, interval: int = 2,
-                    **model_kwargs) -> dict:
+def tiny_gan_config(work_dir: str, max_iters: int = 4, batch_size: int = 2, interval: int = 2, **model_kwargs) -> dict:
     """A complete MMEngine config dict for the tiny GAN (mmagic scope, AtomicCheckpointHook)."""
     return dict(
         # Runners made in the same second would otherwise share one MessageHub (named by time).
@@ -138,7 +137,8 @@ def tiny_gan_config(work_dir: str, max_iters: int = 4, batch_size: int = 2, inte
         work_dir=work_dir,
         model=dict(type='MMIPoseTinyGAN', **model_kwargs),
         train_dataloader=dict(
-            batch_size=batch_size, num_workers=0,
+            batch_size=batch_size,
+            num_workers=0,
             dataset=dict(type='MMIPoseTinyVectors', length=64),
             sampler=dict(type='DefaultSampler', shuffle=True),
             collate_fn=dict(type='default_collate')),
@@ -149,12 +149,11 @@ def tiny_gan_config(work_dir: str, max_iters: int = 4, batch_size: int = 2, inte
         train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
         default_hooks=dict(
             logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(type='AtomicCheckpointHook', interval=interval, by_epoch=False,
-                            max_keep_ckpts=2)),
+            checkpoint=dict(type='AtomicCheckpointHook', interval=interval, by_epoch=False, max_keep_ckpts=2)),
         custom_hooks=[dict(type='MMIPoseStateDumpHook')],
         randomness=dict(seed=7, diff_rank_seed=True),
-        model_wrapper_cfg=dict(type='MMSeparateDistributedDataParallel',
-                               broadcast_buffers=False, find_unused_parameters=False),
+        model_wrapper_cfg=dict(
+            type='MMSeparateDistributedDataParallel', broadcast_buffers=False, find_unused_parameters=False),
         env_cfg=dict(dist_cfg=dict(backend='nccl')),
         log_processor=dict(by_epoch=False),
         log_level='WARNING',

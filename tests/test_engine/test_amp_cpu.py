@@ -4,10 +4,10 @@ import os.path as osp
 
 import pytest
 import torch
+from _tiny_gan import tiny_gan_config
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from _tiny_gan import tiny_gan_config
 from mmipose.apis.runner_cli import build_train_config, parse_train_args
 from mmipose.engine.optim_wrappers import CPUAutocastOptimWrapper
 

@@ -8,12 +8,12 @@ import sys
 import numpy as np
 import pytest
 import torch
+from _tiny_gan import tiny_gan_config
 from mmengine.config import Config
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from _tiny_gan import tiny_gan_config
 from mmipose.engine.hooks import AtomicCheckpointHook, NonFiniteCheckpointError
 from mmipose.engine.hooks.atomic_checkpoint_hook import atomic_write_bytes
 from mmipose.utils.checkpoint import find_non_finite_tensors
@@ -36,10 +36,13 @@ def test_runner_checkpoint_has_only_allowlisted_globals(trained):
     _, work_dir = trained
     path = osp.join(work_dir, 'iter_2.pth')
     # Without mmipose's allow-list, plain torch refuses MMEngine's HistoryBuffer and numpy values.
-    plain = subprocess.run(
-        [sys.executable, '-c', 'import sys, torch; print(torch.serialization.'
-         'get_unsafe_globals_in_checkpoint(sys.argv[1])); torch.load(sys.argv[1])', path],
-        capture_output=True, text=True, timeout=120)
+    plain = subprocess.run([
+        sys.executable, '-c', 'import sys, torch; print(torch.serialization.'
+        'get_unsafe_globals_in_checkpoint(sys.argv[1])); torch.load(sys.argv[1])', path
+    ],
+                           capture_output=True,
+                           text=True,
+                           timeout=120)
     assert plain.returncode != 0 and 'Weights only load failed' in plain.stderr
     assert 'mmengine.logging.history_buffer.HistoryBuffer' in plain.stdout
     assert 'numpy.core.multiarray._reconstruct' in plain.stdout
@@ -57,8 +60,8 @@ def test_runner_checkpoint_has_only_allowlisted_globals(trained):
 
 def test_numpy_values_in_meta_load_with_weights_only(tmp_path):
     path = tmp_path / 'numpy_meta.pth'
-    meta = dict(a=np.float64(1.5), b=np.int64(3), arr=np.arange(4, dtype=np.float32),
-                m=np.zeros((2, 2), dtype=np.uint8))
+    meta = dict(
+        a=np.float64(1.5), b=np.int64(3), arr=np.arange(4, dtype=np.float32), m=np.zeros((2, 2), dtype=np.uint8))
     torch.save(dict(meta=meta), path)
     loaded = torch.load(path, weights_only=True)['meta']
     assert loaded['a'] == 1.5 and loaded['b'] == 3
@@ -133,14 +136,18 @@ def test_last_checkpoint_moves_only_after_complete_file(tmp_path, monkeypatch):
 
 def test_old_checkpoints_removed_after_new_one_saved(tmp_path):
     _train(tmp_path, max_iters=6, interval=2)  # max_keep_ckpts=2
-    assert sorted(p for p in os.listdir(tmp_path) if p.endswith('.pth')
-                  and p.startswith('iter_')) == ['iter_4.pth', 'iter_6.pth']
+    assert sorted(p for p in os.listdir(tmp_path)
+                  if p.endswith('.pth') and p.startswith('iter_')) == ['iter_4.pth', 'iter_6.pth']
     assert not [p for p in os.listdir(tmp_path) if p.endswith('.tmp')]
 
 
 def test_find_non_finite_tensors():
-    state = dict(a=torch.ones(3), b=torch.tensor([1.0, float('nan')]), c=torch.arange(3),
-                 d=torch.tensor([float('inf')]), e='meta')
+    state = dict(
+        a=torch.ones(3),
+        b=torch.tensor([1.0, float('nan')]),
+        c=torch.arange(3),
+        d=torch.tensor([float('inf')]),
+        e='meta')
     names, count = find_non_finite_tensors(state)
     assert names == ['b', 'd'] and count == 2
     assert find_non_finite_tensors(dict(a=torch.zeros(2))) == ([], 0)

@@ -9,10 +9,10 @@ import sys
 import pytest
 import torch
 import torch.distributed as torch_dist
+from _tiny_gan import tiny_gan_config
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from _tiny_gan import tiny_gan_config
 from mmipose.apis.runner_cli import parse_train_args, run_train
 from mmipose.utils import configure_cpu_distributed
 
@@ -35,9 +35,12 @@ def _write_config(tmp_path, **kwargs) -> str:
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU-only path')
 def test_cpu_launcher_config_uses_gloo_and_cpu_ddp(monkeypatch):
-    cfg = Config(dict(launcher='pytorch', env_cfg=dict(dist_cfg=dict(backend='nccl')),
-                      model_wrapper_cfg=dict(type='MMSeparateDistributedDataParallel'),
-                      sync_bn='torch'))
+    cfg = Config(
+        dict(
+            launcher='pytorch',
+            env_cfg=dict(dist_cfg=dict(backend='nccl')),
+            model_wrapper_cfg=dict(type='MMSeparateDistributedDataParallel'),
+            sync_bn='torch'))
     monkeypatch.setattr(torch_dist, 'is_initialized', lambda: True)
     monkeypatch.setattr(torch_dist, 'get_rank', lambda: 0)
     monkeypatch.setattr(torch_dist, 'get_world_size', lambda: 2)
@@ -57,8 +60,8 @@ def test_cpu_launcher_config_uses_gloo_and_cpu_ddp(monkeypatch):
 def test_train_tool_pytorch_launcher_single_rank_gloo(tmp_path, monkeypatch):
     """tools/train.py --launcher pytorch on CPU (world size 1, in-process): the generator and the
     discriminator are wrapped in their own DDP, gloo is the backend, training runs."""
-    for key, value in dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1',
-                           MASTER_PORT=str(_free_port())).items():
+    for key, value in dict(
+            RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port())).items():
         monkeypatch.setenv(key, value)
     config = _write_config(tmp_path, max_iters=2, batch_size=2)
     captured = {}
@@ -103,16 +106,22 @@ def test_two_cpu_processes_match_single_process(tmp_path):
     iters = 3
     config = _write_config(tmp_path, max_iters=iters, batch_size=2)
     for attempt in range(3):  # a free port can be taken between _free_port() and torchrun
-        env = dict(os.environ, PYTHONPATH=osp.dirname(__file__), PORT=str(_free_port()),
-                   OMP_NUM_THREADS='1', PYTHON=sys.executable)
+        env = dict(
+            os.environ,
+            PYTHONPATH=osp.dirname(__file__),
+            PORT=str(_free_port()),
+            OMP_NUM_THREADS='1',
+            PYTHON=sys.executable)
         result = subprocess.run(['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), config, '2'],
-                                env=env, capture_output=True, text=True, timeout=300)
+                                env=env,
+                                capture_output=True,
+                                text=True,
+                                timeout=300)
         if 'address already in use' not in result.stderr.lower():
             break
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'terminate called' not in result.stderr
-    ranks = [torch.load(tmp_path / 'work' / f'after_train_rank{r}.pth', weights_only=True)
-             for r in (0, 1)]
+    ranks = [torch.load(tmp_path / 'work' / f'after_train_rank{r}.pth', weights_only=True) for r in (0, 1)]
 
     single_cfg = tiny_gan_config(str(tmp_path / 'single'), max_iters=iters, batch_size=4)
     single_cfg['train_dataloader']['sampler']['shuffle'] = False
@@ -126,7 +135,5 @@ def test_two_cpu_processes_match_single_process(tmp_path):
             assert ddp_mean == pytest.approx(hook.losses[it][key], rel=1e-5), (it, key)
     for name, value in single.model.state_dict().items():
         # Ranks hold identical replicas, equal to the single-process model.
-        torch.testing.assert_close(ranks[0]['state_dict'][name], ranks[1]['state_dict'][name],
-                                   rtol=0, atol=0, msg=name)
-        torch.testing.assert_close(ranks[0]['state_dict'][name], value, rtol=1e-5, atol=1e-6,
-                                   msg=name)
+        torch.testing.assert_close(ranks[0]['state_dict'][name], ranks[1]['state_dict'][name], rtol=0, atol=0, msg=name)
+        torch.testing.assert_close(ranks[0]['state_dict'][name], value, rtol=1e-5, atol=1e-6, msg=name)

@@ -1,10 +1,9 @@
 """Determinism: with a seed and ``deterministic=True`` two CPU runs give identical losses/weights."""
 import pytest
 import torch
+from _tiny_gan import tiny_gan_config
 from mmengine.config import Config
 from mmengine.runner import Runner
-
-from _tiny_gan import tiny_gan_config
 
 
 @pytest.fixture(autouse=True)

@@ -46,13 +46,14 @@ def shipped_cfg(tmp_path_factory):
         folder = supports / REFERENCE_CATEGORY_FOLDERS.get(category, str(category))
         folder.mkdir(parents=True, exist_ok=True)
         for k in range(3):
-            Image.fromarray(rng.integers(0, 4, (32, 32)).astype(np.uint8), mode='L').save(
-                folder / f'{k}part.png')
+            Image.fromarray(rng.integers(0, 4, (32, 32)).astype(np.uint8), mode='L').save(folder / f'{k}part.png')
     cfg.merge_from_dict({
-        'model.generator.channels_g': 2, 'model.generator.spade_hidden_nc': 8,
+        'model.generator.channels_g': 2,
+        'model.generator.spade_hidden_nc': 8,
         'model.discriminator.base_channels': 4,
         'model.part_inferencer.partnet.checkpoint': partnet_path,
-        'model.part_inferencer.support_bank.root': str(supports)})
+        'model.part_inferencer.support_bank.root': str(supports)
+    })
     return cfg
 
 
@@ -69,8 +70,7 @@ def _build_and_move(cfg):
     before = model.state_dict()  # holds the old storage, so the move cannot reuse its addresses
     model.to(torch.float64).to(torch.float32)
     after = model.state_dict()
-    assert all(after[k].data_ptr() != v.data_ptr() for k, v in before.items()
-               if v.is_floating_point())
+    assert all(after[k].data_ptr() != v.data_ptr() for k, v in before.items() if v.is_floating_point())
     return model
 
 
@@ -85,8 +85,7 @@ def test_ema_generator_follows_generator_after_device_move(shipped_cfg, moved_mo
     model.train()
     for step in range(3):
         hub.update_info('iter', step)
-        model.train_step(make_batch(num_classes=35, height=64, width=128,
-                                    objects_per_image=(2, 1), seed=step), optim)
+        model.train_step(make_batch(num_classes=35, height=64, width=128, objects_per_image=(2, 1), seed=step), optim)
         g_state = model.generator.state_dict()
         if expected is None:  # the first update copies G
             expected = {k: v.clone() for k, v in g_state.items()}
@@ -98,8 +97,7 @@ def test_ema_generator_follows_generator_after_device_move(shipped_cfg, moved_mo
     assert set(ema_state) == set(expected)
     for k, v in expected.items():
         torch.testing.assert_close(ema_state[k], v, msg=k)
-    moved = [k for k, v in ema_state.items()
-             if v.is_floating_point() and not torch.equal(v, initial[k])]
+    moved = [k for k, v in ema_state.items() if v.is_floating_point() and not torch.equal(v, initial[k])]
     assert 'conv_img.weight' in moved  # not the initial weights
 
 
@@ -124,9 +122,11 @@ def test_supports_clip_and_buffers_follow_a_device_move(moved_model):
     # no plain tensor attributes (they would not follow .to()) except spectral norm's `weight`,
     # which is recomputed from `weight_orig` at every forward
     registered = {id(t) for t in model.parameters()} | {id(t) for t in model.buffers()}
-    stray = [f'{name}.{attr}' for name, m in model.named_modules() for attr, v in vars(m).items()
-             if isinstance(v, torch.Tensor) and id(v) not in registered
-             and not hasattr(m, attr + '_orig') and not name.startswith('data_preprocessor')]
+    stray = [
+        f'{name}.{attr}' for name, m in model.named_modules() for attr, v in vars(m).items()
+        if isinstance(v, torch.Tensor) and id(v) not in registered and not hasattr(m, attr + '_orig')
+        and not name.startswith('data_preprocessor')
+    ]
     assert stray == []
     model.to(torch.float32)
 

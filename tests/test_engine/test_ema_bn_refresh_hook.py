@@ -27,8 +27,8 @@ class _RecordingModel(nn.Module):
 
 
 def _runner(model, dataloader, train=True):
-    runner = SimpleNamespace(model=model, train_dataloader=dataloader, iter=0,
-                             logger=logging.getLogger('test-ema-bn-refresh'))
+    runner = SimpleNamespace(
+        model=model, train_dataloader=dataloader, iter=0, logger=logging.getLogger('test-ema-bn-refresh'))
     runner._train_loop = object() if train else None
     return runner
 
@@ -105,6 +105,7 @@ def test_refresh_leaves_the_training_stream_of_an_infinite_sampler_intact():
 
 
 class _TinyEMAGenerator(nn.Module):
+
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(2, 4, 1)
@@ -194,15 +195,21 @@ class _StreamRecorder(BaseModel):
 
 def _train_stream(tmp_path, with_hook):
     runner = Runner(
-        model=_StreamRecorder(), work_dir=str(tmp_path / f'hook{with_hook}'),
+        model=_StreamRecorder(),
+        work_dir=str(tmp_path / f'hook{with_hook}'),
         train_dataloader=dict(
-            dataset=_IndexDataset(), batch_size=2, num_workers=2, persistent_workers=True,
+            dataset=_IndexDataset(),
+            batch_size=2,
+            num_workers=2,
+            persistent_workers=True,
             sampler=dict(type='InfiniteSampler', shuffle=True, seed=3)),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(type='IterBasedTrainLoop', max_iters=12),
         custom_hooks=[dict(type='EMABNRefreshHook', interval=3, num_batches=4)] if with_hook else [],
-        default_hooks=dict(checkpoint=None, logger=None), randomness=dict(seed=5),
-        env_cfg=dict(mp_cfg=dict(mp_start_method='fork')), default_scope='mmagic')
+        default_hooks=dict(checkpoint=None, logger=None),
+        randomness=dict(seed=5),
+        env_cfg=dict(mp_cfg=dict(mp_start_method='fork')),
+        default_scope='mmagic')
     runner.train()
     return runner.model
 

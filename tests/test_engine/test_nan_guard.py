@@ -3,10 +3,10 @@ import os.path as osp
 
 import pytest
 import torch
+from _tiny_gan import tiny_gan_config
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from _tiny_gan import tiny_gan_config
 from mmipose.engine.hooks import NaNGuardHook, NonFiniteCheckpointError, NonFiniteLossError
 from mmipose.engine.optim_wrappers import CPUAutocastOptimWrapper, NaNSkipOptimWrapper
 from mmipose.utils.checkpoint import find_non_finite_tensors
@@ -98,8 +98,7 @@ def test_only_selected_keys_are_checked(tmp_path):
         model = torch.nn.Linear(1, 1)
 
     hook.before_train_iter(_Runner(), 0)
-    hook.after_train_iter(_Runner(), 0, outputs=dict(loss_g=torch.tensor(1.0),
-                                                     loss_d=float('nan')))
+    hook.after_train_iter(_Runner(), 0, outputs=dict(loss_g=torch.tensor(1.0), loss_d=float('nan')))
     with pytest.raises(NonFiniteLossError, match=r'iteration 1: loss_g=inf'):
         hook.after_train_iter(_Runner(), 0, outputs=dict(loss_g=float('inf')))
 
@@ -111,8 +110,7 @@ def test_bad_action_is_rejected():
 
 def test_runtime_default_hooks_guard_and_checkpoint(tmp_path):
     """The GAN runtime's default_hooks (AtomicCheckpointHook + NaNGuardHook) on a real Runner."""
-    runtime = Config.fromfile(osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_',
-                                       'default_runtime.py'))
+    runtime = Config.fromfile(osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_', 'default_runtime.py'))
     cfg = tiny_gan_config(str(tmp_path), max_iters=4, use_bn=True)
     cfg['train_dataloader']['sampler']['shuffle'] = False
     cfg['train_dataloader']['dataset']['poison_index'] = 5

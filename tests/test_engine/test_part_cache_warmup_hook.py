@@ -20,15 +20,15 @@ def _cfg(work_dir, data_root, cache_size: int, max_iters: int = 2) -> Config:
     cfg = Config.fromfile(CONFIG)
     cfg.work_dir = str(work_dir)
     cfg.experiment_name = f'warmup_{osp.basename(str(work_dir))}'
-    for key in ('support_bank',):
+    for key in ('support_bank', ):
         cfg.model.part_inferencer[key].root = str(data_root / 'supports')
     cfg.model.part_inferencer.cache_size = cache_size
     cfg.train_dataloader.dataset.update(data_root=str(data_root), num_train=60, num_val=2, indices=NUM_TRAIN)
     cfg.train_dataloader.batch_size = 2
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10 ** 6)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10**6)
     for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg', 'test_evaluator'):
         cfg[key] = None
-    cfg.default_hooks.checkpoint = dict(type='AtomicCheckpointHook', interval=10 ** 6, by_epoch=False)
+    cfg.default_hooks.checkpoint = dict(type='AtomicCheckpointHook', interval=10**6, by_epoch=False)
     cfg.custom_hooks = [dict(type='PartCacheWarmupHook', batch_size=4)]
     cfg.log_level = 'WARNING'
     return cfg

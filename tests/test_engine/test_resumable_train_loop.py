@@ -40,6 +40,7 @@ class _CountingDataset(torch.utils.data.Dataset):
 
 
 class _BatchRecorder(BaseModel):
+
     def __init__(self):
         super().__init__()
         self.linear = nn.Linear(1, 1)
@@ -56,13 +57,22 @@ class _BatchRecorder(BaseModel):
 def _train(work_dir, max_iters, reads_log, resume=False, loop='ResumableIterBasedTrainLoop'):
     dataset = _CountingDataset(str(reads_log))
     runner = Runner(
-        model=_BatchRecorder(), work_dir=str(work_dir), experiment_name=f'{osp.basename(work_dir)}-{os.getpid()}',
-        train_dataloader=dict(dataset=dataset, batch_size=BATCH, num_workers=WORKERS, persistent_workers=True,
-                              sampler=dict(type='ResumableInfiniteSampler', shuffle=True)),
+        model=_BatchRecorder(),
+        work_dir=str(work_dir),
+        experiment_name=f'{osp.basename(work_dir)}-{os.getpid()}',
+        train_dataloader=dict(
+            dataset=dataset,
+            batch_size=BATCH,
+            num_workers=WORKERS,
+            persistent_workers=True,
+            sampler=dict(type='ResumableInfiniteSampler', shuffle=True)),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(type=loop, max_iters=max_iters),
         default_hooks=dict(logger=None, checkpoint=dict(type='CheckpointHook', interval=20, by_epoch=False)),
-        randomness=dict(seed=SEED), resume=resume, default_scope='mmagic', log_level='INFO',
+        randomness=dict(seed=SEED),
+        resume=resume,
+        default_scope='mmagic',
+        log_level='INFO',
         env_cfg=dict(mp_cfg=dict(mp_start_method='fork')))
     runner.train()
     return runner, dataset.reads()
@@ -126,8 +136,7 @@ def _batches(begin, end):
 def test_mmengine_loop_reads_every_trained_batch_again(tmp_path):
     """The behaviour this loop replaces, with the same sampler: MMEngine's advance reads them."""
     _train(tmp_path / 'split', 8, tmp_path / 'first.log', loop='IterBasedTrainLoop')
-    resumed, reads = _train(tmp_path / 'split', 10, tmp_path / 'resumed.log', resume=True,
-                            loop='IterBasedTrainLoop')
+    resumed, reads = _train(tmp_path / 'split', 10, tmp_path / 'resumed.log', resume=True, loop='IterBasedTrainLoop')
     assert resumed.model.batches == _batches(8, 10)  # same order: the sampler's stream from 0
     assert len(reads) >= 10 * BATCH
 

@@ -3,12 +3,11 @@ message hub), in-process and after SIGKILL of ``tools/train.py``."""
 import subprocess
 
 import torch
+from _resume_helpers import assert_nested_equal, kill_train_tool_after
+from _tiny_gan import tiny_gan_config
 from mmengine.config import Config
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
-
-from _resume_helpers import assert_nested_equal, kill_train_tool_after
-from _tiny_gan import tiny_gan_config
 
 
 def _run(work_dir, max_iters, resume=False):
@@ -52,9 +51,12 @@ def test_sigkill_then_resume_with_train_tool(tmp_path):
     assert saved_iter >= 6 and saved_iter % 3 == 0
     saved = _load_checkpoint(latest)
 
-    resumed = subprocess.run(cmd + ['--resume', '--cfg-options',
-                                    f'train_cfg.max_iters={saved_iter + 2}', 'model.sleep=0'],
-                             env=env, capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        cmd + ['--resume', '--cfg-options', f'train_cfg.max_iters={saved_iter + 2}', 'model.sleep=0'],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     dumped = torch.load(tmp_path / 'state_before_train.pth', weights_only=True)
     assert dumped['iter'] == saved_iter

@@ -14,24 +14,23 @@ import socket
 import subprocess
 import sys
 
+import _tiny_gan  # noqa: F401  (registers MMIPoseStateDumpHook)
 import pytest
 import torch
+from _resume_helpers import assert_nested_equal, kill_train_tool_after
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
-import _tiny_gan  # noqa: F401  (registers MMIPoseStateDumpHook)
-from _resume_helpers import assert_nested_equal, kill_train_tool_after
 from mmipose.apis.runner_cli import enable_amp
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'toy', 'ipose*.py')))
 # Each test trains the real toy model for a few iterations: 20-40 s on a shared 2-core machine.
-pytestmark = [pytest.mark.skipif(not CONFIGS, reason='no configs/toy/ipose*.py yet'),
-              pytest.mark.slow]
+pytestmark = [pytest.mark.skipif(not CONFIGS, reason='no configs/toy/ipose*.py yet'), pytest.mark.slow]
 
-_runs = iter(range(10 ** 6))
+_runs = iter(range(10**6))
 TOY_DATA = dict(num_train=60, num_val=4)  # a small toy cache (the config's default is 400 scenes)
 
 
@@ -61,12 +60,11 @@ def small_ipose_cfg(work_dir, data_root, max_iters=2, interval=1, seed=0) -> Con
     cfg.train_dataloader.batch_size = 2
     cfg.train_dataloader.num_workers = 0
     cfg.train_dataloader.persistent_workers = False
-    cfg.train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=max_iters, val_interval=10 ** 6)
-    for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg',
-                'test_evaluator'):
+    cfg.train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=max_iters, val_interval=10**6)
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator', 'test_dataloader', 'test_cfg', 'test_evaluator'):
         cfg[key] = None
-    cfg.default_hooks.checkpoint = dict(type='AtomicCheckpointHook', interval=interval,
-                                        by_epoch=False, max_keep_ckpts=3)
+    cfg.default_hooks.checkpoint = dict(
+        type='AtomicCheckpointHook', interval=interval, by_epoch=False, max_keep_ckpts=3)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     hooks = [h for h in cfg.get('custom_hooks', []) if h['type'] != 'IPOSESampleGridHook']
     for hook in hooks:
@@ -137,8 +135,7 @@ def _images(runner):
 def test_ipose_toy_seeded_runs_are_identical(tmp_path, data_root):
     results = []
     for name in ('a', 'b'):
-        runner = Runner.from_cfg(small_ipose_cfg(tmp_path / name, data_root, max_iters=2,
-                                                 interval=100, seed=5))
+        runner = Runner.from_cfg(small_ipose_cfg(tmp_path / name, data_root, max_iters=2, interval=100, seed=5))
         runner.train()
         results.append((_dump_hook(runner).losses, runner.model.state_dict(), _images(runner)))
     (losses_a, state_a, images_a), (losses_b, state_b, images_b) = results
@@ -158,13 +155,15 @@ def test_ipose_toy_two_cpu_processes(tmp_path, data_root):
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, PYTHONPATH=osp.dirname(__file__), PORT=str(port), OMP_NUM_THREADS='1',
-               PYTHON=sys.executable)
-    result = subprocess.run(['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), str(config), '2'],
-                            env=env, capture_output=True, text=True, timeout=900)
+    env = dict(os.environ, PYTHONPATH=osp.dirname(__file__), PORT=str(port), OMP_NUM_THREADS='1', PYTHON=sys.executable)
+    result = subprocess.run(['bash', osp.join(ROOT, 'tools', 'dist_train.sh'),
+                             str(config), '2'],
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    ranks = [torch.load(tmp_path / 'work' / f'after_train_rank{r}.pth', weights_only=True)
-             for r in (0, 1)]
+    ranks = [torch.load(tmp_path / 'work' / f'after_train_rank{r}.pth', weights_only=True) for r in (0, 1)]
     for rank in ranks:
         assert len(rank['losses']) == 2
         assert all(torch.isfinite(torch.tensor(list(losses.values()))).all() for losses in rank['losses'])
@@ -172,8 +171,7 @@ def test_ipose_toy_two_cpu_processes(tmp_path, data_root):
     for name, value in ranks[0]['state_dict'].items():
         if name.startswith(('generator.', 'discriminator.')) and 'running_' not in name \
                 and 'num_batches' not in name:
-            torch.testing.assert_close(value, ranks[1]['state_dict'][name], rtol=0, atol=0,
-                                       msg=name)
+            torch.testing.assert_close(value, ranks[1]['state_dict'][name], rtol=0, atol=0, msg=name)
 
 
 def test_ipose_toy_sigkill_then_resume_with_train_tool(tmp_path, data_root):
@@ -187,9 +185,12 @@ def test_ipose_toy_sigkill_then_resume_with_train_tool(tmp_path, data_root):
     saved = _load_checkpoint(latest)
     saved_iter = saved['meta']['iter']
     assert saved_iter >= 2
-    resumed = subprocess.run(cmd + ['--resume', '--cfg-options',
-                                    f'train_cfg.max_iters={saved_iter + 1}'],
-                             env=env, capture_output=True, text=True, timeout=400)
+    resumed = subprocess.run(
+        cmd + ['--resume', '--cfg-options', f'train_cfg.max_iters={saved_iter + 1}'],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     dumped = torch.load(tmp_path / 'state_before_train.pth', weights_only=True)
     assert dumped['iter'] == saved_iter
@@ -208,7 +209,6 @@ def test_ipose_toy_amp_bfloat16_on_cpu(tmp_path, data_root):
     enable_amp(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
-    assert {type(w).__name__ for w in runner.optim_wrapper.values()} == {
-        'CPUAutocastOptimWrapper'}
+    assert {type(w).__name__ for w in runner.optim_wrapper.values()} == {'CPUAutocastOptimWrapper'}
     losses = _dump_hook(runner).losses
     assert len(losses) == 2 and all(math.isfinite(v) for step in losses for v in step.values())

@@ -15,8 +15,7 @@ def test_missing_inception_file_names_path_and_source(tmp_path):
 
 def test_fid_matches_independent_frechet_distance(tmp_path):
     path = save_tiny_inception(tmp_path / 'inception.pt')
-    metric = METRICS.build(dict(type='IPOSEFID', fake_nums=8, inception_path=path, prefix='FID',
-                                sample_model='ema'))
+    metric = METRICS.build(dict(type='IPOSEFID', fake_nums=8, inception_path=path, prefix='FID', sample_model='ema'))
     g = torch.Generator().manual_seed(0)
     real_bgr = torch.randint(0, 256, (8, 3, 8, 16), generator=g).float()
     # stays <= 247, so the uint8 cast inside forward_inception does not wrap
@@ -26,8 +25,7 @@ def test_fid_matches_independent_frechet_distance(tmp_path):
     with torch.no_grad():
         real_feat = metric.forward_inception(real_bgr).numpy()
         metric.real_mean, metric.real_cov = real_feat.mean(0), np.cov(real_feat, rowvar=False)
-        outputs = [dict(ema=dict(fake_img=fake_bgr[i]), orig=dict(fake_img=real_bgr[i]))
-                   for i in range(8)]
+        outputs = [dict(ema=dict(fake_img=fake_bgr[i]), orig=dict(fake_img=real_bgr[i])) for i in range(8)]
         metric.process({}, outputs[:5])
         metric.process({}, outputs[5:])
     result = metric.evaluate()

@@ -8,6 +8,7 @@ from mmipose.evaluation.loader_metric import LoaderMetric
 
 
 class _Network(nn.Module):
+
     def __init__(self):
         super().__init__()
         self.moved_to = []
@@ -18,6 +19,7 @@ class _Network(nn.Module):
 
 
 class _CountMetric(LoaderMetric):
+
     def __init__(self, device=None):
         super().__init__()
         self.network = _Network()

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mmipose.testing.tiny_inception import frechet_distance, reference_features, save_tiny_inception
 from mmagic.structures import DataSample
 
 from mmipose.registry import METRICS
+from mmipose.testing.tiny_inception import frechet_distance, reference_features, save_tiny_inception
 
 
 def _reference_crop(img: np.ndarray, row, size: int) -> np.ndarray:
@@ -30,14 +30,13 @@ def test_missing_inception_file(tmp_path):
 
 def test_object_fid_matches_independent_numpy(tmp_path):
     path = save_tiny_inception(tmp_path / 'inception.pt')
-    metric = METRICS.build(dict(type='ObjectFID', inception_path=path, sample_model='ema',
-                                crop_size=16, prefix='ObjectFID'))
+    metric = METRICS.build(
+        dict(type='ObjectFID', inception_path=path, sample_model='ema', crop_size=16, prefix='ObjectFID'))
     g = torch.Generator().manual_seed(1)
     objects = [
-        np.array([[1, 2, 0, 6, 1, 9, 12, 12], [2, 3, 5, 12, 10, 14, 20, 10],
-                  [3, 1, 4, 8, 4, 12, 8, 16], [4, 0, 3, 3, 2, 5, 4, 4]]),  # last: empty box
-        np.array([[5, 4, 2, 10, 0, 16, 16, 16], [6, 5, 0, 12, 3, 7, 24, 8],
-                  [7, 6, 1, 5, 8, 16, 6, 12]]),
+        np.array([[1, 2, 0, 6, 1, 9, 12, 12], [2, 3, 5, 12, 10, 14, 20, 10], [3, 1, 4, 8, 4, 12, 8, 16],
+                  [4, 0, 3, 3, 2, 5, 4, 4]]),  # last: empty box
+        np.array([[5, 4, 2, 10, 0, 16, 16, 16], [6, 5, 0, 12, 3, 7, 24, 8], [7, 6, 1, 5, 8, 16, 6, 12]]),
     ]
     samples, fakes, reals = [], [], []
     for objs in objects:
@@ -61,8 +60,7 @@ def test_object_fid_matches_independent_numpy(tmp_path):
                 fake_crops.append(_reference_crop(fake, row, 16))
                 real_crops.append(_reference_crop(real, row, 16))
     to_rgb_u8 = lambda x: np.stack(x)[:, ::-1].round().clip(0, 255).astype(np.uint8)  # noqa: E731
-    expected = frechet_distance(reference_features(to_rgb_u8(fake_crops)),
-                                reference_features(to_rgb_u8(real_crops)))
+    expected = frechet_distance(reference_features(to_rgb_u8(fake_crops)), reference_features(to_rgb_u8(real_crops)))
     assert result['ObjectFID/num_objects'] == 6
     assert expected > 1e-3
     assert result['ObjectFID/fid'] == pytest.approx(expected, rel=1e-3)
@@ -70,12 +68,12 @@ def test_object_fid_matches_independent_numpy(tmp_path):
 
 def test_images_without_objects_evaluate_normally(tmp_path):
     """Scenes with K=0 objects are skipped; a set with < 2 objects reports nan with a warning."""
-    metric = METRICS.build(dict(type='ObjectFID', inception_path=save_tiny_inception(tmp_path / 'i.pt'),
-                                crop_size=8, prefix='ObjectFID'))
+    metric = METRICS.build(
+        dict(type='ObjectFID', inception_path=save_tiny_inception(tmp_path / 'i.pt'), crop_size=8, prefix='ObjectFID'))
     samples = []
     for objects in (np.zeros((0, 8), np.int64), np.array([[1, 24, 0, 4, 0, 4, 1, 1]])):
-        s = DataSample(gt_img=torch.rand(3, 8, 8) * 255, fake_img=torch.rand(3, 8, 8) * 255,
-                       metainfo=dict(objects=objects))
+        s = DataSample(
+            gt_img=torch.rand(3, 8, 8) * 255, fake_img=torch.rand(3, 8, 8) * 255, metainfo=dict(objects=objects))
         samples.append(s.to_dict())
     metric.process({}, samples)
     with pytest.warns(UserWarning, match='1 object'):

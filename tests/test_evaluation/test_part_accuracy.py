@@ -57,7 +57,9 @@ def test_object_pixel_accuracy_and_constant_part_baseline():
 def test_baseline_pools_histograms_per_category():
     """Basis baseline = sum over categories of each one's majority count, not one global majority part."""
     metric = METRICS.build(dict(type='PartAccuracy', novel_categories=[], per_category=False))
-    metric.process({}, [_sample([[0, 0]], [[1, 1]], 24), _sample([[0, 0]], [[2, 3]], 26),
-                        _sample([[0, 0]], [[2, 0]], 26)])
+    metric.process({},
+                   [_sample([[0, 0]], [[1, 1]], 24),
+                    _sample([[0, 0]], [[2, 3]], 26),
+                    _sample([[0, 0]], [[2, 0]], 26)])
     results = metric.evaluate(3)
     assert math.isclose(results['PartAccuracy/basis_obj_baseline'], 100 * (2 + 2) / 5)

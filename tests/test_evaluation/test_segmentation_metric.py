@@ -23,22 +23,42 @@ def tiny_segmenter_config(num_classes: int = NUM_CLASSES) -> dict:
     norm_cfg = dict(type='BN', requires_grad=True)
     return dict(
         type='EncoderDecoder',
-        data_preprocessor=dict(type='SegDataPreProcessor', mean=MEAN, std=STD, bgr_to_rgb=True,
-                               pad_val=0, seg_pad_val=255),
-        backbone=dict(type='UNet', in_channels=3, base_channels=4, num_stages=2, strides=(1, 1),
-                      enc_num_convs=(1, 1), dec_num_convs=(1, ), downsamples=(True, ),
-                      enc_dilations=(1, 1), dec_dilations=(1, ), norm_cfg=norm_cfg,
-                      upsample_cfg=dict(type='InterpConv')),
-        decode_head=dict(type='FCNHead', in_channels=4, in_index=1, channels=4, num_convs=1,
-                         concat_input=False, dropout_ratio=0.0, num_classes=num_classes,
-                         norm_cfg=norm_cfg, align_corners=False,
-                         loss_decode=dict(type='CrossEntropyLoss')),
+        data_preprocessor=dict(
+            type='SegDataPreProcessor', mean=MEAN, std=STD, bgr_to_rgb=True, pad_val=0, seg_pad_val=255),
+        backbone=dict(
+            type='UNet',
+            in_channels=3,
+            base_channels=4,
+            num_stages=2,
+            strides=(1, 1),
+            enc_num_convs=(1, 1),
+            dec_num_convs=(1, ),
+            downsamples=(True, ),
+            enc_dilations=(1, 1),
+            dec_dilations=(1, ),
+            norm_cfg=norm_cfg,
+            upsample_cfg=dict(type='InterpConv')),
+        decode_head=dict(
+            type='FCNHead',
+            in_channels=4,
+            in_index=1,
+            channels=4,
+            num_convs=1,
+            concat_input=False,
+            dropout_ratio=0.0,
+            num_classes=num_classes,
+            norm_cfg=norm_cfg,
+            align_corners=False,
+            loss_decode=dict(type='CrossEntropyLoss')),
         test_cfg=dict(mode='whole'))
 
 
 def build_metric(**kwargs):
-    cfg = dict(type='SegmentationMetric', segmenter_config=tiny_segmenter_config(),
-               class_map=CLASS_MAP, allow_random_init=True)
+    cfg = dict(
+        type='SegmentationMetric',
+        segmenter_config=tiny_segmenter_config(),
+        class_map=CLASS_MAP,
+        allow_random_init=True)
     cfg.update(kwargs)
     metric = METRICS.build(cfg)
     torch.manual_seed(0)  # large random head weights: every class gets predicted somewhere
@@ -62,8 +82,7 @@ def make_outputs(n=3, h=8, w=16, seed=3):
 
 def predictions_by_hand(segmenter, bgr, label_size, eval_size=None) -> np.ndarray:
     """Resize, flip to RGB, normalise, raw network forward, resize logits, argmax."""
-    x = bgr if eval_size is None else F.interpolate(bgr, eval_size, mode='bilinear',
-                                                    align_corners=False)
+    x = bgr if eval_size is None else F.interpolate(bgr, eval_size, mode='bilinear', align_corners=False)
     x = (x[:, [2, 1, 0]] - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
     with torch.no_grad():
         logits = segmenter(x, mode='tensor')
@@ -107,8 +126,7 @@ def test_orig_branch_and_plain_fake_img():
     outputs, fakes, labels = make_outputs(n=2)
     metric.process({}, outputs)
     result = metric.evaluate(size=2)
-    expected = scores_by_hand(predictions_by_hand(metric.segmenter, 255 - fakes, labels.shape[-2:]),
-                              labels)
+    expected = scores_by_hand(predictions_by_hand(metric.segmenter, 255 - fakes, labels.shape[-2:]), labels)
     assert result['Seg/mIoU'] == pytest.approx(expected['mIoU'], abs=1e-9)
     assert any(key.startswith('Seg/IoU/') for key in result)
 
@@ -122,8 +140,12 @@ def test_checkpoint_round_trip(tmp_path):
     metric = build_metric()
     path = tmp_path / 'segmenter.pth'
     torch.save(dict(state_dict=metric.segmenter.state_dict()), path)
-    loaded = METRICS.build(dict(type='SegmentationMetric', segmenter_config=tiny_segmenter_config(),
-                                segmenter_checkpoint=str(path), class_map=CLASS_MAP))
+    loaded = METRICS.build(
+        dict(
+            type='SegmentationMetric',
+            segmenter_config=tiny_segmenter_config(),
+            segmenter_checkpoint=str(path),
+            class_map=CLASS_MAP))
     outputs, _, _ = make_outputs()
     for m in (metric, loaded):
         m.process({}, outputs)
@@ -133,22 +155,29 @@ def test_checkpoint_round_trip(tmp_path):
 def test_bad_settings_and_inputs_name_the_problem(tmp_path):
     config = tiny_segmenter_config()
     with pytest.raises(FileNotFoundError, match='missing_seg.pth.*model zoo'):
-        METRICS.build(dict(type='SegmentationMetric', segmenter_config=config,
-                           segmenter_checkpoint=str(tmp_path / 'missing_seg.pth'), class_map=CLASS_MAP))
+        METRICS.build(
+            dict(
+                type='SegmentationMetric',
+                segmenter_config=config,
+                segmenter_checkpoint=str(tmp_path / 'missing_seg.pth'),
+                class_map=CLASS_MAP))
     with pytest.raises(ValueError, match='segmenter_checkpoint is None'):
         METRICS.build(dict(type='SegmentationMetric', segmenter_config=config, class_map=CLASS_MAP))
     with pytest.raises(ValueError, match='maps labels to 3 classes .* predicts 4'):
-        METRICS.build(dict(type='SegmentationMetric', segmenter_config=tiny_segmenter_config(4),
-                           class_map=CLASS_MAP, allow_random_init=True))
+        METRICS.build(
+            dict(
+                type='SegmentationMetric',
+                segmenter_config=tiny_segmenter_config(4),
+                class_map=CLASS_MAP,
+                allow_random_init=True))
     with pytest.raises(ValueError, match='class_map cityscapes maps labels to 19 classes .* predicts 3'):
-        METRICS.build(dict(type='SegmentationMetric', segmenter_config=config,
-                           class_map='cityscapes', allow_random_init=True))
+        METRICS.build(
+            dict(type='SegmentationMetric', segmenter_config=config, class_map='cityscapes', allow_random_init=True))
     with pytest.raises(FileNotFoundError, match='no_such.py'):
-        METRICS.build(dict(type='SegmentationMetric', segmenter_config=str(tmp_path / 'no_such.py'),
-                           allow_random_init=True))
+        METRICS.build(
+            dict(type='SegmentationMetric', segmenter_config=str(tmp_path / 'no_such.py'), allow_random_init=True))
     with pytest.raises(FileNotFoundError, match='mmseg::fcn/no_such.py'):
-        METRICS.build(dict(type='SegmentationMetric', segmenter_config='mmseg::fcn/no_such.py',
-                           allow_random_init=True))
+        METRICS.build(dict(type='SegmentationMetric', segmenter_config='mmseg::fcn/no_such.py', allow_random_init=True))
     with pytest.raises(KeyError, match="'voc' is no preset"):
         resolve_class_map('voc')
 
@@ -178,8 +207,7 @@ def test_class_map_presets_match_official_tables():
     coco = resolve_class_map('coco_stuff')
     assert len(coco) == 183 and coco[0] == 255
     import mmseg
-    converter = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'dataset_converters',
-                         'coco_stuff164k.py')
+    converter = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools', 'dataset_converters', 'coco_stuff164k.py')
     if not osp.isfile(converter):
         pytest.skip('mmsegmentation ships no coco_stuff164k.py converter here')
     spec = importlib.util.spec_from_file_location('coco_stuff164k', converter)
@@ -196,8 +224,8 @@ def test_class_map_presets_match_official_tables():
 ])
 def test_evaluation_config_segmenters_fit_their_class_maps(config, class_map, num_labels):
     """The zoo models named in configs/_base_/evaluation build and fit the presets (random weights)."""
-    metric = METRICS.build(dict(type='SegmentationMetric', segmenter_config=config,
-                                class_map=class_map, allow_random_init=True))
+    metric = METRICS.build(
+        dict(type='SegmentationMetric', segmenter_config=config, class_map=class_map, allow_random_init=True))
     label = torch.randint(0, num_labels, (1, 16, 32))
     metric.process({}, [dict(fake_img=torch.rand(3, 16, 32) * 255, label=label)])
     result = metric.evaluate(size=1)
@@ -207,9 +235,8 @@ def test_evaluation_config_segmenters_fit_their_class_maps(config, class_map, nu
 def test_toy_segmenter_config_file():
     """tools/demo_stages.py: a config file path and labels that already are the classes."""
     config = osp.join(ROOT, 'configs', 'toy', 'segmenter_unet-s16_1xb8-300iters_toy-64x128.py')
-    metric = METRICS.build(dict(type='SegmentationMetric', segmenter_config=config,
-                                allow_random_init=True, device='cpu'))
+    metric = METRICS.build(
+        dict(type='SegmentationMetric', segmenter_config=config, allow_random_init=True, device='cpu'))
     assert metric.num_classes == 10 and metric.class_map.tolist() == list(range(10))
-    metric.process({}, [dict(fake_img=torch.rand(3, 32, 64) * 255,
-                             label=torch.randint(0, 10, (1, 32, 64)))])
+    metric.process({}, [dict(fake_img=torch.rand(3, 32, 64) * 255, label=torch.randint(0, 10, (1, 32, 64)))])
     assert 0 <= metric.evaluate(size=1)['Seg/mIoU'] <= 100

@@ -15,8 +15,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmipose.registry import METRICS, MODELS
 from mmipose.apis.runner_cli import parse_test_args, run_test
+from mmipose.registry import METRICS, MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_IPOSE = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4-600iters_toy-64x128.py')
@@ -54,13 +54,24 @@ def test_toy_runner_test_reports_all_metrics_and_writes_outputs(tmp_path):
     segmenter = METRICS.build(dict(type='SegmentationMetric', segmenter_config=TOY_SEGMENTER,
                                    allow_random_init=True)).segmenter
     torch.save(dict(state_dict=segmenter.state_dict()), tmp_path / 'segmenter.pth')
-    cfg.test_evaluator = dict(type='Evaluator', metrics=[
-        dict(type='IPOSEFID', prefix='FID', fake_nums=-1, inception_path=inception,
-             inception_pkl=str(tmp_path / 'real.pkl'), sample_model='ema'),
-        dict(type='ObjectFID', prefix='ObjectFID', inception_path=inception, sample_model='ema'),
-        dict(type='SegmentationMetric', prefix='Seg', segmenter_config=TOY_SEGMENTER,
-             segmenter_checkpoint=str(tmp_path / 'segmenter.pth'), sample_model='ema'),
-    ])
+    cfg.test_evaluator = dict(
+        type='Evaluator',
+        metrics=[
+            dict(
+                type='IPOSEFID',
+                prefix='FID',
+                fake_nums=-1,
+                inception_path=inception,
+                inception_pkl=str(tmp_path / 'real.pkl'),
+                sample_model='ema'),
+            dict(type='ObjectFID', prefix='ObjectFID', inception_path=inception, sample_model='ema'),
+            dict(
+                type='SegmentationMetric',
+                prefix='Seg',
+                segmenter_config=TOY_SEGMENTER,
+                segmenter_checkpoint=str(tmp_path / 'segmenter.pth'),
+                sample_model='ema'),
+        ])
     cfg.custom_hooks = [dict(type='IPOSESaveOutputsHook', out_dir='test_outputs', sample_model='ema')]
     cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
@@ -98,5 +109,4 @@ def test_toy_runner_test_reports_all_metrics_and_writes_outputs(tmp_path):
     correct = np.diag(confusion)
     union = confusion.sum(0) + confusion.sum(1) - correct
     assert metrics['Seg/AC'] == pytest.approx(100 * correct.sum() / confusion.sum(), abs=0.5)
-    assert metrics['Seg/mIoU'] == pytest.approx(100 * np.mean(correct[union > 0] / union[union > 0]),
-                                                abs=1.0)
+    assert metrics['Seg/mIoU'] == pytest.approx(100 * np.mean(correct[union > 0] / union[union > 0]), abs=1.0)

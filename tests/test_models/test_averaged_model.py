@@ -10,8 +10,7 @@ from mmipose.registry import MODELS
 
 def _net():
     torch.manual_seed(0)
-    return nn.Sequential(nn.utils.spectral_norm(nn.Linear(3, 4)), nn.BatchNorm1d(4), nn.ReLU(),
-                         nn.Linear(4, 2))
+    return nn.Sequential(nn.utils.spectral_norm(nn.Linear(3, 4)), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
 
 
 def _train_and_average(ema_type, momentum=0.25, steps=4):

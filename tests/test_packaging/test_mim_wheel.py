@@ -29,8 +29,8 @@ TOY_CONFIG = 'ipose_tiny_1xb4-600iters_toy-64x128.py'
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec('mim') is None,
-                       reason='openmim is not installed (it is in requirements/tests.txt)'),
+    pytest.mark.skipif(
+        importlib.util.find_spec('mim') is None, reason='openmim is not installed (it is in requirements/tests.txt)'),
 ]
 
 
@@ -55,8 +55,11 @@ def _build_wheel(tmp_path) -> str:
     _run([sys.executable, 'setup.py', '-q', 'sdist', '-d', str(tmp_path / 'sdist')], cwd=src)
     sdist = glob.glob(str(tmp_path / 'sdist' / 'mmipose-*.tar.gz'))
     assert len(sdist) == 1, sdist
-    _run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '--no-build-isolation', '--no-index',
-          '-w', str(tmp_path / 'wheel'), sdist[0]], cwd=tmp_path)
+    _run([
+        sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps', '--no-build-isolation', '--no-index', '-w',
+        str(tmp_path / 'wheel'), sdist[0]
+    ],
+         cwd=tmp_path)
     wheels = glob.glob(str(tmp_path / 'wheel' / 'mmipose-*.whl'))
     assert len(wheels) == 1, wheels
     return wheels[0]
@@ -106,10 +109,12 @@ def test_wheel_mim_search_and_train(tmp_path):
         'model.part_inferencer.support_bank.root=' + osp.join(data, 'supports')
     ]
     for loader in ('train_dataloader', 'val_dataloader'):
-        options += [f'{loader}.dataset.data_root={data}', f'{loader}.dataset.num_train=40',
-                    f'{loader}.dataset.num_val=2']
-    out = _run([python, '-m', 'mim', 'train', 'mmipose', TOY_CONFIG, '--work-dir', 'work', '--cfg-options'] + options,
-               cwd=run_dir)
+        options += [
+            f'{loader}.dataset.data_root={data}', f'{loader}.dataset.num_train=40', f'{loader}.dataset.num_val=2'
+        ]
+    out = _run(
+        [python, '-m', 'mim', 'train', 'mmipose', TOY_CONFIG, '--work-dir', 'work', '--cfg-options'] + options,
+        cwd=run_dir)
     assert osp.join(package, '.mim', 'configs', 'toy', TOY_CONFIG) in out  # the installed config was used
     checkpoint = torch.load(str(run_dir / 'work' / 'iter_1.pth'), map_location='cpu', weights_only=False)
     generator = {k: v for k, v in checkpoint['state_dict'].items() if k.startswith('generator.')}

@@ -36,6 +36,9 @@ def toy_session(tmp_dir: str, seed: int = 0, size=None):
     torch.manual_seed(seed)
     root = write_supports(osp.join(tmp_dir, 'supports'))
     # init_gain 1.0: at the config's 0.02 a random generator barely responds to the noise
-    options = {'model.part_inferencer.support_bank.root': root, 'model.part_inferencer.partnet.checkpoint': None,
-               'model.generator.init_gain': 1.0}
+    options = {
+        'model.part_inferencer.support_bank.root': root,
+        'model.part_inferencer.partnet.checkpoint': None,
+        'model.generator.init_gain': 1.0
+    }
     return PainterSession(TOY_CONFIG, None, size=size, cfg_options=options)

@@ -5,9 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mmipose.painter import (assign_instances, canvas_payload, decode_image, encode_png,
-                             parse_instance_image, parse_label_image, resize_nearest,
-                             snap_to_palette)
+from mmipose.painter import (assign_instances, canvas_payload, decode_image, encode_png, parse_instance_image,
+                             parse_label_image, resize_nearest, snap_to_palette)
 
 PALETTE = np.array([[0, 0, 0], [70, 130, 180], [128, 64, 128], [0, 0, 142]], np.uint8)  # void sky road car
 CAR = 3

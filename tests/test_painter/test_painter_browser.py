@@ -43,8 +43,7 @@ def server(tmp_path_factory):
     assert session.load_error is None, session.load_error
     app = build_app(session)
     port = _free_port()
-    app.queue().launch(server_name='127.0.0.1', server_port=port, prevent_thread_lock=True, show_api=False,
-                       quiet=True)
+    app.queue().launch(server_name='127.0.0.1', server_port=port, prevent_thread_lock=True, show_api=False, quiet=True)
     yield f'http://127.0.0.1:{port}'
     app.close()
 
@@ -136,8 +135,10 @@ def _choose(driver, element_id: str, text: str):
     box = driver.find_element(By.CSS_SELECTOR, f'#{element_id} input')
     driver.execute_script('arguments[0].scrollIntoView({block: "center"})', box)
     box.click()
-    option = _wait(driver, lambda d: next((o for o in d.find_elements(By.CSS_SELECTOR, 'ul.options li')
-                                           if o.text.strip() == text), None), f'option {text!r}')
+    option = _wait(
+        driver, lambda d: next(
+            (o for o in d.find_elements(By.CSS_SELECTOR, 'ul.options li') if o.text.strip() == text), None),
+        f'option {text!r}')
     option.click()
     _wait(driver, lambda d: box.get_attribute('value') == text, f'{element_id} = {text!r}')
     box.send_keys(Keys.ESCAPE)

@@ -115,8 +115,10 @@ def test_canvas_export_is_parsed_like_an_upload(session):
     parsed_label, parsed_inst, selected, notes = parse_canvas(session, canvas)
     np.testing.assert_array_equal(parsed_label, label)
     np.testing.assert_array_equal(parsed_inst, inst)
-    assert selected == 7002 and notes == ['canvas: 1 pixels had colours in no palette entry and were snapped to the '
-                                          'nearest class colour.']
+    assert selected == 7002 and notes == [
+        'canvas: 1 pixels had colours in no palette entry and were snapped to the '
+        'nearest class colour.'
+    ]
     with pytest.raises(ValueError, match='unreadable'):
         parse_canvas(session, '{not json')
 
@@ -136,8 +138,10 @@ def test_a_checkpoint_of_another_model_is_reported_not_raised(tmp_path):
     from painter_model import write_supports
     checkpoint = str(tmp_path / 'other.pth')
     torch.save({'state_dict': {'generator_ema.module.other.weight': torch.zeros(1)}}, checkpoint)
-    options = {'model.part_inferencer.support_bank.root': write_supports(str(tmp_path / 'supports')),
-               'model.part_inferencer.partnet.checkpoint': None}
+    options = {
+        'model.part_inferencer.support_bank.root': write_supports(str(tmp_path / 'supports')),
+        'model.part_inferencer.partnet.checkpoint': None
+    }
     session = PainterSession(TOY_CONFIG, checkpoint, cfg_options=options)
     assert session.inferencer is None
     assert 'could not be loaded' in session.load_error and 'other.pth' in session.load_error

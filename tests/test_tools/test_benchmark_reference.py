@@ -14,8 +14,10 @@ def tool():
 
 def test_missing_reference_repo_is_a_clear_error(tool, tmp_path):
     missing = tmp_path / 'no_such_clone'
-    with pytest.raises(ValueError, match=rf'--reference-repo {missing} does not exist: expected a '
-                       r"clone of the authors' iPOSE code \(https://github.com/csyxwei/iPOSE"):
+    with pytest.raises(
+            ValueError,
+            match=rf'--reference-repo {missing} does not exist: expected a '
+            r"clone of the authors' iPOSE code \(https://github.com/csyxwei/iPOSE"):
         tool.main(['--reference-repo', str(missing)])
     # a folder that is not their code: the files it lacks are named
     (tmp_path / 'other' / 'models').mkdir(parents=True)
@@ -43,8 +45,7 @@ def test_scene_bands_never_use_the_object_class():
 
 
 def test_compare_runs_benchmark_ipose_with_the_same_case_options(tool):
-    args = tool.parse_args(['--reference-repo', 'x', '--threads', '2', '--iters', '2',
-                            '--infer-objects', '7'])
+    args = tool.parse_args(['--reference-repo', 'x', '--threads', '2', '--iters', '2', '--infer-objects', '7'])
     cmd, spec = tool.ours_command(args, 'infer', 'levers')
     assert spec == 'bf16+cl+ftz' and cmd[-2:] == ['--worker', 'infer']
     text = ' '.join(cmd)
@@ -56,8 +57,9 @@ def test_compare_runs_benchmark_ipose_with_the_same_case_options(tool):
 
 
 def test_compare_times_the_deployment_backends_with_the_same_scene_options(tool):
-    args = tool.parse_args(['--reference-repo', 'x', '--threads', '2', '--iters', '2',
-                            '--infer-objects', '7', '--image-size', '64', '128'])
+    args = tool.parse_args([
+        '--reference-repo', 'x', '--threads', '2', '--iters', '2', '--infer-objects', '7', '--image-size', '64', '128'
+    ])
     assert args.backends == ['compile', 'onnxruntime', 'openvino', 'openvino-bf16']
     cmd = tool.backend_command(args, 'onnxruntime')
     text = ' '.join(cmd)

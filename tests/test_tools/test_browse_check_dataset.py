@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mmipose.testing import dataset_writers as writers
 from mmipose.apis.dataset_cli import browse_dataset_main, check_dataset_main
+from mmipose.testing import dataset_writers as writers
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY_IPOSE, = glob.glob(osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_*_toy-64x128.py'))
@@ -52,8 +52,7 @@ def test_toy_browse_grid_and_check(toy_root, tmp_path, capsys):
     image = _read_rgb(grid)
     # 3 rows x 5 columns of 128x256 tiles (64x128 scenes, auto scale 2), 2 px padding, 14 px titles
     assert image.shape == (14 + 3 * (128 + 2) + 2, 5 * (256 + 2) + 2, 3)
-    rc, out = _check([TOY_IPOSE, '--split', 'val', '--workers', '2', '--cfg-options'] + _toy_options(toy_root),
-                     capsys)
+    rc, out = _check([TOY_IPOSE, '--split', 'val', '--workers', '2', '--cfg-options'] + _toy_options(toy_root), capsys)
     assert rc == 0, out
     assert "instance-map format found: {'16-bit class*1000+k': 6}" in out and 'problems: 0' in out
     # an independent count of the objects: every instance id >= 1000 of a part class in the stored maps,
@@ -67,8 +66,8 @@ def test_toy_browse_grid_and_check(toy_root, tmp_path, capsys):
 
 def test_toy_partnet_pairs_browse_and_check(toy_root, tmp_path, capsys):
     opts = [f'{s}_dataloader.dataset.data_root={toy_root}/part_dataset' for s in ('train', 'val')]
-    paths = _browse([TOY_PARTNET, '--split', 'val', '--num', '2', '--out', str(tmp_path / 'pairs'),
-                     '--cfg-options'] + opts)
+    paths = _browse([TOY_PARTNET, '--split', 'val', '--num', '2', '--out',
+                     str(tmp_path / 'pairs'), '--cfg-options'] + opts)
     assert len(paths) == 2 and _read_rgb(paths[0]).shape == (14 + 128 + 4, 2 * (128 + 2) + 2, 3)
     rc, out = _check([TOY_PARTNET, '--split', 'val', '--cfg-options'] + opts, capsys)
     assert rc == 0 and 'samples per category' in out and 'part ids seen: [0, ' in out
@@ -90,21 +89,21 @@ def _count_ids(folder, pattern, object_ids):
 
 
 FIXTURES = {
-    'cityscapes': ('cityscapes.py', lambda root: writers.write_cityscapes(root, 'val', 2, size=(32, 64)),
-                   [], '16-bit class*1000+k',
-                   lambda root: _count_ids(osp.join(root, 'gtFine', 'val', 'aachen'), '*instanceIds.png',
-                                           lambda m: [v for v in np.unique(m) if v >= 1000])),
+    'cityscapes': ('cityscapes.py', lambda root: writers.write_cityscapes(root, 'val', 2, size=(32, 64)), [],
+                   '16-bit class*1000+k', lambda root: _count_ids(
+                       osp.join(root, 'gtFine', 'val', 'aachen'), '*instanceIds.png', lambda m:
+                       [v for v in np.unique(m) if v >= 1000])),
     'ade20k': ('ade20k.py', lambda root: writers.write_ade20k(root, 'validation', 2), [], 'RGB (R class, G id)',
-               lambda root: _count_ids(osp.join(root, 'annotations_instance', 'validation'), '*.png',
-                                       lambda m: [v for v in np.unique(m[..., 1]) if v > 0])),
-    'coco-stuff': ('coco_stuff.py', lambda root: writers.write_coco_stuff(root, 'val2017', 2), [],
-                   '16-bit class*256+k',
-                   lambda root: _count_ids(osp.join(root, 'instance_maps', 'val2017'), '*.png',
-                                           lambda m: [v for v in np.unique(m) if v > 0])),
-    'coco-stuff-spade': ('coco_stuff.py', lambda root: writers.write_coco_stuff_spade(root, 'val', 2),
-                         ['val_dataloader.dataset.layout=spade'], '8-bit per-image ids',
-                         lambda root: _count_ids(osp.join(root, 'val_label'), '*.png',
-                                                 lambda m: [v for v in np.unique(m) if v < 90])),
+               lambda root: _count_ids(
+                   osp.join(root, 'annotations_instance', 'validation'), '*.png', lambda m:
+                   [v for v in np.unique(m[..., 1]) if v > 0])),
+    'coco-stuff':
+    ('coco_stuff.py', lambda root: writers.write_coco_stuff(root, 'val2017', 2), [], '16-bit class*256+k', lambda root:
+     _count_ids(osp.join(root, 'instance_maps', 'val2017'), '*.png', lambda m: [v for v in np.unique(m) if v > 0])),
+    'coco-stuff-spade':
+    ('coco_stuff.py', lambda root: writers.write_coco_stuff_spade(root, 'val', 2),
+     ['val_dataloader.dataset.layout=spade'], '8-bit per-image ids',
+     lambda root: _count_ids(osp.join(root, 'val_label'), '*.png', lambda m: [v for v in np.unique(m) if v < 90])),
 }
 
 
@@ -131,8 +130,9 @@ def test_check_names_every_bad_file_and_exits_1(tmp_path, capsys):
     writers.save_png(osp.join(gt, f'{names[0]}_gtFine_labelIds.png'), np.zeros((16, 64), np.uint8))
     with open(osp.join(gt, f'{names[1]}_gtFine_instanceIds.png'), 'wb') as f:
         f.write(b'not a png')
-    rc, out = _check([osp.join(BASE, 'cityscapes.py'), '--split', 'val', '--cfg-options',
-                      f'val_dataloader.dataset.data_root={root}'], capsys)
+    rc, out = _check([
+        osp.join(BASE, 'cityscapes.py'), '--split', 'val', '--cfg-options', f'val_dataloader.dataset.data_root={root}'
+    ], capsys)
     assert rc == 1 and 'problems: 2' in out
     assert f'{names[0]}_gtFine_labelIds.png 16x64' in out and 'sizes differ' in out
     assert f'{names[1]}_gtFine_instanceIds.png is unreadable' in out
@@ -145,8 +145,9 @@ def test_check_catches_8bit_instance_maps_in_the_standard_coco_layout(tmp_path, 
         path = osp.join(root, 'instance_maps', 'val2017', f'{name}.png')
         inst = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         writers.save_png(path, (inst % 256).astype(np.uint8))
-    rc, out = _check([osp.join(BASE, 'coco_stuff.py'), '--split', 'val', '--cfg-options',
-                      f'val_dataloader.dataset.data_root={root}'], capsys)
+    rc, out = _check([
+        osp.join(BASE, 'coco_stuff.py'), '--split', 'val', '--cfg-options', f'val_dataloader.dataset.data_root={root}'
+    ], capsys)
     assert rc == 1
     assert f"instance_maps/val2017/{names[0]}.png: 8-bit instance map" in out and "layout='spade'" in out
     assert 'instance map is 8-bit per-image ids, the pipeline expects 16-bit class*256+k' in out

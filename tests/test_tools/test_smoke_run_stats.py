@@ -10,20 +10,18 @@ import torch
 from mmipose.testing import smoke_run_stats
 from mmipose.testing.config_runs import REPO
 
-BASELINE = osp.join(REPO, 'configs', 'ablations',
-                    'ipose-ablation_oasis-baseline_2xb2-372kiters_cityscapes-256x512.py')
+BASELINE = osp.join(REPO, 'configs', 'ablations', 'ipose-ablation_oasis-baseline_2xb2-372kiters_cityscapes-256x512.py')
 
 
 def _distance(a, b):
-    return sum(((a[k].double() - b[k].double()) ** 2).sum().item() for k in a) ** 0.5
+    return sum(((a[k].double() - b[k].double())**2).sum().item() for k in a)**0.5
 
 
 @pytest.mark.slow  # two training iterations of a shipped config in-process: ~40 s on 2 cores
 @pytest.mark.skipif(torch.cuda.is_available(), reason='the CPU path of the script')
 def test_cpu_smoke_run_reports_ema_movement_from_the_saved_weights(tmp_path):
     # the OASIS-baseline row: the cheapest shipped config with an EMA generator (no PartNet, no CLIP)
-    result = smoke_run_stats.main(
-        [BASELINE, '--work-dir', str(tmp_path), '--device', 'cpu', '--iters', '2'])
+    result = smoke_run_stats.main([BASELINE, '--work-dir', str(tmp_path), '--device', 'cpu', '--iters', '2'])
     state = torch.load(tmp_path / 'iter_2.pth', map_location='cpu', weights_only=False)['state_dict']
     init = torch.load(tmp_path / 'ema_init.pth', map_location='cpu')
     ema = {k: state['generator_ema.module.' + k] for k in init}
@@ -41,9 +39,13 @@ def test_cpu_smoke_run_reports_ema_movement_from_the_saved_weights(tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the refusal without CUDA')
 def test_check_gpu_run_refuses_without_cuda(tmp_path):
-    proc = subprocess.run(['bash', osp.join(REPO, 'tools', 'analysis', 'check_gpu_run.sh'),
-                           BASELINE, str(tmp_path)], capture_output=True, text=True,
-                          env=dict(os.environ, PYTHON=sys.executable), timeout=300)
+    proc = subprocess.run(
+        ['bash', osp.join(REPO, 'tools', 'analysis', 'check_gpu_run.sh'), BASELINE,
+         str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHON=sys.executable),
+        timeout=300)
     assert proc.returncode == 2
     assert 'no CUDA device' in proc.stderr and 'smoke_run_stats.py' in proc.stderr
     assert not os.listdir(tmp_path)  # nothing ran

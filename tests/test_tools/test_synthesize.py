@@ -29,9 +29,11 @@ def test_synthesize_files_resampling_and_support_editing(tmp_path):
         cv2.imwrite(str(edited_supports / f'{i}_part.png'), np.full((64, 64), 5, np.uint8))
     inst = osp.join(data, 'scenes', 'val', 'instances', 'val_00000.png')
     # the script's command line, as users run it
-    run_tool(['tools/synthesize.py', CONFIG, checkpoint, label, '--inst', inst, '--out-dir', str(tmp_path / 'out'),
-              '--resample', f'object:{obj}', '--num-samples', '2', '--supports', f'26={edited_supports}',
-              '--cfg-options', f'model.part_inferencer.support_bank.root={data}/supports'])
+    run_tool([
+        'tools/synthesize.py', CONFIG, checkpoint, label, '--inst', inst, '--out-dir',
+        str(tmp_path / 'out'), '--resample', f'object:{obj}', '--num-samples', '2', '--supports',
+        f'26={edited_supports}', '--cfg-options', f'model.part_inferencer.support_bank.root={data}/supports'
+    ])
     names = sorted(os.listdir(tmp_path / 'out'))
     assert names == sorted(['val_00000.png', 'val_00000_parts.png', 'val_00000_parts_color.png'] +
                            [f'val_00000_resample{i}{s}.png' for i in range(2) for s in ('', '_parts', '_parts_color')])

@@ -41,7 +41,7 @@ def _frechet_direct(a: np.ndarray, b: np.ndarray) -> float:
     root_a = v @ np.diag(np.sqrt(np.clip(w, 0, None))) @ v.T
     inner = np.linalg.eigvalsh(root_a @ s_b @ root_a)
     trace_root = np.sqrt(np.clip(inner, 0, None)).sum()
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * trace_root)
+    return float(((mu_a - mu_b)**2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * trace_root)
 
 
 def test_frechet_distance_matches_the_direct_formula():
@@ -52,7 +52,7 @@ def test_frechet_distance_matches_the_direct_formula():
     assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
     # one dimension: (m_a - m_b)^2 + (s_a - s_b)^2
     x, y = rng.normal(1.0, 2.0, size=(400, 1)), rng.normal(-0.5, 0.5, size=(400, 1))
-    closed = (x.mean() - y.mean()) ** 2 + (x.std(ddof=1) - y.std(ddof=1)) ** 2
+    closed = (x.mean() - y.mean())**2 + (x.std(ddof=1) - y.std(ddof=1))**2
     assert metrics.frechet_distance(x, y) == pytest.approx(closed, rel=1e-6)
 
 
@@ -162,8 +162,8 @@ def test_baseline_model_builds_without_parts():
     assert model.part_inferencer is None and model.generator.part_injection == 'none'
     assert model.discriminator.use_global_head
     label = torch.randint(1, 10, (1, 1, 64, 128))
-    data = dict(inputs=dict(label=[label[0]], inst=[label[0]], z=[torch.zeros(model.generator.z_dim)]),
-                data_samples=None)
+    data = dict(
+        inputs=dict(label=[label[0]], inst=[label[0]], z=[torch.zeros(model.generator.z_dim)]), data_samples=None)
     from mmagic.structures import DataSample
     data['data_samples'] = [DataSample(metainfo=dict(objects=np.zeros((0, 8), np.int64)))]
     out = model.val_step(data)[0]

@@ -8,11 +8,9 @@ import os.path as osp
 import pytest
 import torch
 
-from mmipose.utils.official_checkpoint import (CheckpointConversionError,
-                                               convert_discriminator_state_dict,
-                                               convert_generator_state_dict,
-                                               convert_ipose_checkpoints, read_checkpoint)
 from mmipose.utils import convert_official_checkpoint
+from mmipose.utils.official_checkpoint import (CheckpointConversionError, convert_discriminator_state_dict,
+                                               convert_generator_state_dict, convert_ipose_checkpoints, read_checkpoint)
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
@@ -129,8 +127,9 @@ def random_state_dict(shapes, seed=0, prefix=''):
 def test_documented_key_counts():
     assert len(official_generator_shapes()) == 424
     assert len(official_discriminator_shapes()) == 132
-    params = sum(torch.Size(s).numel() for k, s in official_generator_shapes().items()
-                 if not k.endswith(('_u', '_v', 'running_mean', 'running_var', 'tracked')))
+    params = sum(
+        torch.Size(s).numel() for k, s in official_generator_shapes().items()
+        if not k.endswith(('_u', '_v', 'running_mean', 'running_var', 'tracked')))
     assert params == pytest.approx(107.96e6, rel=2e-3)  # the official Cityscapes generator: 107.96M
 
 
@@ -147,10 +146,8 @@ def test_convert_generator_discriminator_and_ipose_layout():
     assert set(disc) == set(d)
     para = convert_discriminator_state_dict(d, spectral_norm='parametrization')
     assert torch.equal(para['conv_g.weight'], d['conv_g.weight'])
-    assert torch.equal(para['body_up.1.conv_s.parametrizations.weight.original'],
-                       d['body_up.1.conv_s.weight_orig'])
-    assert torch.equal(para['body_up.1.conv_s.parametrizations.weight.0._v'],
-                       d['body_up.1.conv_s.weight_v'])
+    assert torch.equal(para['body_up.1.conv_s.parametrizations.weight.original'], d['body_up.1.conv_s.weight_orig'])
+    assert torch.equal(para['body_up.1.conv_s.parametrizations.weight.0._v'], d['body_up.1.conv_s.weight_v'])
 
     merged = convert_ipose_checkpoints(generator=g, ema=ema, discriminator=d)
     assert len(merged) == 338 * 2 + 132 + 86 + 1
@@ -158,11 +155,9 @@ def test_convert_generator_discriminator_and_ipose_layout():
     assert torch.equal(merged['generator_ema.module.fc.weight'], ema['fc.weight'])
     assert torch.equal(merged['discriminator.conv_g.bias'], d['conv_g.bias'])
     # PartNet comes from the EMA file (the reference's inference copy)
-    assert torch.equal(merged['part_inferencer.partnet.conv_img.weight'],
-                       ema['partnet.model.conv_img.weight'])
+    assert torch.equal(merged['part_inferencer.partnet.conv_img.weight'], ema['partnet.model.conv_img.weight'])
     only_g = convert_ipose_checkpoints(generator=g)
-    assert torch.equal(only_g['part_inferencer.partnet.conv_img.weight'],
-                       g['module.partnet.model.conv_img.weight'])
+    assert torch.equal(only_g['part_inferencer.partnet.conv_img.weight'], g['module.partnet.model.conv_img.weight'])
 
 
 def test_wrong_file_is_reported():
@@ -177,17 +172,15 @@ def test_cli_writes_one_ipose_checkpoint(tmp_path):
     cli = convert_official_checkpoint
     paths = {}
     for name, sd in (('G', random_state_dict(official_generator_shapes(channels_g=2), 1)),
-                     ('EMA', random_state_dict(official_generator_shapes(channels_g=2), 2)),
-                     ('D', random_state_dict(official_discriminator_shapes(base=2), 3))):
+                     ('EMA', random_state_dict(official_generator_shapes(channels_g=2),
+                                               2)), ('D', random_state_dict(official_discriminator_shapes(base=2), 3))):
         paths[name] = str(tmp_path / f'best_{name}.pth')
         torch.save(sd, paths[name])
     out = str(tmp_path / 'ipose.pth')
-    cli.main(['--generator', paths['G'], '--ema', paths['EMA'], '--discriminator', paths['D'],
-              '--out', out])
+    cli.main(['--generator', paths['G'], '--ema', paths['EMA'], '--discriminator', paths['D'], '--out', out])
     state = read_checkpoint(out)['state_dict']
     expected = convert_ipose_checkpoints(
-        generator=torch.load(paths['G']), ema=torch.load(paths['EMA']),
-        discriminator=torch.load(paths['D']))
+        generator=torch.load(paths['G']), ema=torch.load(paths['EMA']), discriminator=torch.load(paths['D']))
     assert set(state) == set(expected)
     assert all(torch.equal(state[k], v) for k, v in expected.items())
 
@@ -203,12 +196,13 @@ def test_converted_weights_load_strictly_and_reproduce_the_generator(message_hub
     from mmipose.registry import MODELS
     num_classes = 5
     gen_cfg = dict(type='PSMGenerator', semantic_nc=num_classes, channels_g=2)
-    model = IPOSE(generator=gen_cfg,
-                  discriminator=dict(type='OASISDiscriminator', semantic_nc=num_classes,
-                                     base_channels=4),
-                  part_inferencer=StandInPartInferencer(), num_classes=num_classes,
-                  ema_config=dict(momentum=0.001, update_buffers=True),
-                  loss_config=dict(nplus1_loss=dict(type='OASISLoss')))
+    model = IPOSE(
+        generator=gen_cfg,
+        discriminator=dict(type='OASISDiscriminator', semantic_nc=num_classes, base_channels=4),
+        part_inferencer=StandInPartInferencer(),
+        num_classes=num_classes,
+        ema_config=dict(momentum=0.001, update_buffers=True),
+        loss_config=dict(nplus1_loss=dict(type='OASISLoss')))
     g = random_state_dict(official_generator_shapes(num_classes, channels_g=2), seed=1)
     ema = random_state_dict(official_generator_shapes(num_classes, channels_g=2), seed=2)
     d = random_state_dict(official_discriminator_shapes(num_classes, base=2), seed=3)
@@ -223,8 +217,7 @@ def test_converted_weights_load_strictly_and_reproduce_the_generator(message_hub
     direct = MODELS.build(gen_cfg)
     direct.load_state_dict(convert_generator_state_dict(ema), strict=True)
     direct.eval()
-    batch = make_batch(batch_size=2, num_classes=num_classes, height=64, width=64,
-                       objects_per_image=(2, 1))
+    batch = make_batch(batch_size=2, num_classes=num_classes, height=64, width=64, objects_per_image=(2, 1))
     data = model.data_preprocessor(copy.deepcopy(batch))
     z = torch.randn(2, 64)
     z_part = torch.randn(2, 31, 2, 2)

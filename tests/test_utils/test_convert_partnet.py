@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from mmipose.models.partnet import PartNet
+from mmipose.utils import convert_official_checkpoint
 from mmipose.utils.official_checkpoint import (CheckpointConversionError, convert_partnet_state_dict,
                                                load_partnet_weights)
-from mmipose.utils import convert_official_checkpoint
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
@@ -15,8 +15,13 @@ REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 def official_partnet_shapes():
     """The 86 tensors of the authors' best_G.pth, written out by hand."""
     shapes = {}
-    encoder = dict(enc0=(32, None, 7, 7), enc1=(64, 32, 4, 4), enc2=(64, 64, 4, 4), enc3=(96, 64, 4, 4),
-                   ms_enc0=(96, 96, 4, 4), ms_enc1=(96, 96, 4, 4))
+    encoder = dict(
+        enc0=(32, None, 7, 7),
+        enc1=(64, 32, 4, 4),
+        enc2=(64, 64, 4, 4),
+        enc3=(96, 64, 4, 4),
+        ms_enc0=(96, 96, 4, 4),
+        ms_enc1=(96, 96, 4, 4))
     for name, in_channels in (('shape_encoder', 5), ('mask_encoder', 1)):
         for block, shape in encoder.items():
             shape = (shape[0], in_channels if shape[1] is None else shape[1]) + shape[2:]
@@ -102,6 +107,6 @@ def test_cli_writes_mmengine_checkpoint_loadable_both_ways(tmp_path):
 
 def test_missing_file_names_path_and_source(tmp_path):
     missing = str(tmp_path / 'nowhere' / 'best_G.pth')
-    with pytest.raises(FileNotFoundError,
-                       match=r'nowhere/best_G\.pth.*csyxwei/iPOSE README.*convert_official_checkpoint'):
+    with pytest.raises(
+            FileNotFoundError, match=r'nowhere/best_G\.pth.*csyxwei/iPOSE README.*convert_official_checkpoint'):
         load_partnet_weights(PartNet(), missing)

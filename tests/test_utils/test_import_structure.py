@@ -36,9 +36,17 @@ def test_partnet_package_does_not_import_the_converter():
 
 
 @pytest.mark.slow  # each interpreter imports MMagic: ~10-25 s per module on 2 cores
-@pytest.mark.parametrize('module', ['mmipose.utils.official_checkpoint', 'mmipose.models.partnet',
-                                    'mmipose.models.partnet.weights', 'mmipose.utils.state_dict_io'])
+@pytest.mark.parametrize('module', [
+    'mmipose.utils.official_checkpoint', 'mmipose.models.partnet', 'mmipose.models.partnet.weights',
+    'mmipose.utils.state_dict_io'
+])
 def test_module_imports_alone_in_a_fresh_interpreter(module):
-    result = subprocess.run([sys.executable, '-c', f'import {module}'], cwd=ROOT, capture_output=True,
-                            text=True, env={'PYTHONPATH': ROOT, 'PATH': '/usr/bin:/bin'})
+    result = subprocess.run([sys.executable, '-c', f'import {module}'],
+                            cwd=ROOT,
+                            capture_output=True,
+                            text=True,
+                            env={
+                                'PYTHONPATH': ROOT,
+                                'PATH': '/usr/bin:/bin'
+                            })
     assert result.returncode == 0, result.stderr[-2000:]

@@ -11,8 +11,7 @@ from mmipose.utils import mmcv_guard
 
 
 def _run(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, '-c', textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, '-c', textwrap.dedent(code)], capture_output=True, text=True, timeout=300)
 
 
 def test_guard_installed_on_mmcv_lite():
@@ -75,8 +74,7 @@ def test_guard_does_nothing_when_real_ops_exist():
 def test_guard_respects_an_importable_extension(monkeypatch):
     # Full mmcv installed but not imported yet: find_spec finds the compiled module.
     monkeypatch.delitem(sys.modules, 'mmcv._ext', raising=False)
-    monkeypatch.setattr(mmcv_guard.importlib.util, 'find_spec',
-                        lambda name: types.SimpleNamespace(name=name))
+    monkeypatch.setattr(mmcv_guard.importlib.util, 'find_spec', lambda name: types.SimpleNamespace(name=name))
     assert mmcv_guard.has_compiled_mmcv_ops()
     assert mmcv_guard.install_mmcv_ops_guard() is False
     assert 'mmcv._ext' not in sys.modules

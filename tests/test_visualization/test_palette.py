@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmipose.visualization import (colorize_label, colorize_parts, label_palette,
-                                   overlay_parts, part_palette)
+from mmipose.visualization import colorize_label, colorize_parts, label_palette, overlay_parts, part_palette
 
 
 def _voc_colour(class_id: int) -> tuple:

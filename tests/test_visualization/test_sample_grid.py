@@ -49,6 +49,6 @@ def test_samples_to_grid_columns():
     # no real image -> three columns
     assert samples_to_grid([_sample(with_real=False)], titles=None).shape[1] == 3 * (10 + pad) + pad
     # ema/orig samples: the ema image is used
-    ema = DataSample(label=samples[0].label, pred_parts=samples[0].pred_parts,
-                     ema=DataSample(fake_img=samples[0].fake_img))
+    ema = DataSample(
+        label=samples[0].label, pred_parts=samples[0].pred_parts, ema=DataSample(fake_img=samples[0].fake_img))
     assert samples_to_grid([ema], titles=None).shape[1] == 3 * (10 + pad) + pad

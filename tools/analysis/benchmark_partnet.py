@@ -18,7 +18,6 @@ import argparse
 import time
 from typing import Callable, List, Tuple
 
-
 import torch
 import torch.nn.functional as F
 
@@ -110,8 +109,8 @@ def main(argv=None):
                 note = ''
                 if device.startswith('cuda') or n <= args.naive_max_objects:
                     per_object = bank.supports.index_select(0, index)
-                    results['naive'] = time_call(lambda: naive_forward(net, query, per_object), device,
-                                                 args.repeats, args.max_seconds)
+                    results['naive'] = time_call(lambda: naive_forward(net, query, per_object), device, args.repeats,
+                                                 args.max_seconds)
                     ref_f, ref_l = naive_forward(net, query, per_object)
                     f, logits = net(query, index, bank.encoding(net))
                     note = (f'max |diff| vs naive: logits {(logits - ref_l).abs().max():.1e}, '

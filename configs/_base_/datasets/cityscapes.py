@@ -18,21 +18,24 @@ _pack = [
     dict(type='CastMaps', keys=['label', 'inst'], dtype='int32'),  # no torch.uint16 tensors
     dict(type='ComputeObjectBoxes', part_categories=object_part_categories, min_instance_value=1000),
     dict(type='CopyValues', src_keys=['img'], dst_keys=['gt_img']),
-    dict(type='PackInputs', keys=['img', 'label', 'inst'], data_keys=['gt_img'],
-         meta_keys=['objects', 'image_name']),
+    dict(type='PackInputs', keys=['img', 'label', 'inst'], data_keys=['gt_img'], meta_keys=['objects', 'image_name']),
 ]
-train_pipeline = _load + [dict(type='Flip', keys=['img', 'label', 'inst'], flip_ratio=0.5,
-                               direction='horizontal')] + _pack
+train_pipeline = _load + [dict(type='Flip', keys=['img', 'label', 'inst'], flip_ratio=0.5, direction='horizontal')
+                          ] + _pack
 val_pipeline = _load + _pack
 
 train_dataloader = dict(
-    batch_size=2, num_workers=4, persistent_workers=True, drop_last=True,
+    batch_size=2,
+    num_workers=4,
+    persistent_workers=True,
+    drop_last=True,
     sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
-    dataset=dict(type='IPOSECityscapesDataset', data_root=data_root, split='train',
-                 pipeline=train_pipeline))
+    dataset=dict(type='IPOSECityscapesDataset', data_root=data_root, split='train', pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=2, num_workers=4, persistent_workers=True,
+    batch_size=2,
+    num_workers=4,
+    persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='IPOSECityscapesDataset', data_root=data_root, split='val',
-                 pipeline=val_pipeline, test_mode=True))
+    dataset=dict(
+        type='IPOSECityscapesDataset', data_root=data_root, split='val', pipeline=val_pipeline, test_mode=True))
 test_dataloader = val_dataloader

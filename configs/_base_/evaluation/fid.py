@@ -12,7 +12,6 @@ fid_metric = dict(
     real_key='gt_img',
     sample_model='ema')
 object_fid_metric = dict(
-    type='ObjectFID', prefix='ObjectFID', inception_path=inception_path, sample_model='ema',
-    crop_size=128)
+    type='ObjectFID', prefix='ObjectFID', inception_path=inception_path, sample_model='ema', crop_size=128)
 val_evaluator = dict(type='Evaluator', metrics=[fid_metric, object_fid_metric])
 test_evaluator = val_evaluator

@@ -17,5 +17,4 @@ segmentation_metric = dict(
     eval_size=(512, 512),  # 256x256 fakes upsampled to the segmenter's training scale
     sample_model='ema')
 test_evaluator = dict(
-    type='Evaluator',
-    metrics=[{{_base_.fid_metric}}, {{_base_.object_fid_metric}}, segmentation_metric])
+    type='Evaluator', metrics=[{{_base_.fid_metric}}, {{_base_.object_fid_metric}}, segmentation_metric])

@@ -21,5 +21,4 @@ segmentation_metric = dict(
     sample_model='ema')
 # val (every val_interval during training) stays FID + object FID; test adds AC / mIoU.
 test_evaluator = dict(
-    type='Evaluator',
-    metrics=[{{_base_.fid_metric}}, {{_base_.object_fid_metric}}, segmentation_metric])
+    type='Evaluator', metrics=[{{_base_.fid_metric}}, {{_base_.object_fid_metric}}, segmentation_metric])

@@ -29,20 +29,12 @@ model = dict(
             category_folders='reference',  # synthesis mapping_dict (rider -> person, ...)
             part_merges='reference',  # ADE washer: parts 2, 3 -> 1 at synthesis
             suffix='part.png')),
-    generator=dict(
-        type='PSMGenerator',
-        semantic_nc=semantic_nc,
-        channels_g=64,
-        z_dim=64,
-        part_injection='psm'),
-    discriminator=dict(
-        type='OASISDiscriminator', semantic_nc=semantic_nc, base_channels=128,
-        use_global_head=True),
+    generator=dict(type='PSMGenerator', semantic_nc=semantic_nc, channels_g=64, z_dim=64, part_injection='psm'),
+    discriminator=dict(type='OASISDiscriminator', semantic_nc=semantic_nc, base_channels=128, use_global_head=True),
     # DeviceSafeEMA = MMagic's ExponentialMovingAverage that keeps averaging after the Runner's
     # model.to(device). EMA: ema = (1 - momentum) * ema + momentum * G, so momentum = 1 - decay.
     # Cityscapes decay 0.999 (reference config.py); buffers too (BN stats, SN u/v), as the reference.
-    ema_config=dict(type='DeviceSafeEMA', momentum=0.001, interval=1,
-                    update_buffers=True),
+    ema_config=dict(type='DeviceSafeEMA', momentum=0.001, interval=1, update_buffers=True),
     loss_config=dict(
         nplus1_loss=dict(type='OASISLoss', contain_dontcare_label=True),
         labelmix_loss=dict(type='LabelMixLoss'),
@@ -62,10 +54,8 @@ model = dict(
 # the iteration).
 optim_wrapper = dict(
     constructor='MultiOptimWrapperConstructor',
-    generator=dict(type='NaNSkipOptimWrapper',
-                   optimizer=dict(type='Adam', lr=4e-4, betas=(0.0, 0.999))),
-    discriminator=dict(type='NaNSkipOptimWrapper',
-                       optimizer=dict(type='Adam', lr=4e-4, betas=(0.0, 0.999))))
+    generator=dict(type='NaNSkipOptimWrapper', optimizer=dict(type='Adam', lr=4e-4, betas=(0.0, 0.999))),
+    discriminator=dict(type='NaNSkipOptimWrapper', optimizer=dict(type='Adam', lr=4e-4, betas=(0.0, 0.999))))
 
 # The EMA generator's averaged BN statistics do not match its averaged weights: recompute them
 # on 51 training batches every 1000 iterations, as the reference does.

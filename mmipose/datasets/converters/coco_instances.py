@@ -69,8 +69,7 @@ def instance_map(coco, image_id: int, include_crowd: bool = False) -> np.ndarray
         np.ndarray: (H, W) uint16, 0 = no object, else ``category_id * 256 + k``.
     """
     info = coco.imgs[image_id]
-    anns = [a for a in coco.imgToAnns.get(image_id, [])
-            if include_crowd or not a.get('iscrowd', 0)]
+    anns = [a for a in coco.imgToAnns.get(image_id, []) if include_crowd or not a.get('iscrowd', 0)]
     anns.sort(key=lambda a: a['id'])
     ids = instance_ids(anns, info['file_name'])
     canvas = np.zeros((info['height'], info['width']), np.uint16)
@@ -85,12 +84,10 @@ _COCO = None  # the annotation file of the split being converted (shared with po
 def _write_one(job) -> None:
     image_id, target, include_crowd = job
     stem = osp.splitext(_COCO.imgs[image_id]['file_name'])[0]
-    Image.fromarray(instance_map(_COCO, image_id, include_crowd)).save(
-        osp.join(target, stem + '.png'))
+    Image.fromarray(instance_map(_COCO, image_id, include_crowd)).save(osp.join(target, stem + '.png'))
 
 
-def convert_split(coco_root: str, split: str, out_dir: str, include_crowd: bool = False,
-                  nproc: int = 1) -> int:
+def convert_split(coco_root: str, split: str, out_dir: str, include_crowd: bool = False, nproc: int = 1) -> int:
     """Write ``<out_dir>/<split>/*.png`` from ``<coco_root>/annotations/instances_<split>.json``.
 
     Returns:
@@ -124,11 +121,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                                      'maps (category_id * 256 + k) for IPOSECocoStuffDataset')
     parser.add_argument('coco_root', help='COCO root with annotations/instances_<split>.json')
     parser.add_argument('--splits', nargs='+', default=['train2017', 'val2017'])
-    parser.add_argument('--out-dir', default=None,
-                        help='output root (default: <coco_root>/instance_maps, the dataset '
-                        "config's inst_dir)")
-    parser.add_argument('--include-crowd', action='store_true',
-                        help='also draw iscrowd=1 regions (they are not single objects)')
+    parser.add_argument(
+        '--out-dir',
+        default=None,
+        help='output root (default: <coco_root>/instance_maps, the dataset '
+        "config's inst_dir)")
+    parser.add_argument(
+        '--include-crowd', action='store_true', help='also draw iscrowd=1 regions (they are not single objects)')
     parser.add_argument('--nproc', type=int, default=1, help='worker processes')
     return parser.parse_args(argv)
 
@@ -136,8 +135,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
     out_dir = args.out_dir or osp.join(args.coco_root, 'instance_maps')
-    summary = dict(out_dir=out_dir, images={
-        split: convert_split(args.coco_root, split, out_dir, args.include_crowd, args.nproc)
-        for split in args.splits})
+    summary = dict(
+        out_dir=out_dir,
+        images={
+            split: convert_split(args.coco_root, split, out_dir, args.include_crowd, args.nproc)
+            for split in args.splits
+        })
     print(json.dumps(summary))
     return summary

@@ -70,5 +70,4 @@ class ResumableInfiniteSampler(InfiniteSampler):
     def __iter__(self) -> Iterator[int]:
         if self.paused:
             return iter(())
-        return itertools.islice(self._global_indices_from(self.start + self.rank), 0, None,
-                                self.world_size)
+        return itertools.islice(self._global_indices_from(self.start + self.rank), 0, None, self.world_size)

@@ -62,7 +62,9 @@ def square_crop(array: np.ndarray, box: Tuple[int, int, int, int], size: int = 6
     return nearest_resize(square, size)
 
 
-def object_crop(inst: np.ndarray, parts: np.ndarray, instance_value: int,
+def object_crop(inst: np.ndarray,
+                parts: np.ndarray,
+                instance_value: int,
                 size: int = 64) -> Tuple[np.ndarray, np.ndarray]:
     """Crop one object's binary shape and its part map (parts outside the object zeroed).
 

@@ -12,6 +12,7 @@ from typing import Callable, List, Optional, Sequence, Union
 from mmengine.dataset import BaseDataset
 
 from mmipose.registry import DATASETS
+
 from .generate import SPLITS, prepare_toy_data, read_manifest
 from .spec import toy_metainfo
 
@@ -64,16 +65,20 @@ class ToySceneDataset(BaseDataset):
             raise ValueError(f'ToySceneDataset: split must be one of {SPLITS}, got {split!r}.')
         self.split = split
         if generate:
-            self.manifest = prepare_toy_data(data_root, seed=seed, num_train=num_train, num_val=num_val,
-                                             height=height, width=width, num_supports=num_supports)
+            self.manifest = prepare_toy_data(
+                data_root,
+                seed=seed,
+                num_train=num_train,
+                num_val=num_val,
+                height=height,
+                width=width,
+                num_supports=num_supports)
         else:
             self.manifest = read_manifest(data_root)
             if self.manifest is None:
-                raise FileNotFoundError(
-                    f'ToySceneDataset: no toy data at {data_root} (manifest.json missing) and '
-                    'generate=False. Set generate=True or run tools/demo.py once.')
-        super().__init__(data_root=data_root, pipeline=list(pipeline), indices=indices,
-                         test_mode=test_mode, **kwargs)
+                raise FileNotFoundError(f'ToySceneDataset: no toy data at {data_root} (manifest.json missing) and '
+                                        'generate=False. Set generate=True or run tools/demo.py once.')
+        super().__init__(data_root=data_root, pipeline=list(pipeline), indices=indices, test_mode=test_mode, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """List the split's scenes (file paths only; images are read by the pipeline)."""
@@ -83,12 +88,13 @@ class ToySceneDataset(BaseDataset):
         for index in range(count):
             name = f'{self.split}_{index:05d}'
             data_list.append(
-                dict(image_name=name,
-                     img_path=osp.join(folder, 'images', name + '.png'),
-                     label_path=osp.join(folder, 'labels', name + '.png'),
-                     inst_path=osp.join(folder, 'instances', name + '.png'),
-                     gt_parts_path=osp.join(folder, 'parts', name + '.png'),
-                     part_categories=dict(self.metainfo['part_categories'])))
+                dict(
+                    image_name=name,
+                    img_path=osp.join(folder, 'images', name + '.png'),
+                    label_path=osp.join(folder, 'labels', name + '.png'),
+                    inst_path=osp.join(folder, 'instances', name + '.png'),
+                    gt_parts_path=osp.join(folder, 'parts', name + '.png'),
+                    part_categories=dict(self.metainfo['part_categories'])))
         missing = [d['img_path'] for d in data_list[:1] + data_list[-1:] if not osp.isfile(d['img_path'])]
         if missing:
             raise FileNotFoundError(f'ToySceneDataset: {missing[0]} is missing although {self.data_root}/'

@@ -34,12 +34,19 @@ SPLITS = ('train', 'val')
 MANIFEST = 'manifest.json'
 
 
-def _params(seed: int, num_train: int, num_val: int, height: int, width: int, num_supports: int,
-            crop_size: int, min_object_pixels: int, min_visible_fraction: float) -> dict:
-    return dict(version=TOY_DATA_VERSION, seed=int(seed), num_train=int(num_train), num_val=int(num_val),
-                height=int(height), width=int(width), num_supports=int(num_supports),
-                crop_size=int(crop_size), min_object_pixels=int(min_object_pixels),
-                min_visible_fraction=float(min_visible_fraction))
+def _params(seed: int, num_train: int, num_val: int, height: int, width: int, num_supports: int, crop_size: int,
+            min_object_pixels: int, min_visible_fraction: float) -> dict:
+    return dict(
+        version=TOY_DATA_VERSION,
+        seed=int(seed),
+        num_train=int(num_train),
+        num_val=int(num_val),
+        height=int(height),
+        width=int(width),
+        num_supports=int(num_supports),
+        crop_size=int(crop_size),
+        min_object_pixels=int(min_object_pixels),
+        min_visible_fraction=float(min_visible_fraction))
 
 
 def read_manifest(data_root: str) -> Optional[dict]:
@@ -76,8 +83,8 @@ def _generate(root: str, params: dict) -> dict:
         split_counts = {str(c): 0 for c in TOY_PART_NAMES}
         for index in range(params[f'num_{split}']):
             name = f'{split}_{index:05d}'
-            scene = draw_scene(np.random.default_rng([params['seed'], split_index, index]),
-                               params['height'], params['width'])
+            scene = draw_scene(
+                np.random.default_rng([params['seed'], split_index, index]), params['height'], params['width'])
             _write_png(osp.join(folders['images'], name + '.png'), scene.image[..., ::-1])
             _write_png(osp.join(folders['labels'], name + '.png'), scene.label)
             _write_png(osp.join(folders['instances'], name + '.png'), scene.inst)
@@ -115,9 +122,16 @@ def _generate(root: str, params: dict) -> dict:
     return dict(params=params, objects=counts, supports=supports)
 
 
-def prepare_toy_data(data_root: str, seed: int = 0, num_train: int = 400, num_val: int = 64,
-                     height: int = 64, width: int = 128, num_supports: int = 3, crop_size: int = 64,
-                     min_object_pixels: int = 40, min_visible_fraction: float = 0.5,
+def prepare_toy_data(data_root: str,
+                     seed: int = 0,
+                     num_train: int = 400,
+                     num_val: int = 64,
+                     height: int = 64,
+                     width: int = 128,
+                     num_supports: int = 3,
+                     crop_size: int = 64,
+                     min_object_pixels: int = 40,
+                     min_visible_fraction: float = 0.5,
                      force: bool = False) -> dict:
     """Generate the toy data under ``data_root`` unless an identical copy is already there.
 

@@ -8,8 +8,8 @@ from typing import List, Tuple
 
 import numpy as np
 
-from .spec import (BUILDING, BUS, CAR, INSTANCE_OFFSET, PERSON, ROAD, SIDEWALK, SKY,
-                   TOY_PART_CATEGORIES, TREE, VEGETATION)
+from .spec import (BUILDING, BUS, CAR, INSTANCE_OFFSET, PERSON, ROAD, SIDEWALK, SKY, TOY_PART_CATEGORIES, TREE,
+                   VEGETATION)
 from .sprites import SPRITE_DRAWERS, _blotches, _jitter
 
 
@@ -97,13 +97,21 @@ def _draw_background(rng: np.random.Generator, height: int, width: int) -> Tuple
 def _object_plan(rng: np.random.Generator, height: int, horizon: int, kerb: int) -> List[Tuple[int, int, int]]:
     """Draw the list of (label, bottom row, sprite height) to place, unordered."""
     plan = []
-    counts = {CAR: rng.integers(0, 4), PERSON: rng.integers(0, 4), BUS: int(rng.random() < 0.45),
-              TREE: rng.integers(0, 3)}
+    counts = {
+        CAR: rng.integers(0, 4),
+        PERSON: rng.integers(0, 4),
+        BUS: int(rng.random() < 0.45),
+        TREE: rng.integers(0, 3)
+    }
     if sum(counts.values()) == 0:
         counts[CAR] = 1
     # (object height at the bottom of the image as a fraction of H, bottom-row range)
-    rules = {CAR: (0.42, kerb + 2, height + 2), BUS: (0.55, kerb + 3, height),
-             PERSON: (0.6, horizon + 2, height + 2), TREE: (0.85, horizon + 2, kerb + 1)}
+    rules = {
+        CAR: (0.42, kerb + 2, height + 2),
+        BUS: (0.55, kerb + 3, height),
+        PERSON: (0.6, horizon + 2, height + 2),
+        TREE: (0.85, horizon + 2, kerb + 1)
+    }
     for label, count in counts.items():
         frac, lo, hi = rules[label]
         for _ in range(int(count)):
@@ -159,6 +167,7 @@ def draw_scene(rng: np.random.Generator, height: int = 64, width: int = 128) -> 
 def render_scene_preview(scene: ToyScene) -> np.ndarray:
     """Quick side-by-side (image | label colours) for eyeballing; (H, 2W, 3) uint8 RGB."""
     from mmipose.visualization.palette import colorize_label
+
     from .spec import TOY_PALETTE
     return np.concatenate([scene.image, colorize_label(scene.label, palette=TOY_PALETTE)], 1)
 

@@ -17,8 +17,8 @@ the basis categories.
 """
 from typing import Dict, List, Tuple
 
-TOY_CLASSES: Tuple[str, ...] = ('void', 'sky', 'building', 'road', 'sidewalk', 'vegetation',
-                                'person', 'car', 'bus', 'tree')
+TOY_CLASSES: Tuple[str,
+                   ...] = ('void', 'sky', 'building', 'road', 'sidewalk', 'vegetation', 'person', 'car', 'bus', 'tree')
 VOID, SKY, BUILDING, ROAD, SIDEWALK, VEGETATION, PERSON, CAR, BUS, TREE = range(len(TOY_CLASSES))
 
 #: RGB colours of the classes for label visualisation.
@@ -61,6 +61,9 @@ def toy_metainfo() -> dict:
         classes=TOY_CLASSES,
         palette=TOY_PALETTE,
         part_categories=dict(TOY_PART_CATEGORIES),
-        part_names={k: list(v) for k, v in TOY_PART_NAMES.items()},
+        part_names={
+            k: list(v)
+            for k, v in TOY_PART_NAMES.items()
+        },
         basis_categories=list(TOY_BASIS_CATEGORIES),
         novel_categories=list(TOY_NOVEL_CATEGORIES))

@@ -16,11 +16,11 @@ TORSO, HEAD, ARM, LEG = 1, 2, 3, 4
 WINDOW, WHEEL, LIGHT, PLATE, CHASSIS = 1, 2, 3, 4, 5
 TRUNK, CROWN = 1, 2
 
-_CAR_COLOURS = ((200, 30, 35), (30, 70, 190), (235, 235, 235), (35, 35, 40), (170, 175, 180),
-                (240, 200, 40), (40, 140, 70), (120, 40, 150))
+_CAR_COLOURS = ((200, 30, 35), (30, 70, 190), (235, 235, 235), (35, 35, 40), (170, 175, 180), (240, 200, 40),
+                (40, 140, 70), (120, 40, 150))
 _BUS_COLOURS = ((245, 190, 20), (205, 40, 40), (40, 150, 80), (40, 90, 200), (235, 235, 235))
-_SHIRT_COLOURS = ((210, 50, 50), (50, 90, 200), (240, 240, 240), (40, 40, 40), (60, 160, 80),
-                  (240, 170, 40), (150, 60, 160))
+_SHIRT_COLOURS = ((210, 50, 50), (50, 90, 200), (240, 240, 240), (40, 40, 40), (60, 160, 80), (240, 170, 40), (150, 60,
+                                                                                                               160))
 _PANTS_COLOURS = ((40, 60, 120), (30, 30, 35), (150, 125, 90), (90, 90, 95))
 _SKIN_COLOURS = ((240, 200, 170), (205, 150, 110), (150, 100, 70), (95, 65, 45))
 
@@ -45,8 +45,11 @@ def _pick(rng: np.random.Generator, colours: Sequence[Sequence[int]]) -> np.ndar
     return _jitter(rng, colours[rng.integers(len(colours))])
 
 
-def _render(rng: np.random.Generator, parts: np.ndarray, part_colours: Dict[int, np.ndarray],
-            noise: float = 6.0, shade: float = 0.25) -> np.ndarray:
+def _render(rng: np.random.Generator,
+            parts: np.ndarray,
+            part_colours: Dict[int, np.ndarray],
+            noise: float = 6.0,
+            shade: float = 0.25) -> np.ndarray:
     """Colour a part map: per-part base colour, top-to-bottom shading and pixel noise."""
     h, w = parts.shape
     palette = np.zeros((int(parts.max(initial=0)) + 1, 3), np.float32)
@@ -85,25 +88,30 @@ def draw_car(rng: np.random.Generator, height: int) -> Sprite:
     cv2.rectangle(parts, _pt(0, body_top), _pt(w - 1, body_bottom), CHASSIS, -1)
     cv2.fillPoly(parts, [cabin], CHASSIS)
     inset = max(1.0, h * 0.07)
-    window = np.array([_pt(c0 + 2 * inset, body_top - inset * 0.5), _pt(r0 + inset, roof + inset),
-                       _pt(r1 - inset, roof + inset), _pt(c1 - 2 * inset, body_top - inset * 0.5)],
-                      np.int32)
+    window = np.array([
+        _pt(c0 + 2 * inset, body_top - inset * 0.5),
+        _pt(r0 + inset, roof + inset),
+        _pt(r1 - inset, roof + inset),
+        _pt(c1 - 2 * inset, body_top - inset * 0.5)
+    ], np.int32)
     cv2.fillPoly(parts, [window], WINDOW)
     pillar = (c0 + c1) / 2 + w * rng.uniform(-0.05, 0.05)
     cv2.line(parts, _pt(pillar, roof), _pt(pillar, body_top), CHASSIS, max(1, int(w * 0.03)))
     light_h = max(1.0, h * 0.1)
-    cv2.rectangle(parts, _pt(w - max(2, w * 0.05), body_top + h * 0.06),
-                  _pt(w - 1, body_top + h * 0.06 + light_h), LIGHT, -1)
-    cv2.rectangle(parts, _pt(0, body_top + h * 0.06), _pt(max(1, w * 0.03), body_top + h * 0.06 + light_h),
+    cv2.rectangle(parts, _pt(w - max(2, w * 0.05), body_top + h * 0.06), _pt(w - 1, body_top + h * 0.06 + light_h),
                   LIGHT, -1)
+    cv2.rectangle(parts, _pt(0, body_top + h * 0.06), _pt(max(1, w * 0.03), body_top + h * 0.06 + light_h), LIGHT, -1)
     cv2.rectangle(parts, _pt(max(1, w * 0.05), body_bottom - h * 0.2),
-                  _pt(max(2, w * 0.05) + max(2, w * 0.08), body_bottom - h * 0.2 + max(1, h * 0.08)),
-                  PLATE, -1)
+                  _pt(max(2, w * 0.05) + max(2, w * 0.08), body_bottom - h * 0.2 + max(1, h * 0.08)), PLATE, -1)
     for cx in (w * rng.uniform(0.18, 0.25), w * rng.uniform(0.75, 0.82)):
         cv2.circle(parts, _pt(cx, h - 1 - radius), int(round(radius)), WHEEL, -1)
-    colours = {CHASSIS: _pick(rng, _CAR_COLOURS), WINDOW: _jitter(rng, (60, 80, 110), 15),
-               WHEEL: _jitter(rng, (25, 25, 28), 6), LIGHT: _jitter(rng, (250, 235, 140), 5),
-               PLATE: _jitter(rng, (235, 235, 225), 5)}
+    colours = {
+        CHASSIS: _pick(rng, _CAR_COLOURS),
+        WINDOW: _jitter(rng, (60, 80, 110), 15),
+        WHEEL: _jitter(rng, (25, 25, 28), 6),
+        LIGHT: _jitter(rng, (250, 235, 140), 5),
+        PLATE: _jitter(rng, (235, 235, 225), 5)
+    }
     rgb = _render(rng, parts, colours)
     return _flip(rng, Sprite(parts, rgb))
 
@@ -123,15 +131,18 @@ def draw_bus(rng: np.random.Generator, height: int) -> Sprite:
         cv2.rectangle(parts, _pt(x, top), _pt(x + pane, bottom), WINDOW, -1)
         x += pane + gap
     cv2.rectangle(parts, _pt(w * 0.89, top), _pt(w - 1 - max(1, w * 0.01), h * 0.55), WINDOW, -1)
-    cv2.rectangle(parts, _pt(w - max(2, w * 0.03), h * 0.62), _pt(w - 1, h * 0.62 + max(1, h * 0.08)),
-                  LIGHT, -1)
-    cv2.rectangle(parts, _pt(w * 0.9, h * 0.68), _pt(w * 0.9 + max(2, w * 0.05), h * 0.68 + max(1, h * 0.07)),
-                  PLATE, -1)
+    cv2.rectangle(parts, _pt(w - max(2, w * 0.03), h * 0.62), _pt(w - 1, h * 0.62 + max(1, h * 0.08)), LIGHT, -1)
+    cv2.rectangle(parts, _pt(w * 0.9, h * 0.68), _pt(w * 0.9 + max(2, w * 0.05), h * 0.68 + max(1, h * 0.07)), PLATE,
+                  -1)
     for cx in (w * rng.uniform(0.14, 0.2), w * rng.uniform(0.76, 0.84)):
         cv2.circle(parts, _pt(cx, h - 1 - radius), int(round(radius)), WHEEL, -1)
-    colours = {CHASSIS: _pick(rng, _BUS_COLOURS), WINDOW: _jitter(rng, (55, 75, 100), 15),
-               WHEEL: _jitter(rng, (25, 25, 28), 6), LIGHT: _jitter(rng, (250, 235, 140), 5),
-               PLATE: _jitter(rng, (235, 235, 225), 5)}
+    colours = {
+        CHASSIS: _pick(rng, _BUS_COLOURS),
+        WINDOW: _jitter(rng, (55, 75, 100), 15),
+        WHEEL: _jitter(rng, (25, 25, 28), 6),
+        LIGHT: _jitter(rng, (250, 235, 140), 5),
+        PLATE: _jitter(rng, (235, 235, 225), 5)
+    }
     rgb = _render(rng, parts, colours, shade=0.15)
     return _flip(rng, Sprite(parts, rgb))
 
@@ -149,19 +160,26 @@ def draw_person(rng: np.random.Generator, height: int) -> Sprite:
     limb = max(1, int(round(h * 0.07)))
     stride = w * rng.uniform(0.0, 0.3)
     for side in (-1, 1):
-        cv2.line(parts, _pt(cx + side * half_torso * 0.5, hip), _pt(cx + side * stride, h - 1 - limb / 2),
-                 LEG, limb + 1)
+        cv2.line(parts, _pt(cx + side * half_torso * 0.5, hip), _pt(cx + side * stride, h - 1 - limb / 2), LEG,
+                 limb + 1)
         swing = w * rng.uniform(0.05, 0.4)
-        cv2.line(parts, _pt(cx + side * half_torso, neck + limb), _pt(cx + side * swing, hip + h * 0.05), ARM,
-                 limb)
-    torso = np.array([_pt(cx - half_torso, neck), _pt(cx + half_torso, neck),
-                      _pt(cx + half_torso * 0.85, hip), _pt(cx - half_torso * 0.85, hip)], np.int32)
+        cv2.line(parts, _pt(cx + side * half_torso, neck + limb), _pt(cx + side * swing, hip + h * 0.05), ARM, limb)
+    torso = np.array([
+        _pt(cx - half_torso, neck),
+        _pt(cx + half_torso, neck),
+        _pt(cx + half_torso * 0.85, hip),
+        _pt(cx - half_torso * 0.85, hip)
+    ], np.int32)
     cv2.fillPoly(parts, [torso], TORSO)
     cv2.circle(parts, _pt(cx, head_r), int(round(head_r)), HEAD, -1)
     shirt = _pick(rng, _SHIRT_COLOURS)
     skin = _pick(rng, _SKIN_COLOURS)
-    colours = {HEAD: skin, TORSO: shirt, ARM: skin if rng.random() < 0.5 else shirt * 0.85,
-               LEG: _pick(rng, _PANTS_COLOURS)}
+    colours = {
+        HEAD: skin,
+        TORSO: shirt,
+        ARM: skin if rng.random() < 0.5 else shirt * 0.85,
+        LEG: _pick(rng, _PANTS_COLOURS)
+    }
     return _flip(rng, Sprite(parts, _render(rng, parts, colours, noise=5.0)))
 
 
@@ -198,4 +216,8 @@ def draw_tree(rng: np.random.Generator, height: int) -> Sprite:
 
 #: part-category id -> sprite drawer
 SPRITE_DRAWERS: Dict[int, Callable[[np.random.Generator, int], Sprite]] = {
-    24: draw_person, 26: draw_car, 28: draw_bus, 101: draw_tree}
+    24: draw_person,
+    26: draw_car,
+    28: draw_bus,
+    101: draw_tree
+}

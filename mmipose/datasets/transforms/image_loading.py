@@ -27,7 +27,6 @@ class LoadImageChecked(LoadImageFromFile):
             raise FileNotFoundError(f'{self.key} file not found: {filename}')
         img = super()._load_image(filename)
         if img is None or not isinstance(img, np.ndarray) or img.size == 0:
-            raise ImageDecodeError(
-                f'cannot decode {self.key} file {filename} ({osp.getsize(filename)} bytes): '
-                'the file is corrupt, truncated or not an image')
+            raise ImageDecodeError(f'cannot decode {self.key} file {filename} ({osp.getsize(filename)} bytes): '
+                                   'the file is corrupt, truncated or not an image')
         return img

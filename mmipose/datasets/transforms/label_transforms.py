@@ -6,6 +6,7 @@ from mmcv.transforms import BaseTransform
 
 from mmipose.datasets.object_boxes import INSTANCE_OFFSET
 from mmipose.registry import TRANSFORMS
+
 from ..instance_format import InstanceFormatError
 
 
@@ -48,7 +49,10 @@ class InstanceClassFromId(BaseTransform):
         allow_bare_ids (bool): Accept non-zero values below ``divisor`` (class 0).
     """
 
-    def __init__(self, key: str = 'inst', class_key: str = 'inst_class', divisor: int = INSTANCE_OFFSET,
+    def __init__(self,
+                 key: str = 'inst',
+                 class_key: str = 'inst_class',
+                 divisor: int = INSTANCE_OFFSET,
                  allow_bare_ids: bool = False):
         self.key = key
         self.class_key = class_key

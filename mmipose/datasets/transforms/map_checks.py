@@ -35,10 +35,9 @@ class CheckMapSizes(BaseTransform):
         for key in self.keys[1:]:
             other = np.asarray(results[key]).shape[:2]
             if other != size:
-                raise ValueError(
-                    f'{key} map {results.get(key + "_path", key)} is {other[0]}x{other[1]} but '
-                    f'{first} {results.get(first + "_path", first)} is {size[0]}x{size[1]} '
-                    '(H x W); they must have the same size')
+                raise ValueError(f'{key} map {results.get(key + "_path", key)} is {other[0]}x{other[1]} but '
+                                 f'{first} {results.get(first + "_path", first)} is {size[0]}x{size[1]} '
+                                 '(H x W); they must have the same size')
         return results
 
     def __repr__(self) -> str:

@@ -5,6 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmipose.registry import TRANSFORMS
+
 from ..object_boxes import compute_object_boxes
 
 
@@ -49,17 +50,19 @@ class ComputeObjectBoxes(BaseTransform):
         inst = np.squeeze(np.asarray(results[self.inst_key]))
         classes = np.squeeze(np.asarray(results[self.class_key]))
         if inst.shape != classes.shape:
-            raise ValueError(
-                f'ComputeObjectBoxes: {self.inst_key} map {inst.shape} and {self.class_key} map '
-                f'{classes.shape} differ in size ({results.get(self.inst_key + "_path", "")}, '
-                f'{results.get(self.class_key + "_path", "")})')
+            raise ValueError(f'ComputeObjectBoxes: {self.inst_key} map {inst.shape} and {self.class_key} map '
+                             f'{classes.shape} differ in size ({results.get(self.inst_key + "_path", "")}, '
+                             f'{results.get(self.class_key + "_path", "")})')
         original = (1, 1)
         if self.original_size_key is not None:
             original = tuple(int(v) for v in results[self.original_size_key][:2])
-        results['objects'] = compute_object_boxes(inst, classes, self.part_categories,
-                                                  original_size=original,
-                                                  min_extent=self.min_extent,
-                                                  min_instance_value=self.min_instance_value)
+        results['objects'] = compute_object_boxes(
+            inst,
+            classes,
+            self.part_categories,
+            original_size=original,
+            min_extent=self.min_extent,
+            min_instance_value=self.min_instance_value)
         return results
 
     def __repr__(self) -> str:

@@ -50,8 +50,10 @@ def pil_resize(array: np.ndarray, size: Tuple[int, int], interpolation: str, nam
         work = array.astype(np.int32)
     else:
         raise TypeError(f'PILResize: nearest resizing of {name} takes integer or float32 maps, got {array.dtype}')
-    channels = [np.asarray(Image.fromarray(np.ascontiguousarray(work[..., c])).resize(size, resample))
-                for c in range(work.shape[2])]
+    channels = [
+        np.asarray(Image.fromarray(np.ascontiguousarray(work[..., c])).resize(size, resample))
+        for c in range(work.shape[2])
+    ]
     return np.stack(channels, axis=2).astype(array.dtype, copy=False)
 
 
@@ -80,7 +82,9 @@ class PILResize(BaseTransform):
             Defaults to 'bicubic'.
     """
 
-    def __init__(self, keys: Union[str, Sequence[str]] = 'img', scale: Tuple[int, int] = None,
+    def __init__(self,
+                 keys: Union[str, Sequence[str]] = 'img',
+                 scale: Tuple[int, int] = None,
                  interpolation: str = 'bicubic') -> None:
         self.keys = [keys] if isinstance(keys, str) else list(keys)
         if not self.keys:

@@ -3,6 +3,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmipose.registry import TRANSFORMS
+
 from ..instance_format import InstanceFormatError
 from ..spade_instances import COCO_NUM_THING_CATEGORIES, encode_spade_instances
 
@@ -23,7 +24,9 @@ class EncodeSpadeInstances(BaseTransform):
         num_thing_categories (int): COCO thing categories are 1..this.
     """
 
-    def __init__(self, label_key: str = 'label', inst_key: str = 'inst',
+    def __init__(self,
+                 label_key: str = 'label',
+                 inst_key: str = 'inst',
                  num_thing_categories: int = COCO_NUM_THING_CATEGORIES):
         self.label_key = label_key
         self.inst_key = inst_key

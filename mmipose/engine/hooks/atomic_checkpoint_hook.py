@@ -55,8 +55,7 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, os.PathLike]) -> None:
     filepath = str(filepath)
     directory = osp.dirname(osp.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix=f'.{osp.basename(filepath)}.', suffix='.tmp',
-                                    dir=directory)
+    fd, tmp_path = tempfile.mkstemp(prefix=f'.{osp.basename(filepath)}.', suffix='.tmp', dir=directory)
     try:
         os.chmod(tmp_path, 0o666 & ~process_umask())  # mkstemp makes 0600; match open()'s permissions
         with os.fdopen(fd, 'wb') as f:
@@ -83,8 +82,7 @@ class AtomicLocalBackend(LocalBackend):
     def put(self, obj: bytes, filepath: Union[str, os.PathLike]) -> None:
         atomic_write_bytes(obj, filepath)
 
-    def put_text(self, obj: str, filepath: Union[str, os.PathLike],
-                 encoding: str = 'utf-8') -> None:
+    def put_text(self, obj: str, filepath: Union[str, os.PathLike], encoding: str = 'utf-8') -> None:
         atomic_write_bytes(obj.encode(encoding), filepath)
 
 
@@ -114,8 +112,7 @@ class AtomicCheckpointHook(CheckpointHook):
         **kwargs: ``CheckpointHook`` arguments (interval, by_epoch, max_keep_ckpts, ...).
     """
 
-    def __init__(self, *args, check_finite: bool = True, backend_args: Optional[dict] = None,
-                 **kwargs):
+    def __init__(self, *args, check_finite: bool = True, backend_args: Optional[dict] = None, **kwargs):
         out_dir = kwargs.get('out_dir')
         is_local = out_dir is None or '://' not in str(out_dir)
         if backend_args is None and kwargs.get('file_client_args') is None and is_local:
@@ -136,8 +133,7 @@ class AtomicCheckpointHook(CheckpointHook):
             all_reduce(tensor, op='max')
             flag = tensor.tolist()
         if flag[0] > 0:
-            where = (f'{count} non-finite tensors, e.g. {names}' if count else
-                     'non-finite tensors on another rank')
+            where = (f'{count} non-finite tensors, e.g. {names}' if count else 'non-finite tensors on another rank')
             raise NonFiniteCheckpointError(
                 f'AtomicCheckpointHook: refusing to save a checkpoint at iteration {runner.iter + 1} '
                 f'(epoch {runner.epoch}): the model state has {where}. The last good checkpoint '
@@ -152,16 +148,16 @@ class AtomicCheckpointHook(CheckpointHook):
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if self.by_epoch:
             return
-        if self.every_n_train_iters(runner, self.interval, self.save_begin) or (
-                self.save_last and self.is_last_train_iter(runner)):
+        if self.every_n_train_iters(runner, self.interval, self.save_begin) or (self.save_last
+                                                                                and self.is_last_train_iter(runner)):
             runner.logger.info(f'Saving checkpoint at {runner.iter + 1} iterations')
             self.save_checkpoint_at(runner, runner.iter + 1, dict(epoch=runner.epoch, iter=runner.iter + 1))
 
     def after_train_epoch(self, runner) -> None:
         if not self.by_epoch:
             return
-        if self.every_n_epochs(runner, self.interval, self.save_begin) or (
-                self.save_last and self.is_last_train_epoch(runner)):
+        if self.every_n_epochs(runner, self.interval, self.save_begin) or (self.save_last
+                                                                           and self.is_last_train_epoch(runner)):
             runner.logger.info(f'Saving checkpoint at {runner.epoch + 1} epochs')
             self.save_checkpoint_at(runner, runner.epoch + 1, dict(epoch=runner.epoch + 1, iter=runner.iter))
 

@@ -98,11 +98,9 @@ class EMABNRefreshHook(Hook):
         """
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         if not hasattr(model, 'refresh_ema_norm_stats'):
-            raise TypeError(
-                f'EMABNRefreshHook: model {type(model).__name__} has no '
-                '`refresh_ema_norm_stats(batches)` method; use it with an IPOSE model.')
-        batches = itertools.islice(
-            self._refresh_batches(runner, completed_iters), self.num_batches)
+            raise TypeError(f'EMABNRefreshHook: model {type(model).__name__} has no '
+                            '`refresh_ema_norm_stats(batches)` method; use it with an IPOSE model.')
+        batches = itertools.islice(self._refresh_batches(runner, completed_iters), self.num_batches)
         used = model.refresh_ema_norm_stats(batches)
         self._last_refresh_iter = completed_iters
         runner.logger.info(f'EMABNRefreshHook: refreshed EMA generator statistics on {used} '
@@ -118,21 +116,21 @@ class EMABNRefreshHook(Hook):
             batch_size = getattr(train_loader.batch_sampler, 'batch_size', 1)
         rank, world_size = get_dist_info()
         seed = (getattr(runner, 'seed', None) or 0) + completed_iters
-        perm = torch.randperm(len(train_loader.dataset),
-                              generator=torch.Generator().manual_seed(seed))
+        perm = torch.randperm(len(train_loader.dataset), generator=torch.Generator().manual_seed(seed))
         indices = perm[rank::world_size][:self.num_batches * batch_size].tolist()
-        return iter(DataLoader(
-            train_loader.dataset,
-            batch_size=batch_size,
-            sampler=indices,
-            num_workers=train_loader.num_workers,
-            collate_fn=train_loader.collate_fn,
-            pin_memory=train_loader.pin_memory,
-            drop_last=train_loader.drop_last,
-            worker_init_fn=train_loader.worker_init_fn,
-            multiprocessing_context=train_loader.multiprocessing_context,
-            generator=torch.Generator().manual_seed(seed + 7919 * rank),
-            persistent_workers=False))
+        return iter(
+            DataLoader(
+                train_loader.dataset,
+                batch_size=batch_size,
+                sampler=indices,
+                num_workers=train_loader.num_workers,
+                collate_fn=train_loader.collate_fn,
+                pin_memory=train_loader.pin_memory,
+                drop_last=train_loader.drop_last,
+                worker_init_fn=train_loader.worker_init_fn,
+                multiprocessing_context=train_loader.multiprocessing_context,
+                generator=torch.Generator().manual_seed(seed + 7919 * rank),
+                persistent_workers=False))
 
 
 def _is_training_run(runner) -> bool:

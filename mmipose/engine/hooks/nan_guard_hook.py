@@ -60,10 +60,7 @@ class NaNGuardHook(Hook):
 
     priority = 'ABOVE_NORMAL'
 
-    def __init__(self,
-                 action: str = 'stop',
-                 keys: Optional[Sequence[str]] = None,
-                 max_consecutive_skips: int = 10):
+    def __init__(self, action: str = 'stop', keys: Optional[Sequence[str]] = None, max_consecutive_skips: int = 10):
         if action not in ('stop', 'skip'):
             raise ValueError(f"NaNGuardHook: action must be 'stop' or 'skip', got {action!r}")
         self.action = action
@@ -79,17 +76,15 @@ class NaNGuardHook(Hook):
     # ------------------------------------------------------------------ setup
     def before_train(self, runner) -> None:
         wrappers = runner.optim_wrapper
-        named = (wrappers.items() if isinstance(wrappers, OptimWrapperDict)
-                 else [('optimizer', wrappers)])
+        named = (wrappers.items() if isinstance(wrappers, OptimWrapperDict) else [('optimizer', wrappers)])
         self._guarded = {}
         for name, wrapper in named:
             if isinstance(wrapper, NaNSkipOptimWrapper):
                 self._guarded[name] = wrapper
             elif not (isinstance(wrapper, AmpOptimWrapper) and wrapper.loss_scaler is not None):
-                runner.logger.warning(
-                    f'NaNGuardHook: optim_wrapper {name!r} is a {type(wrapper).__name__}, which '
-                    'applies non-finite gradients; set its type to NaNSkipOptimWrapper so such '
-                    'steps are skipped (only the losses are checked now).')
+                runner.logger.warning(f'NaNGuardHook: optim_wrapper {name!r} is a {type(wrapper).__name__}, which '
+                                      'applies non-finite gradients; set its type to NaNSkipOptimWrapper so such '
+                                      'steps are skipped (only the losses are checked now).')
 
     def _model(self, runner) -> torch.nn.Module:
         return runner.model.module if is_model_wrapper(runner.model) else runner.model
@@ -98,14 +93,14 @@ class NaNGuardHook(Hook):
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         self._skips_before = {name: w.skipped_steps for name, w in self._guarded.items()}
         if self.action == 'skip':
-            self._buffer_backup = {
-                name: buf.detach().clone() for name, buf in self._model(runner).named_buffers()
-            }
+            self._buffer_backup = {name: buf.detach().clone() for name, buf in self._model(runner).named_buffers()}
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         outputs = outputs or {}
-        self._skipped_steps = [name for name, w in self._guarded.items()
-                               if w.skipped_steps > self._skips_before.get(name, w.skipped_steps)]
+        self._skipped_steps = [
+            name for name, w in self._guarded.items()
+            if w.skipped_steps > self._skips_before.get(name, w.skipped_steps)
+        ]
         keys = self.keys if self.keys is not None else list(outputs)
         bad = {k: outputs[k] for k in keys if k in outputs and not _is_finite(outputs[k])}
         local_bad = float(bool(bad) or bool(self._skipped_steps))
@@ -128,10 +123,9 @@ class NaNGuardHook(Hook):
             details = 'non-finite values on another rank'
         where = f' on rank {rank}' if world_size > 1 else ''
         if self.action == 'stop':
-            raise NonFiniteLossError(
-                f'NaNGuardHook: non-finite loss at iteration {iteration}{where}: {details}. '
-                'Training stopped; the last checkpoint was saved before this iteration. Lower the '
-                'learning rate, check this batch, or use NaNGuardHook(action="skip").')
+            raise NonFiniteLossError(f'NaNGuardHook: non-finite loss at iteration {iteration}{where}: {details}. '
+                                     'Training stopped; the last checkpoint was saved before this iteration. Lower the '
+                                     'learning rate, check this batch, or use NaNGuardHook(action="skip").')
         self.consecutive_skips += 1
         self.total_skips += 1
         if self._buffer_backup is not None:
@@ -139,11 +133,9 @@ class NaNGuardHook(Hook):
             with torch.no_grad():
                 for name, saved in self._buffer_backup.items():
                     buffers[name].copy_(saved)
-        runner.logger.warning(
-            f'NaNGuardHook: skipped iteration {iteration}{where}: {details} '
-            f'({self.consecutive_skips} in a row, {self.total_skips} in total).')
+        runner.logger.warning(f'NaNGuardHook: skipped iteration {iteration}{where}: {details} '
+                              f'({self.consecutive_skips} in a row, {self.total_skips} in total).')
         runner.message_hub.update_info('nan_guard_skips', self.total_skips)
         if self.consecutive_skips >= self.max_consecutive_skips:
-            raise NonFiniteLossError(
-                f'NaNGuardHook: {self.consecutive_skips} consecutive iterations with non-finite '
-                f'losses (last: iteration {iteration}{where}: {details}); giving up.')
+            raise NonFiniteLossError(f'NaNGuardHook: {self.consecutive_skips} consecutive iterations with non-finite '
+                                     f'losses (last: iteration {iteration}{where}: {details}); giving up.')

@@ -53,8 +53,12 @@ class PartCacheWarmupHook(Hook):
         if reason:
             print_log(f'PartCacheWarmupHook: skipped, {reason}.', logger='current')
             return
-        loader = DataLoader(dataset, batch_size=self.batch_size, shuffle=False, num_workers=0,
-                            collate_fn=runner.train_dataloader.collate_fn)
+        loader = DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=False,
+            num_workers=0,
+            collate_fn=runner.train_dataloader.collate_fn)
         start, before = time.time(), inferencer.num_cached
         progress = ProgressBar(len(loader))
         with torch.no_grad():
@@ -62,5 +66,7 @@ class PartCacheWarmupHook(Hook):
                 data = model.data_preprocessor(batch, False)
                 model.prepare_conditions(data['inputs'], data['data_samples'])
                 progress.update()
-        print_log(f'\nPartCacheWarmupHook: PartNet outputs of {inferencer.num_cached - before} training scenes '
-                  f'cached in {time.time() - start:.1f} s', logger='current')
+        print_log(
+            f'\nPartCacheWarmupHook: PartNet outputs of {inferencer.num_cached - before} training scenes '
+            f'cached in {time.time() - start:.1f} s',
+            logger='current')

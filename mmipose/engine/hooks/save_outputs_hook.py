@@ -36,7 +36,9 @@ class IPOSESaveOutputsHook(Hook):
     """
     priority = 'LOW'
 
-    def __init__(self, out_dir: str = 'test_outputs', sample_model: str = 'ema',
+    def __init__(self,
+                 out_dir: str = 'test_outputs',
+                 sample_model: str = 'ema',
                  palette: Optional[Sequence[Sequence[int]]] = None,
                  num_classes: Optional[int] = None) -> None:
         self.out_dir = out_dir
@@ -70,8 +72,7 @@ class IPOSESaveOutputsHook(Hook):
             raise KeyError('IPOSESaveOutputsHook: output has no fake_img (3,H,W) BGR [0,255].')
         return fake
 
-    def after_test_iter(self, runner, batch_idx: int, data_batch=None,
-                        outputs: Optional[Sequence] = None) -> None:
+    def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs: Optional[Sequence] = None) -> None:
         root = osp.join(runner.work_dir, self.out_dir)
         for sub in ('image', 'label', 'part', 'part_ids'):
             os.makedirs(osp.join(root, sub), exist_ok=True)
@@ -81,8 +82,8 @@ class IPOSESaveOutputsHook(Hook):
             cv2.imwrite(osp.join(root, 'image', name), fake.transpose(1, 2, 0))  # BGR file order
             label = sample_field(sample, 'label')
             if label is not None:
-                colour = colorize_label(_numpy(label), num_classes=self.num_classes,
-                                        palette=self.palette, channel_order='bgr')
+                colour = colorize_label(
+                    _numpy(label), num_classes=self.num_classes, palette=self.palette, channel_order='bgr')
                 cv2.imwrite(osp.join(root, 'label', name), colour)
             parts = sample_field(sample, 'pred_parts')
             if parts is not None:

@@ -31,7 +31,11 @@ class SceneMIoUCurveHook(Hook):
     """
     priority = 'LOW'
 
-    def __init__(self, segmenter_config: str, segmenter_checkpoint: str, interval: int, out_path: str,
+    def __init__(self,
+                 segmenter_config: str,
+                 segmenter_checkpoint: str,
+                 interval: int,
+                 out_path: str,
                  device: str = 'cpu') -> None:
         if interval < 1:
             raise ValueError(f'SceneMIoUCurveHook: interval must be >= 1, got {interval}')
@@ -47,16 +51,22 @@ class SceneMIoUCurveHook(Hook):
         if (runner.iter + 1) % self.interval:
             return
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        metric = METRICS.build(dict(type='SegmentationMetric', segmenter_config=self.segmenter_config,
-                                    segmenter_checkpoint=self.segmenter_checkpoint, device=self.device))
+        metric = METRICS.build(
+            dict(
+                type='SegmentationMetric',
+                segmenter_config=self.segmenter_config,
+                segmenter_checkpoint=self.segmenter_checkpoint,
+                device=self.device))
         model.eval()
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             torch.manual_seed(0)
             for batch in self.dataloader:
                 metric.process(batch, [sample.to_dict() for sample in model.val_step(batch)])
         model.train()
-        scores = {k.split('/')[-1]: round(float(v), 2)
-                  for k, v in metric.evaluate(len(self.dataloader.dataset)).items()}
+        scores = {
+            k.split('/')[-1]: round(float(v), 2)
+            for k, v in metric.evaluate(len(self.dataloader.dataset)).items()
+        }
         self.curve.append(dict(iter=runner.iter + 1, **scores))
         logger.info('iteration %d: synthesized val scenes mIoU %.1f %%, AC %.1f %%', runner.iter + 1,
                     scores.get('mIoU', float('nan')), scores.get('AC', float('nan')))

@@ -47,8 +47,14 @@ class IPOSESampleGridHook(VisualizationHook):
 
     priority = 'LOW'
 
-    def __init__(self, interval: int = 1000, num_samples: int = 4, split: str = 'val',
-                 sample_model: str = 'ema', seed: int = 0, scale: int = 1, out_dir: str = 'samples',
+    def __init__(self,
+                 interval: int = 1000,
+                 num_samples: int = 4,
+                 split: str = 'val',
+                 sample_model: str = 'ema',
+                 seed: int = 0,
+                 scale: int = 1,
+                 out_dir: str = 'samples',
                  name: str = 'samples') -> None:
         if split not in ('val', 'train'):
             raise ValueError(f"IPOSESampleGridHook: split must be 'val' or 'train', got {split!r}.")
@@ -73,8 +79,7 @@ class IPOSESampleGridHook(VisualizationHook):
             # An explicit sampler seed: without one MMEngine's samplers agree on a seed through a
             # broadcast, a collective that only rank 0 (the one saving grids) would enter, so
             # distributed runs hung at the first grid.
-            loader = runner.build_dataloader(dict(loader, num_workers=0, persistent_workers=False),
-                                             seed=self.seed)
+            loader = runner.build_dataloader(dict(loader, num_workers=0, persistent_workers=False), seed=self.seed)
         return loader.dataset
 
     def _fixed_batch(self, runner) -> dict:

@@ -10,8 +10,7 @@ def grads_finite(optim_wrapper: OptimWrapper) -> bool:
     The max-abs norm of all gradients (foreach kernels) is finite exactly when every entry is:
     unlike the L2 norm it cannot overflow on large finite gradients, and NaN propagates.
     """
-    grads = [p.grad for group in optim_wrapper.param_groups for p in group['params']
-             if p.grad is not None]
+    grads = [p.grad for group in optim_wrapper.param_groups for p in group['params'] if p.grad is not None]
     if not grads:
         return True
     if hasattr(torch.nn.utils, 'get_total_norm'):  # torch >= 2.6

@@ -41,8 +41,13 @@ class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
     Args are those of ``IterBasedTrainLoop``.
     """
 
-    def __init__(self, runner, dataloader: Union[DataLoader, Dict], max_iters: int, val_begin: int = 1,
-                 val_interval: int = 1000, dynamic_intervals: Optional[List[Tuple[int, int]]] = None) -> None:
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 max_iters: int,
+                 val_begin: int = 1,
+                 val_interval: int = 1000,
+                 dynamic_intervals: Optional[List[Tuple[int, int]]] = None) -> None:
         if isinstance(dataloader, dict):  # built here (as BaseLoop does) to pause its sampler
             diff_rank_seed = runner._randomness_cfg.get('diff_rank_seed', False)
             dataloader = runner.build_dataloader(dataloader, seed=runner.seed, diff_rank_seed=diff_rank_seed)
@@ -50,8 +55,13 @@ class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
         if sampler is not None:  # MMEngine's first iterator (and its worker prefetch) reads nothing
             sampler.paused = True
         try:
-            super().__init__(runner, dataloader, max_iters, val_begin=val_begin, val_interval=val_interval,
-                             dynamic_intervals=dynamic_intervals)
+            super().__init__(
+                runner,
+                dataloader,
+                max_iters,
+                val_begin=val_begin,
+                val_interval=val_interval,
+                dynamic_intervals=dynamic_intervals)
         finally:
             if sampler is not None:
                 sampler.paused = False
@@ -78,22 +88,30 @@ class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
         sampler = _resumable_sampler(self.dataloader)
         if sampler is None:
             if self._iter > 0:
-                print_log(f'ResumableIterBasedTrainLoop: the sampler {type(self.dataloader.sampler).__name__} '
-                          'cannot start part-way; use ResumableInfiniteSampler to resume without '
-                          'reading the trained batches.', logger='current', level=logging.WARNING)
+                print_log(
+                    f'ResumableIterBasedTrainLoop: the sampler {type(self.dataloader.sampler).__name__} '
+                    'cannot start part-way; use ResumableInfiniteSampler to resume without '
+                    'reading the trained batches.',
+                    logger='current',
+                    level=logging.WARNING)
                 for _ in range(self._iter):  # MMEngine's advance
                     next(self.dataloader_iterator)
             return
-        now = dict(iter=self._iter, world_size=sampler.world_size, batch_size=self._batch_size(),
-                   seed=sampler.seed, dataset_size=sampler.size)
+        now = dict(
+            iter=self._iter,
+            world_size=sampler.world_size,
+            batch_size=self._batch_size(),
+            seed=sampler.seed,
+            dataset_size=sampler.size)
         now['start'] = self._global_start(sampler, now)
         sampler.set_start(now['start'])
         self.runner.message_hub.update_info(DATA_POSITION_KEY, now, resumed=True)
         self.dataloader_iterator = _InfiniteDataloaderIterator(self.dataloader)
         if self._iter > 0:
-            print_log(f'Resumed data order at global sample {now["start"]} (iteration {self._iter}, world size '
-                      f'{now["world_size"]}, batch size {now["batch_size"]}): no trained batch is read.',
-                      logger='current')
+            print_log(
+                f'Resumed data order at global sample {now["start"]} (iteration {self._iter}, world size '
+                f'{now["world_size"]}, batch size {now["batch_size"]}): no trained batch is read.',
+                logger='current')
 
     def _global_start(self, sampler: ResumableInfiniteSampler, now: dict) -> int:
         """Global number of samples trained before iteration ``self._iter``, from the saved record."""
@@ -101,25 +119,34 @@ class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
             return 0
         saved = self.runner.message_hub.get_info(DATA_POSITION_KEY)
         if saved is None:
-            print_log(f'The checkpoint does not record its world size and batch size ({DATA_POSITION_KEY}); '
-                      f'assuming the current ones ({now["world_size"]} x {now["batch_size"]}).',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                f'The checkpoint does not record its world size and batch size ({DATA_POSITION_KEY}); '
+                f'assuming the current ones ({now["world_size"]} x {now["batch_size"]}).',
+                logger='current',
+                level=logging.WARNING)
             return self._iter * now['batch_size'] * now['world_size']
         if self._iter < saved['iter']:
             raise ValueError(f'{DATA_POSITION_KEY}: the checkpoint records a run that started at iteration '
                              f'{saved["iter"]}, after the resumed iteration {self._iter}.')
         if (saved['world_size'], saved['batch_size']) != (now['world_size'], now['batch_size']):
-            print_log(f'Resuming with world size x batch size {now["world_size"]} x {now["batch_size"]}, '
-                      f'the checkpoint trained with {saved["world_size"]} x {saved["batch_size"]}: the data '
-                      'order continues after the last trained sample of the global stream, but the batches '
-                      'differ from an uninterrupted run.', logger='current', level=logging.WARNING)
+            print_log(
+                f'Resuming with world size x batch size {now["world_size"]} x {now["batch_size"]}, '
+                f'the checkpoint trained with {saved["world_size"]} x {saved["batch_size"]}: the data '
+                'order continues after the last trained sample of the global stream, but the batches '
+                'differ from an uninterrupted run.',
+                logger='current',
+                level=logging.WARNING)
         if saved['dataset_size'] != now['dataset_size']:
-            print_log(f'The training set has {now["dataset_size"]} samples, the checkpoint was trained on '
-                      f'{saved["dataset_size"]}: the data order cannot continue that of the checkpoint.',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                f'The training set has {now["dataset_size"]} samples, the checkpoint was trained on '
+                f'{saved["dataset_size"]}: the data order cannot continue that of the checkpoint.',
+                logger='current',
+                level=logging.WARNING)
         if saved['seed'] != sampler.seed:
-            print_log(f'Sampler seed {sampler.seed} replaced by the checkpoint\'s {saved["seed"]} so the data '
-                      'order continues.', logger='current')
+            print_log(
+                f'Sampler seed {sampler.seed} replaced by the checkpoint\'s {saved["seed"]} so the data '
+                'order continues.',
+                logger='current')
             sampler.seed = now['seed'] = saved['seed']
         return saved['start'] + (self._iter - saved['iter']) * saved['batch_size'] * saved['world_size']
 
@@ -135,8 +162,8 @@ class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
 
 def _resumable_sampler(dataloader) -> Optional[ResumableInfiniteSampler]:
     """The dataloader's ResumableInfiniteSampler (direct or inside its batch sampler), else None."""
-    for sampler in (getattr(dataloader, 'sampler', None),
-                    getattr(getattr(dataloader, 'batch_sampler', None), 'sampler', None)):
+    for sampler in (getattr(dataloader, 'sampler',
+                            None), getattr(getattr(dataloader, 'batch_sampler', None), 'sampler', None)):
         if isinstance(sampler, ResumableInfiniteSampler):
             return sampler
     return None

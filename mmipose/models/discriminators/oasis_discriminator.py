@@ -7,6 +7,7 @@ from torch import Tensor
 from torch.nn.utils import spectral_norm
 
 from mmipose.registry import MODELS
+
 from ..weight_init import init_gan_weights
 
 
@@ -37,8 +38,7 @@ class OASISResBlockD(nn.Module):
             self.conv1 = nn.Sequential(nn.LeakyReLU(0.2), nn.Upsample(scale_factor=2), conv1)
         else:
             self.conv1 = nn.Sequential(nn.LeakyReLU(0.2), conv1)
-        self.conv2 = nn.Sequential(
-            nn.LeakyReLU(0.2), spectral_norm(nn.Conv2d(out_channels, out_channels, 3, 1, 1)))
+        self.conv2 = nn.Sequential(nn.LeakyReLU(0.2), spectral_norm(nn.Conv2d(out_channels, out_channels, 3, 1, 1)))
         if self.learned_shortcut:
             self.conv_s = spectral_norm(nn.Conv2d(in_channels, out_channels, 1, 1, 0))
         if up_or_down > 0:

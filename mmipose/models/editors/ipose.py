@@ -14,9 +14,10 @@ from torch import Tensor
 
 from mmipose.registry import MODELS
 from mmipose.utils.precision import autocast, check_precision
+
 from ..channel_argmax import channel_argmax
-from .ipose_inputs import check_instance_map, label_to_onehot, objects_from_samples
 from ..losses.ipose_losses import IPOSELosses
+from .ipose_inputs import check_instance_map, label_to_onehot, objects_from_samples
 
 ModelType = Union[dict, nn.Module]
 
@@ -116,9 +117,12 @@ class IPOSE(BaseGAN):
         if isinstance(data_preprocessor, dict):
             # MMagic's registry, so this also works outside a runner's default scope.
             data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(generator=generator, discriminator=discriminator,
-                         data_preprocessor=data_preprocessor, ema_config=ema_config,
-                         loss_config=loss_config)
+        super().__init__(
+            generator=generator,
+            discriminator=discriminator,
+            data_preprocessor=data_preprocessor,
+            ema_config=ema_config,
+            loss_config=loss_config)
         self.num_classes = num_classes
         if isinstance(part_inferencer, dict):
             part_inferencer = MODELS.build(part_inferencer)
@@ -168,8 +172,9 @@ class IPOSE(BaseGAN):
         return self
 
     # ------------------------------------------------------------------ inputs
-    def prepare_conditions(self, inputs: dict, data_samples=None
-                           ) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor], List[Tensor]]:
+    def prepare_conditions(self,
+                           inputs: dict,
+                           data_samples=None) -> Tuple[Tensor, Optional[Tensor], Optional[Tensor], List[Tensor]]:
         """Label one-hot, part features/logits and object tables for a preprocessed batch.
 
         Args:
@@ -241,13 +246,10 @@ class IPOSE(BaseGAN):
         """``inputs`` plus ``onehot``, ``part_features``, ``part_logits`` and ``objects``."""
         if 'onehot' in inputs:
             return inputs
-        onehot, part_features, part_logits, objects = self.prepare_conditions(
-            inputs, data_samples)
-        return dict(inputs, onehot=onehot, part_features=part_features,
-                    part_logits=part_logits, objects=objects)
+        onehot, part_features, part_logits, objects = self.prepare_conditions(inputs, data_samples)
+        return dict(inputs, onehot=onehot, part_features=part_features, part_logits=part_logits, objects=objects)
 
-    def train_generator(self, inputs: dict, data_samples,
-                        optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+    def train_generator(self, inputs: dict, data_samples, optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
         """G step (reference ``losses_G``); returns detached log values.
 
         Args:
@@ -262,15 +264,14 @@ class IPOSE(BaseGAN):
         fake = self.generator(onehot, inputs['part_features'], inputs['part_logits'])
         # D's parameters are frozen for this step; its forward needs no DDP gradient sync.
         seg_logits, global_logits = _unwrap(self.discriminator)(fake)
-        losses = self.losses.generator_losses(
-            seg_logits, global_logits, onehot, fake, inputs['img'], inputs['objects'], curr_iter)
+        losses = self.losses.generator_losses(seg_logits, global_logits, onehot, fake, inputs['img'], inputs['objects'],
+                                              curr_iter)
         loss, log_vars = self.parse_losses(losses)
         optimizer_wrapper.update_params(loss)
         log_vars['loss_g'] = log_vars.pop('loss')
         return {k: v.detach() for k, v in log_vars.items()}
 
-    def train_discriminator(self, inputs: dict, data_samples,
-                            optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+    def train_discriminator(self, inputs: dict, data_samples, optimizer_wrapper: OptimWrapper) -> Dict[str, Tensor]:
         """D step (reference ``losses_D``): fake regenerated with the updated G, new noise.
 
         With ``batch_d_passes`` the fake, real and LabelMix images share one D call. D has no
@@ -286,10 +287,9 @@ class IPOSE(BaseGAN):
         inputs = self._with_conditions(inputs, data_samples)
         onehot = inputs['onehot']
         with torch.no_grad():
-            fake = _unwrap(self.generator)(onehot, inputs['part_features'],
-                                           inputs['part_logits'])
-        losses = self.losses.discriminator_losses(self.discriminator, fake, inputs['img'],
-                                                  onehot, batched=self.batch_d_passes, step=curr_iter)
+            fake = _unwrap(self.generator)(onehot, inputs['part_features'], inputs['part_logits'])
+        losses = self.losses.discriminator_losses(
+            self.discriminator, fake, inputs['img'], onehot, batched=self.batch_d_passes, step=curr_iter)
         if self.batch_d_passes and self.discriminator.training:
             _power_iterations(_unwrap(self.discriminator), self.losses.num_d_passes - 1)
         loss, log_vars = self.parse_losses(losses)
@@ -347,8 +347,7 @@ class IPOSE(BaseGAN):
         try:
             for batch in batches:
                 data = self.data_preprocessor(batch, False)
-                onehot, part_features, part_logits, _ = self.prepare_conditions(
-                    data['inputs'], data['data_samples'])
+                onehot, part_features, part_logits, _ = self.prepare_conditions(data['inputs'], data['data_samples'])
                 ema_generator(onehot, part_features, part_logits)
                 used += 1
         finally:
@@ -356,8 +355,7 @@ class IPOSE(BaseGAN):
         return used
 
     @torch.no_grad()
-    def forward(self, inputs: dict, data_samples=None, mode: Optional[str] = None
-                ) -> List[DataSample]:
+    def forward(self, inputs: dict, data_samples=None, mode: Optional[str] = None) -> List[DataSample]:
         """Synthesise images for a preprocessed batch (see the class docstring).
 
         Args:
@@ -415,6 +413,5 @@ class IPOSE(BaseGAN):
         """
         order = getattr(self.data_preprocessor, 'output_channel_order', None) or 'BGR'
         if 'img_output_channel_order' not in data_samples.metainfo_keys():
-            data_samples.set_metainfo(
-                {'img_output_channel_order': [order] * fake.shape[0]})
+            data_samples.set_metainfo({'img_output_channel_order': [order] * fake.shape[0]})
         return self.data_preprocessor.destruct(fake, data_samples, 'img')

@@ -31,10 +31,9 @@ def label_to_onehot(label: Tensor, num_classes: int) -> Tensor:
     low, high = int(label.min()), int(label.max())
     if low < 0 or high >= num_classes:
         bad = high if high >= num_classes else low
-        raise ValueError(
-            f"IPOSE: inputs['label'] contains class id {bad}, outside 0..{num_classes - 1} "
-            f'(num_classes={num_classes}). Check the dataset label mapping or the model\'s '
-            '`num_classes` (semantic_nc, including the don\'t-care class).')
+        raise ValueError(f"IPOSE: inputs['label'] contains class id {bad}, outside 0..{num_classes - 1} "
+                         f'(num_classes={num_classes}). Check the dataset label mapping or the model\'s '
+                         '`num_classes` (semantic_nc, including the don\'t-care class).')
     b, _, h, w = label.shape
     onehot = torch.zeros(b, num_classes, h, w, device=label.device)
     return onehot.scatter_(1, label, 1.0)
@@ -55,10 +54,9 @@ def check_instance_map(inst: Optional[Tensor], label: Tensor) -> Tensor:
     if inst.dim() == 3:
         inst = inst.unsqueeze(1)
     if inst.shape[0] != label.shape[0] or inst.shape[-2:] != label.shape[-2:]:
-        raise ValueError(
-            f"IPOSE: inputs['inst'] has shape {tuple(inst.shape)} but inputs['label'] has "
-            f'{tuple(label.shape)}; the instance map must have the label map\'s batch and size '
-            '(resize both with nearest interpolation in the pipeline).')
+        raise ValueError(f"IPOSE: inputs['inst'] has shape {tuple(inst.shape)} but inputs['label'] has "
+                         f'{tuple(label.shape)}; the instance map must have the label map\'s batch and size '
+                         '(resize both with nearest interpolation in the pipeline).')
     return inst.long()
 
 
@@ -100,7 +98,6 @@ def _as_object_table(table, device: torch.device, index: int) -> Tensor:
     if table.numel() == 0:
         return table.reshape(0, OBJECT_ROW_WIDTH)
     if table.dim() != 2 or table.shape[1] != OBJECT_ROW_WIDTH:
-        raise ValueError(
-            f"IPOSE: metainfo 'objects' of image {index} has shape {tuple(table.shape)}, expected "
-            f'(K, {OBJECT_ROW_WIDTH}) rows [instance_value, part_category, hs, he, ws, we, H0, W0].')
+        raise ValueError(f"IPOSE: metainfo 'objects' of image {index} has shape {tuple(table.shape)}, expected "
+                         f'(K, {OBJECT_ROW_WIDTH}) rows [instance_value, part_category, hs, he, ws, we, H0, W0].')
     return table

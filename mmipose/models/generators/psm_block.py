@@ -34,8 +34,14 @@ class PSMResBlock(nn.Module):
         spade_hidden_nc (int): Hidden width of the SPADE nets (128).
     """
 
-    def __init__(self, fin: int, fout: int, label_nc: int, part_norm: Optional[str] = 'psm',
-                 part_nc: int = 32, norm_type: str = 'bn', spade_hidden_nc: int = 128):
+    def __init__(self,
+                 fin: int,
+                 fout: int,
+                 label_nc: int,
+                 part_norm: Optional[str] = 'psm',
+                 part_nc: int = 32,
+                 norm_type: str = 'bn',
+                 spade_hidden_nc: int = 128):
         super().__init__()
         if part_norm not in ('psm', 'spade', None):
             raise ValueError("PSMResBlock: part_norm must be 'psm', 'spade' or None, "
@@ -57,8 +63,12 @@ class PSMResBlock(nn.Module):
             self.conv_s = spectral_norm(nn.Conv2d(fin, fout, 1, bias=False))
             self.norm_s = SPADE(fin, label_nc, spade_hidden_nc, norm_type)
 
-    def forward(self, x: Tensor, seg: Tensor, part_features: Optional[Tensor] = None,
-                part_noise: Optional[Tensor] = None, mask: Optional[Tensor] = None,
+    def forward(self,
+                x: Tensor,
+                seg: Tensor,
+                part_features: Optional[Tensor] = None,
+                part_noise: Optional[Tensor] = None,
+                mask: Optional[Tensor] = None,
                 z: Optional[Tensor] = None) -> Tensor:
         """(B,fin,h,w) -> (B,fout,h,w).
 

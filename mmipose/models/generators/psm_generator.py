@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmipose.registry import MODELS
+
 from ..channel_argmax import channel_argmax
 from ..weight_init import init_gan_weights
 from .normalization import resize_nearest
@@ -89,20 +90,22 @@ class PSMGenerator(nn.Module):
         extra_in = part_nc if part_injection == 'concat' else 0
 
         if part_injection != 'none':
-            self.conv_part = _conv_in_lrelu(
-                nn.Conv2d(num_parts * partnet_feature_nc, part_nc, 3, padding=1), part_nc)
+            self.conv_part = _conv_in_lrelu(nn.Conv2d(num_parts * partnet_feature_nc, part_nc, 3, padding=1), part_nc)
         if part_injection == 'psm':
             self.mlp = _conv_in_lrelu(nn.Conv2d(part_nc, part_nc, 3, padding=1), part_nc)
             # conv_nos[5] exists in the reference's state dict (kept for checkpoint parity) but is never used.
             self.conv_nos = nn.ModuleList(
-                _conv_in_lrelu(nn.ConvTranspose2d(part_nc + (1 if i < 3 else 0), part_nc, 4, 2, 1),
-                               part_nc) for i in range(NUM_RES_BLOCKS))
+                _conv_in_lrelu(nn.ConvTranspose2d(part_nc + (1 if i < 3 else 0), part_nc, 4, 2, 1), part_nc)
+                for i in range(NUM_RES_BLOCKS))
         self.body = nn.ModuleList(
-            PSMResBlock(self.channels[i] + extra_in, self.channels[i + 1], label_nc,
-                        part_norm=part_injection if part_injection in ('psm', 'spade') else None,
-                        part_nc=part_nc,
-                        norm_type=norm_type, spade_hidden_nc=spade_hidden_nc)
-            for i in range(NUM_RES_BLOCKS))
+            PSMResBlock(
+                self.channels[i] + extra_in,
+                self.channels[i + 1],
+                label_nc,
+                part_norm=part_injection if part_injection in ('psm', 'spade') else None,
+                part_nc=part_nc,
+                norm_type=norm_type,
+                spade_hidden_nc=spade_hidden_nc) for i in range(NUM_RES_BLOCKS))
         self.fc = nn.Conv2d(z_dim + semantic_nc, self.channels[0], 3, padding=1)
         self.conv_img = nn.Conv2d(self.channels[-1], 3, 3, padding=1)
         self.apply(lambda m: init_gan_weights(m, init_gain))
@@ -159,10 +162,8 @@ class PSMGenerator(nn.Module):
             mask = (channel_argmax(part_logits, keepdim=True) > 0).to(onehot.dtype)
             semmap = channel_argmax(onehot, keepdim=True).to(onehot.dtype)  # raw class index
             if z_part is None:
-                z_part = torch.randn(b, self.part_nc - 1, h0, w0, device=onehot.device,
-                                     dtype=onehot.dtype)
-            part_noise = self.mlp(torch.cat(
-                [z_part, resize_nearest(semmap, (h0, w0))], dim=1))
+                z_part = torch.randn(b, self.part_nc - 1, h0, w0, device=onehot.device, dtype=onehot.dtype)
+            part_noise = self.mlp(torch.cat([z_part, resize_nearest(semmap, (h0, w0))], dim=1))
         if needs_parts:
             part = self.conv_part(part_features)
         if z is None:
@@ -180,7 +181,6 @@ class PSMGenerator(nn.Module):
                 x = F.interpolate(x, scale_factor=2, mode='nearest')
                 if self.part_injection == 'psm':
                     if i < 3:
-                        part_noise = torch.cat([part_noise, resize_nearest(
-                            semmap, part_noise.shape[-2:])], dim=1)
+                        part_noise = torch.cat([part_noise, resize_nearest(semmap, part_noise.shape[-2:])], dim=1)
                     part_noise = self.conv_nos[i](part_noise)
         return torch.tanh(self.conv_img(F.leaky_relu(x, 0.2)))

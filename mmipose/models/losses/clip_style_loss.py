@@ -64,7 +64,9 @@ def remd_loss(fake_tokens: Tensor, real_tokens: Tensor) -> Tensor:
     return torch.maximum(fake_to_real, real_to_fake).mean()
 
 
-def crop_objects(images: Sequence[Tensor], objects: Sequence[Tensor], picks: Sequence[tuple],
+def crop_objects(images: Sequence[Tensor],
+                 objects: Sequence[Tensor],
+                 picks: Sequence[tuple],
                  size: int = 128) -> List[Tensor]:
     """Crop the same objects from several image batches, as the reference's style loss.
 
@@ -88,11 +90,9 @@ def crop_objects(images: Sequence[Tensor], objects: Sequence[Tensor], picks: Seq
             crop = batch[b:b + 1, :, hs:he, ws:we]
             h, w = crop.shape[-2:]
             if h0 > w0:
-                crop = F.interpolate(crop, (int(h * h0 / w0), w), mode='bilinear',
-                                     align_corners=False)
+                crop = F.interpolate(crop, (int(h * h0 / w0), w), mode='bilinear', align_corners=False)
             elif w0 > h0:
-                crop = F.interpolate(crop, (h, int(w * w0 / h0)), mode='bilinear',
-                                     align_corners=False)
+                crop = F.interpolate(crop, (h, int(w * w0 / h0)), mode='bilinear', align_corners=False)
             hh, ww = crop.shape[-2:]
             if hh > ww:
                 r = (hh - ww) // 2
@@ -101,8 +101,7 @@ def crop_objects(images: Sequence[Tensor], objects: Sequence[Tensor], picks: Seq
                 r = (ww - hh) // 2
                 crop = F.pad(crop, (0, 0, r, r))
             out.append(F.interpolate(crop, (size, size), mode='nearest'))
-    return [torch.cat(out) if out else batch.new_zeros(0, 3, size, size)
-            for out, batch in zip(outputs, images)]
+    return [torch.cat(out) if out else batch.new_zeros(0, 3, size, size) for out, batch in zip(outputs, images)]
 
 
 def load_clip_visual_weights(visual: nn.Module, path: str) -> None:
@@ -168,8 +167,9 @@ class CLIPStyleLoss(nn.Module):
                                  f'pretrained=None, got vision_width={vision_width}, '
                                  f'pretrained={pretrained!r}')
             model_cfg = open_clip.get_model_config(model_name)
-            overrides = dict(vision_cfg=dict(model_cfg['vision_cfg'], width=vision_width),
-                             text_cfg=dict(model_cfg['text_cfg'], width=64, heads=1, layers=1))
+            overrides = dict(
+                vision_cfg=dict(model_cfg['vision_cfg'], width=vision_width),
+                text_cfg=dict(model_cfg['text_cfg'], width=64, heads=1, layers=1))
         clip_model = open_clip.create_model(model_name, pretrained=None, **overrides)
         self.visual = clip_model.visual
         if pretrained is not None:
@@ -211,7 +211,10 @@ class CLIPStyleLoss(nn.Module):
                 x = x.transpose(0, 1)
         return x[:, 1:].float()
 
-    def forward(self, fake: Tensor, real: Tensor, objects: Optional[Sequence[Tensor]] = None,
+    def forward(self,
+                fake: Tensor,
+                real: Tensor,
+                objects: Optional[Sequence[Tensor]] = None,
                 mode: str = 'whole') -> Tensor:
         """Style loss between fake and real images.
 
@@ -228,8 +231,7 @@ class CLIPStyleLoss(nn.Module):
             return self.loss_weight * remd_loss(self.tokens(fake), self.tokens(real))
         if mode != 'objects':
             raise ValueError(f"CLIPStyleLoss: mode must be 'whole' or 'objects', got {mode!r}")
-        objects = [o.detach().cpu() if torch.is_tensor(o) else torch.as_tensor(o)
-                   for o in (objects or [])]
+        objects = [o.detach().cpu() if torch.is_tensor(o) else torch.as_tensor(o) for o in (objects or [])]
         candidates = [(b, r) for b, rows in enumerate(objects) for r in range(len(rows))]
         if not candidates:
             return fake.sum() * 0.0

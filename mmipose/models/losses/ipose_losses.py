@@ -83,9 +83,8 @@ class IPOSELosses(nn.Module):
         from mmipose.models.losses import choose_clip_mode
         return choose_clip_mode(step, self.style_mode_seed)
 
-    def generator_losses(self, seg_logits: Tensor, global_logits: Optional[Tensor],
-                         onehot: Tensor, fake: Tensor, real: Tensor, objects: List[Tensor],
-                         step: int) -> Dict[str, Tensor]:
+    def generator_losses(self, seg_logits: Tensor, global_logits: Optional[Tensor], onehot: Tensor, fake: Tensor,
+                         real: Tensor, objects: List[Tensor], step: int) -> Dict[str, Tensor]:
         """G terms on D's outputs for the fake (B,C+1,H,W) / (B,1,h,w) and the CLIP style loss."""
         losses = {'loss_g_adv': self.nplus1_loss(seg_logits, onehot, for_real=True)}
         if self.global_gan_loss is not None:
@@ -106,8 +105,13 @@ class IPOSELosses(nn.Module):
     def _use_labelmix(self) -> bool:
         return self.labelmix_loss is not None and self.lambda_labelmix > 0
 
-    def discriminator_losses(self, discriminator: Callable, fake: Tensor, real: Tensor,
-                             onehot: Tensor, batched: bool = False, step: int = 0) -> Dict[str, Tensor]:
+    def discriminator_losses(self,
+                             discriminator: Callable,
+                             fake: Tensor,
+                             real: Tensor,
+                             onehot: Tensor,
+                             batched: bool = False,
+                             step: int = 0) -> Dict[str, Tensor]:
         """D terms on fake (B,3,H,W), real (B,3,H,W) and the LabelMix image (``step``: the
         global step, for :meth:`global_weight`).
 
@@ -124,8 +128,7 @@ class IPOSELosses(nn.Module):
             images = [fake, real] + ([mixed] if mixed is not None else [])
             seg, glob = discriminator(torch.cat(images))
             seg_fake, seg_real, *seg_mixed = seg.split(fake.shape[0])
-            global_fake, global_real = (None, None) if glob is None else glob.split(
-                fake.shape[0])[:2]
+            global_fake, global_real = (None, None) if glob is None else glob.split(fake.shape[0])[:2]
             seg_mixed = seg_mixed[0] if seg_mixed else None
         else:
             seg_fake, global_fake = discriminator(fake)
@@ -143,8 +146,7 @@ class IPOSELosses(nn.Module):
             losses['loss_d_global_real'] = global_weight * self.global_gan_loss(
                 global_real, target_is_real=True, is_disc=True)
         if seg_mixed is not None:
-            losses['loss_d_labelmix'] = self.lambda_labelmix * self.labelmix_loss(
-                mask, seg_mixed, seg_fake, seg_real)
+            losses['loss_d_labelmix'] = self.lambda_labelmix * self.labelmix_loss(mask, seg_mixed, seg_fake, seg_real)
         return losses
 
 

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmipose.registry import MODELS
+
 from ..channel_argmax import channel_argmax
 
 
@@ -37,7 +38,9 @@ def labelmix_mask(label_onehot: Tensor, generator: Optional[torch.Generator] = N
     return table.to(target.device)[target]
 
 
-def generate_labelmix(label_onehot: Tensor, fake: Tensor, real: Tensor,
+def generate_labelmix(label_onehot: Tensor,
+                      fake: Tensor,
+                      real: Tensor,
                       generator: Optional[torch.Generator] = None) -> Tuple[Tensor, Tensor]:
     """Mix real and fake images by class regions.
 

@@ -5,6 +5,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmipose.registry import MODELS
+
 from ..channel_argmax import channel_argmax
 
 
@@ -26,8 +27,7 @@ def class_balance_weights(label_onehot: Tensor, contain_dontcare_label: bool = T
         counts = torch.cat([counts.new_zeros(1), counts[1:]])
     num_present = (counts > 0).sum().clamp(min=1)
     pixels = label_onehot.shape[0] * label_onehot.shape[2] * label_onehot.shape[3]
-    coefficients = torch.where(counts > 0, pixels / (num_present * counts.clamp(min=1)),
-                               torch.zeros_like(counts))
+    coefficients = torch.where(counts > 0, pixels / (num_present * counts.clamp(min=1)), torch.zeros_like(counts))
     return coefficients[channel_argmax(label_onehot)]
 
 
@@ -74,7 +74,6 @@ class OASISLoss(nn.Module):
             weights = class_balance_weights(label_onehot, self.contain_dontcare_label)
             loss = (pixel_loss * weights).mean()
         else:
-            target = torch.zeros(logits.shape[0], *logits.shape[2:], dtype=torch.long,
-                                 device=logits.device)
+            target = torch.zeros(logits.shape[0], *logits.shape[2:], dtype=torch.long, device=logits.device)
             loss = F.cross_entropy(logits, target)
         return self.loss_weight * loss

@@ -102,6 +102,6 @@ def part_index_to_onehot(part_index: Tensor, num_parts: int = NUM_PARTS, dtype=t
         Tensor: (..., num_parts, H, W) one-hot.
     """
     index = part_index.long().unsqueeze(-3)
-    onehot = torch.zeros(*part_index.shape[:-2], num_parts, *part_index.shape[-2:], dtype=dtype,
-                         device=part_index.device)
+    onehot = torch.zeros(
+        *part_index.shape[:-2], num_parts, *part_index.shape[-2:], dtype=dtype, device=part_index.device)
     return onehot.scatter_(-3, index, 1.0)

@@ -12,6 +12,7 @@ from torch import Tensor
 
 from mmipose.datasets.object_boxes import OBJECT_ROW_WIDTH, make_even_extent
 from mmipose.registry import MODELS
+
 from .partnet import PartNet
 from .support_bank import SupportBank
 
@@ -183,8 +184,7 @@ class ObjectPartInferencer(nn.Module):
         Returns:
             list[Tensor]: B int64 tables (K_b', 8), K_b' <= K_b, on the input device.
         """
-        tables = [torch.as_tensor(rows).detach().long().reshape(-1, OBJECT_ROW_WIDTH)
-                  for rows in objects]
+        tables = [torch.as_tensor(rows).detach().long().reshape(-1, OBJECT_ROW_WIDTH) for rows in objects]
         categories = getattr(getattr(self, 'support_bank', None), 'categories', None)
         if categories is None or not any(len(t) for t in tables):
             return tables
@@ -223,8 +223,9 @@ class ObjectPartInferencer(nn.Module):
         encoding = self.support_bank.encoding(self.partnet)
         index = self.support_bank.index_of(categories)
         chunk = self.chunk_size or queries.shape[0]
-        outputs = [self.partnet(queries[i:i + chunk], index[i:i + chunk], encoding)
-                   for i in range(0, queries.shape[0], chunk)]
+        outputs = [
+            self.partnet(queries[i:i + chunk], index[i:i + chunk], encoding) for i in range(0, queries.shape[0], chunk)
+        ]
         return torch.cat([o[0] for o in outputs]), torch.cat([o[1] for o in outputs])
 
     @staticmethod
@@ -244,7 +245,9 @@ class ObjectPartInferencer(nn.Module):
         """Images whose outputs the cache holds."""
         return len(self._cache)
 
-    def forward(self, inst: Tensor, objects: Sequence[Tensor],
+    def forward(self,
+                inst: Tensor,
+                objects: Sequence[Tensor],
                 partnet_runner: Optional[PartNetRunner] = None) -> Tuple[Tensor, Tensor]:
         """Part features and logits at full resolution (from the cache where possible).
 
@@ -293,7 +296,9 @@ class ObjectPartInferencer(nn.Module):
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
-    def _infer(self, inst: Tensor, objects: Sequence[Tensor],
+    def _infer(self,
+               inst: Tensor,
+               objects: Sequence[Tensor],
                partnet_runner: Optional[PartNetRunner] = None) -> Tuple[Tensor, Tensor]:
         """Part features and logits at full resolution (PartNet on every object).
 

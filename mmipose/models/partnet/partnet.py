@@ -7,6 +7,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from mmipose.registry import MODELS
+
 from .cross_attention import PartCrossAttention
 from .inputs import NUM_PARTS, build_query_rows, build_support_rows
 from .part_encoder import DECODER_CHANNELS, ENCODER_CHANNELS, PartDecoder, PartShapeEncoder

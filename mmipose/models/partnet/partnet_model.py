@@ -13,6 +13,7 @@ from torch import Tensor
 
 from mmipose.registry import MODELS
 from mmipose.utils.state_dict_io import make_checkpoint, map_keys, read_checkpoint
+
 from ..channel_argmax import channel_argmax
 from .inputs import NUM_PARTS, part_index_to_onehot
 from .partnet import PartNet, SupportEncoding
@@ -155,8 +156,10 @@ class PartNetModel(BaseModel):
             return logits
         if mode == 'predict':
             pred = channel_argmax(logits)
-            return [dict(pred_parts=p, gt_parts=g, category=int(c))
-                    for p, g, c in zip(pred, inputs['part'], inputs['category'].tolist())]
+            return [
+                dict(pred_parts=p, gt_parts=g, category=int(c))
+                for p, g, c in zip(pred, inputs['part'], inputs['category'].tolist())
+            ]
         raise ValueError(f'PartNetModel: unknown mode {mode!r} (use loss, predict or tensor)')
 
     def predict_logits(self, shape: Tensor, category: Tensor) -> Tensor:

@@ -10,19 +10,57 @@ from typing import Dict, List
 
 #: Human-readable names of the part-dataset category ids.
 PART_CATEGORY_NAMES: Dict[int, str] = {
-    1: 'aeroplane', 2: 'bicycle', 3: 'bird', 4: 'boat', 5: 'bottle', 6: 'bus', 7: 'car', 8: 'cat', 9: 'chair',
-    10: 'cow', 11: 'diningtable', 12: 'dog', 13: 'horse', 14: 'motorbike', 15: 'person', 16: 'pottedplant',
-    17: 'sheep', 18: 'sofa', 19: 'train', 20: 'tvmonitor', 24: 'person (Cityscapes)', 25: 'rider',
-    26: 'car (Cityscapes)', 27: 'truck', 28: 'bus (Cityscapes)', 31: 'train (Cityscapes alias)',
-    32: 'motorcycle (Cityscapes alias)', 33: 'bicycle (Cityscapes alias)', 35: 'car (ADE alias)', 36: 'washer',
-    37: 'stop sign', 38: 'microwave', 39: 'van', 40: 'zebra'
+    1: 'aeroplane',
+    2: 'bicycle',
+    3: 'bird',
+    4: 'boat',
+    5: 'bottle',
+    6: 'bus',
+    7: 'car',
+    8: 'cat',
+    9: 'chair',
+    10: 'cow',
+    11: 'diningtable',
+    12: 'dog',
+    13: 'horse',
+    14: 'motorbike',
+    15: 'person',
+    16: 'pottedplant',
+    17: 'sheep',
+    18: 'sofa',
+    19: 'train',
+    20: 'tvmonitor',
+    24: 'person (Cityscapes)',
+    25: 'rider',
+    26: 'car (Cityscapes)',
+    27: 'truck',
+    28: 'bus (Cityscapes)',
+    31: 'train (Cityscapes alias)',
+    32: 'motorcycle (Cityscapes alias)',
+    33: 'bicycle (Cityscapes alias)',
+    35: 'car (ADE alias)',
+    36: 'washer',
+    37: 'stop sign',
+    38: 'microwave',
+    39: 'van',
+    40: 'zebra'
 }
 
 #: Category id -> support folder at synthesis (``mapping_dict`` of generator_partsyn2.py): identity
 #: for 1..49 except these aliases (e.g. VOC car 7 uses the Cityscapes car supports 26).
 REFERENCE_CATEGORY_FOLDERS: Dict[int, str] = {
-    **{k: str(k)
-       for k in range(1, 50)}, 6: '28', 7: '26', 15: '24', 25: '24', 31: '19', 32: '14', 33: '2', 35: '26', 39: '7',
+    **{
+        k: str(k)
+        for k in range(1, 50)
+    }, 6: '28',
+    7: '26',
+    15: '24',
+    25: '24',
+    31: '19',
+    32: '14',
+    33: '2',
+    35: '26',
+    39: '7',
     40: '13'
 }
 

@@ -12,6 +12,7 @@ from PIL import Image
 from torch import Tensor
 
 from mmipose.registry import MODELS
+
 from .inputs import NUM_PARTS, part_index_to_onehot
 from .partnet import PartNet, SupportEncoding
 from .reference_tables import NAMED_CATEGORIES, NAMED_CATEGORY_FOLDERS, NAMED_PART_MERGES, resolve_table
@@ -196,8 +197,10 @@ class SupportBank(nn.Module):
         Returns:
             Tensor: (N,) long row indices, on the device of ``category_ids`` (bank's if a list).
         """
-        ids = torch.as_tensor(category_ids, dtype=torch.long,
-                              device=category_ids.device if isinstance(category_ids, Tensor) else self._lookup.device)
+        ids = torch.as_tensor(
+            category_ids,
+            dtype=torch.long,
+            device=category_ids.device if isinstance(category_ids, Tensor) else self._lookup.device)
         lookup = self._lookup.to(ids.device)
         inside = (ids >= 0) & (ids < lookup.numel())
         rows = torch.where(inside, lookup[ids.clamp(0, lookup.numel() - 1)], torch.full_like(ids, -1))

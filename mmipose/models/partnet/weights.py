@@ -15,7 +15,8 @@ PARTNET_SOURCE_HINT = ("get best_G.pth from the authors' release (csyxwei/iPOSE 
 OFFICIAL_GENERATOR_PARTNET_PREFIX = 'partnet.model.'
 
 
-def partnet_state_dict(official: Mapping[str, Tensor], partnet: nn.Module,
+def partnet_state_dict(official: Mapping[str, Tensor],
+                       partnet: nn.Module,
                        name: str = 'PartNet checkpoint') -> StateDict:
     """PartNet tensors of an official or mmipose file, checked against ``partnet``.
 
@@ -33,11 +34,10 @@ def partnet_state_dict(official: Mapping[str, Tensor], partnet: nn.Module,
     """
     keys = list(map_keys(official))
     select = None
-    if not any(k.startswith('shape_encoder.') for k in keys) and any(
-            k.startswith(OFFICIAL_GENERATOR_PARTNET_PREFIX) for k in keys):
+    if not any(k.startswith('shape_encoder.')
+               for k in keys) and any(k.startswith(OFFICIAL_GENERATOR_PARTNET_PREFIX) for k in keys):
         select = OFFICIAL_GENERATOR_PARTNET_PREFIX
-    state_dict = {k: v.detach().clone().float()
-                  for k, v in map_keys(official, select_prefix=select).items()}
+    state_dict = {k: v.detach().clone().float() for k, v in map_keys(official, select_prefix=select).items()}
     check_against_model(state_dict, partnet, name)
     return state_dict
 

@@ -10,14 +10,16 @@ model = dict(
     pool_size=8,
     p_random=0.5)
 train_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
+    batch_size=2,
+    num_workers=0,
+    persistent_workers=False,
     dataset=dict(categories=categories, selected_categories=[24, 26]))
 val_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
+    batch_size=4,
+    num_workers=0,
+    persistent_workers=False,
     dataset=dict(categories=categories, selected_categories=categories))
 test_dataloader = val_dataloader
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=4, val_interval=4)
-default_hooks = dict(
-    logger=dict(interval=1),
-    checkpoint=dict(interval=4, by_epoch=False, max_keep_ckpts=1))
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=4, by_epoch=False, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)

@@ -39,8 +39,8 @@ class _StandInModel(BaseModel):
         self.modes.append((self.training, data['inputs'].get('sample_model')))
         out = []
         for label, sample in zip(data['inputs']['label'], data['data_samples']):
-            out.append(DataSample(fake_img=torch.rand(3, 4, 6) * 255, label=label, pred_parts=label,
-                                  gt_img=sample.gt_img))
+            out.append(
+                DataSample(fake_img=torch.rand(3, 4, 6) * 255, label=label, pred_parts=label, gt_img=sample.gt_img))
         return out
 
     def forward(self, *args, **kwargs):
@@ -50,19 +50,21 @@ class _StandInModel(BaseModel):
 def test_hook_saves_grids_to_work_dir_and_backend(tmp_path):
     model = _StandInModel()
     # built by the Runner, after its visualizer (MMagic's VisualizationHook takes the current one)
-    hook_cfg = dict(type='IPOSESampleGridHook', interval=2, num_samples=3, split='train',
-                    sample_model='ema', scale=2)
+    hook_cfg = dict(type='IPOSESampleGridHook', interval=2, num_samples=3, split='train', sample_model='ema', scale=2)
     runner = Runner(
-        model=model, work_dir=str(tmp_path),
-        train_dataloader=dict(dataset=_TinyDataset(), batch_size=2,
-                              sampler=dict(type='DefaultSampler', shuffle=False),
-                              collate_fn=dict(type='pseudo_collate')),
+        model=model,
+        work_dir=str(tmp_path),
+        train_dataloader=dict(
+            dataset=_TinyDataset(),
+            batch_size=2,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            collate_fn=dict(type='pseudo_collate')),
         train_cfg=dict(by_epoch=False, max_iters=3),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.0)),
         custom_hooks=[hook_cfg],
-        visualizer=dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')],
-                        name='mmipose-test-grid'),
-        default_hooks=dict(checkpoint=None, logger=None), log_level='WARNING',
+        visualizer=dict(type='Visualizer', vis_backends=[dict(type='LocalVisBackend')], name='mmipose-test-grid'),
+        default_hooks=dict(checkpoint=None, logger=None),
+        log_level='WARNING',
         default_scope='mmagic')
     hook = next(h for h in runner.hooks if isinstance(h, IPOSESampleGridHook))
     assert isinstance(hook, VisualizationHook)
@@ -95,9 +97,12 @@ def test_unbuilt_val_loader_is_built_without_a_collective(monkeypatch):
 
     monkeypatch.setattr(sampler_module, 'sync_random_seed', no_collective)
     runner = types.SimpleNamespace(
-        _val_dataloader=dict(dataset=_TinyDataset(), batch_size=2,
-                             sampler=dict(type='DefaultSampler', shuffle=False),
-                             collate_fn=dict(type='pseudo_collate')),
-        train_dataloader=None, build_dataloader=Runner.build_dataloader)
+        _val_dataloader=dict(
+            dataset=_TinyDataset(),
+            batch_size=2,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            collate_fn=dict(type='pseudo_collate')),
+        train_dataloader=None,
+        build_dataloader=Runner.build_dataloader)
     dataset = IPOSESampleGridHook(split='val')._dataset(runner)
     assert isinstance(dataset, _TinyDataset)

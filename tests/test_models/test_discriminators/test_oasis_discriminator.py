@@ -11,8 +11,7 @@ def official_d_keys():
     keys = []
 
     def sn(prefix, bias=True):
-        keys.extend(f'{prefix}.{k}' for k in (['bias'] if bias else []) +
-                    ['weight_orig', 'weight_u', 'weight_v'])
+        keys.extend(f'{prefix}.{k}' for k in (['bias'] if bias else []) + ['weight_orig', 'weight_u', 'weight_v'])
 
     for i in range(6):
         sn(f'body_down.{i}.conv1.{0 if i == 0 else 1}')
@@ -46,8 +45,7 @@ def test_output_shapes(size):
     seg, glob = disc(torch.randn(2, 3, *size))
     assert seg.shape == (2, 6, *size)
     assert glob.shape == (2, 1, size[0] // 16, size[1] // 16)
-    seg2, none = OASISDiscriminator(semantic_nc=5, base_channels=8, use_global_head=False)(
-        torch.randn(1, 3, *size))
+    seg2, none = OASISDiscriminator(semantic_nc=5, base_channels=8, use_global_head=False)(torch.randn(1, 3, *size))
     assert none is None and seg2.shape == (1, 6, *size)
 
 
@@ -88,9 +86,8 @@ def _literal_block(block, x, up_or_down, first):
     return s + h
 
 
-@pytest.mark.parametrize('fin,fout,up_or_down,first', [(3, 8, -1, True), (8, 16, -1, False),
-                                                       (16, 16, -1, False), (16, 8, 1, False),
-                                                       (8, 8, 1, False)])
+@pytest.mark.parametrize('fin,fout,up_or_down,first', [(3, 8, -1, True), (8, 16, -1, False), (16, 16, -1, False),
+                                                       (16, 8, 1, False), (8, 8, 1, False)])
 def test_block_matches_literal_implementation(fin, fout, up_or_down, first):
     torch.manual_seed(0)
     block = OASISResBlockD(fin, fout, up_or_down, first).eval()

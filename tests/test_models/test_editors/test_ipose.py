@@ -8,13 +8,12 @@ import copy
 
 import pytest
 import torch
+from ipose_standins import (StandInDiscriminator, StandInGenerator, StandInHingeLoss, StandInNPlus1Loss,
+                            StandInPartInferencer, make_batch)
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from mmipose.models.editors import IPOSE
 from mmipose.registry import MODELS
-
-from ipose_standins import (StandInDiscriminator, StandInGenerator, StandInHingeLoss, StandInNPlus1Loss,
-                            StandInPartInferencer, make_batch)
 
 C = 5
 
@@ -26,19 +25,17 @@ def build_model(log=None, ema=True, with_parts=True, global_loss=True):
         discriminator=StandInDiscriminator(C, log=log),
         part_inferencer=StandInPartInferencer(log=log) if with_parts else None,
         num_classes=C,
-        ema_config=dict(type='ExponentialMovingAverage', momentum=0.5, update_buffers=True)
-        if ema else None,
-        loss_config=dict(nplus1_loss=StandInNPlus1Loss(),
-                         global_gan_loss=StandInHingeLoss() if global_loss else None,
-                         lambda_global=1.0))
+        ema_config=dict(type='ExponentialMovingAverage', momentum=0.5, update_buffers=True) if ema else None,
+        loss_config=dict(
+            nplus1_loss=StandInNPlus1Loss(),
+            global_gan_loss=StandInHingeLoss() if global_loss else None,
+            lambda_global=1.0))
 
 
 def optim_wrappers(model):
     return OptimWrapperDict(
-        generator=OptimWrapper(torch.optim.Adam(model.generator.parameters(), lr=1e-2,
-                                                betas=(0.0, 0.999))),
-        discriminator=OptimWrapper(torch.optim.Adam(model.discriminator.parameters(), lr=1e-2,
-                                                    betas=(0.0, 0.999))))
+        generator=OptimWrapper(torch.optim.Adam(model.generator.parameters(), lr=1e-2, betas=(0.0, 0.999))),
+        discriminator=OptimWrapper(torch.optim.Adam(model.discriminator.parameters(), lr=1e-2, betas=(0.0, 0.999))))
 
 
 def test_registered_and_part_inferencer_frozen():
@@ -63,10 +60,11 @@ def test_train_step_order_optimizers_and_ema(message_hub):
         out = model.train_step(make_batch(), wrappers)
         # parts once; G step: G (grad) then D with frozen params; D step: G under no_grad,
         # then D on fake, real (grad-enabled D params)
-        assert log == [('parts', 2, [1, 0]), ('G', True), ('D', False), ('G', False),
-                       ('D', True), ('D', True)]
-    assert set(out) == {'loss_g_adv', 'loss_g_global', 'loss_g', 'loss_d_fake', 'loss_d_real',
-                        'loss_d_global_fake', 'loss_d_global_real', 'loss_d'}
+        assert log == [('parts', 2, [1, 0]), ('G', True), ('D', False), ('G', False), ('D', True), ('D', True)]
+    assert set(out) == {
+        'loss_g_adv', 'loss_g_global', 'loss_g', 'loss_d_fake', 'loss_d_real', 'loss_d_global_fake',
+        'loss_d_global_real', 'loss_d'
+    }
     assert all(isinstance(v, float) and v == v and abs(v) != float('inf') for v in out.values())
     assert out['loss_g'] == pytest.approx(out['loss_g_adv'] + out['loss_g_global'], rel=1e-5)
     assert wrappers['generator'].optimizer.state_dict()['state'][0]['step'] == 2
@@ -207,9 +205,13 @@ def test_train_step_with_real_losses_discriminator_and_clip(message_hub):
         ema_config=dict(momentum=0.001, update_buffers=True),
         loss_config=dict(
             nplus1_loss=dict(type='OASISLoss', contain_dontcare_label=True),
-            labelmix_loss=dict(type='LabelMixLoss'), lambda_labelmix=5.0,
-            global_gan_loss=dict(type='GlobalGANLoss', loss_type='hinge'), lambda_global=1.0,
-            style_loss=dict(type='CLIPStyleLoss'), lambda_style=10.0, style_mode_seed=42))
+            labelmix_loss=dict(type='LabelMixLoss'),
+            lambda_labelmix=5.0,
+            global_gan_loss=dict(type='GlobalGANLoss', loss_type='hinge'),
+            lambda_global=1.0,
+            style_loss=dict(type='CLIPStyleLoss'),
+            lambda_style=10.0,
+            style_mode_seed=42))
     wrappers = optim_wrappers(model)
     steps = {choose_clip_mode(i, 42): i for i in range(20)}
     assert set(steps) == {'whole', 'objects'}
@@ -245,8 +247,7 @@ def test_objects_without_supports_are_skipped_with_one_warning(message_hub):
 def test_every_trainable_generator_parameter_gets_a_gradient(message_hub, injection):
     """DDP runs with find_unused_parameters=False: the reference's unused conv_nos[5] is frozen."""
     model = IPOSE(
-        generator=dict(type='PSMGenerator', semantic_nc=C, channels_g=2, spade_hidden_nc=8,
-                       part_injection=injection),
+        generator=dict(type='PSMGenerator', semantic_nc=C, channels_g=2, spade_hidden_nc=8, part_injection=injection),
         discriminator=StandInDiscriminator(C),
         part_inferencer=StandInPartInferencer() if injection != 'none' else None,
         num_classes=C,
@@ -271,15 +272,15 @@ def test_full_chain_with_partnet_generator_and_discriminator(message_hub):
         part_inferencer=dict(
             type='ObjectPartInferencer',
             partnet=dict(type='PartNet', num_attention_layers=1),
-            support_bank=dict(type='SupportBank', root=None, categories=[26], num_supports=2,
-                              maps=maps)),
+            support_bank=dict(type='SupportBank', root=None, categories=[26], num_supports=2, maps=maps)),
         num_classes=C,
         ema_config=dict(momentum=0.001, update_buffers=True),
-        loss_config=dict(nplus1_loss=dict(type='OASISLoss'), labelmix_loss=dict(type='LabelMixLoss'),
-                         global_gan_loss=dict(type='GlobalGANLoss')))
+        loss_config=dict(
+            nplus1_loss=dict(type='OASISLoss'),
+            labelmix_loss=dict(type='LabelMixLoss'),
+            global_gan_loss=dict(type='GlobalGANLoss')))
     assert not any(p.requires_grad for p in model.part_inferencer.parameters())
-    out = model.train_step(make_batch(height=64, width=64, objects_per_image=(3, 0)),
-                           optim_wrappers(model))
+    out = model.train_step(make_batch(height=64, width=64, objects_per_image=(3, 0)), optim_wrappers(model))
     assert all(v == v for v in out.values())
     model.eval()
     samples = model.val_step(make_batch(height=64, width=64, objects_per_image=(3, 0)))
@@ -294,8 +295,8 @@ def test_global_warmup_ramps_the_global_terms_of_both_steps(message_hub):
 
     from mmipose.models.losses.ipose_losses import IPOSELosses
     hinge = dict(type='GlobalGANLoss', loss_type='hinge')
-    ramped = IPOSELosses(nplus1_loss=StandInNPlus1Loss(), global_gan_loss=hinge, lambda_global=2.0,
-                         global_warmup_iters=4)
+    ramped = IPOSELosses(
+        nplus1_loss=StandInNPlus1Loss(), global_gan_loss=hinge, lambda_global=2.0, global_warmup_iters=4)
     plain = IPOSELosses(nplus1_loss=StandInNPlus1Loss(), global_gan_loss=hinge, lambda_global=2.0)
     torch.manual_seed(0)
     onehot = F.one_hot(torch.randint(0, C, (2, 8, 8)), C).permute(0, 3, 1, 2).float()
@@ -326,9 +327,11 @@ def test_train_step_passes_the_iteration_to_the_global_warmup(message_hub):
         discriminator=dict(type='OASISDiscriminator', semantic_nc=C, base_channels=8),
         part_inferencer=StandInPartInferencer(),
         num_classes=C,
-        loss_config=dict(nplus1_loss=dict(type='OASISLoss'),
-                         global_gan_loss=dict(type='GlobalGANLoss', loss_type='hinge'),
-                         lambda_global=1.0, global_warmup_iters=10))
+        loss_config=dict(
+            nplus1_loss=dict(type='OASISLoss'),
+            global_gan_loss=dict(type='GlobalGANLoss', loss_type='hinge'),
+            lambda_global=1.0,
+            global_warmup_iters=10))
     wrappers = optim_wrappers(model)
     message_hub.update_info('iter', 0)
     first = model.train_step(make_batch(height=64, width=64), wrappers)

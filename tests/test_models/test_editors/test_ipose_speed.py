@@ -9,13 +9,12 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from ipose_standins import StandInPartInferencer, make_batch  # noqa: E402
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from mmipose.engine.optim_wrappers import CPUAutocastOptimWrapper
 from mmipose.models.editors import IPOSE
 from mmipose.models.editors.ipose import _power_iterations
-
-from ipose_standins import StandInPartInferencer, make_batch  # noqa: E402
 
 C = 5
 
@@ -28,17 +27,20 @@ def build_model(**kwargs):
         part_inferencer=StandInPartInferencer(),
         num_classes=C,
         ema_config=dict(momentum=0.001, update_buffers=True),
-        loss_config=dict(nplus1_loss=dict(type='OASISLoss', contain_dontcare_label=True),
-                         labelmix_loss=dict(type='LabelMixLoss'), lambda_labelmix=5.0,
-                         global_gan_loss=dict(type='GlobalGANLoss', loss_type='hinge')),
+        loss_config=dict(
+            nplus1_loss=dict(type='OASISLoss', contain_dontcare_label=True),
+            labelmix_loss=dict(type='LabelMixLoss'),
+            lambda_labelmix=5.0,
+            global_gan_loss=dict(type='GlobalGANLoss', loss_type='hinge')),
         **kwargs)
 
 
 def wrappers(model, wrapper=OptimWrapper, lr=1e-3, **kw):
-    return OptimWrapperDict(**{
-        name: wrapper(torch.optim.Adam(getattr(model, name).parameters(), lr=lr,
-                                       betas=(0.0, 0.999)), **kw)
-        for name in ('generator', 'discriminator')})
+    return OptimWrapperDict(
+        **{
+            name: wrapper(torch.optim.Adam(getattr(model, name).parameters(), lr=lr, betas=(0.0, 0.999)), **kw)
+            for name in ('generator', 'discriminator')
+        })
 
 
 def batch(seed=0):
@@ -95,16 +97,14 @@ def test_batched_d_step_equals_separate_passes(message_hub):
     ref_losses = separate_d_losses(reference, fake, inputs['img'], inputs['onehot'])
     sum(ref_losses.values()).backward()
     torch.manual_seed(1)
-    losses = model.losses.discriminator_losses(model.discriminator, fake, inputs['img'],
-                                               inputs['onehot'], batched=True)
+    losses = model.losses.discriminator_losses(model.discriminator, fake, inputs['img'], inputs['onehot'], batched=True)
     _power_iterations(model.discriminator, model.losses.num_d_passes - 1)
     sum(losses.values()).backward()
 
     assert set(losses) == set(ref_losses)
     for key in ref_losses:
         torch.testing.assert_close(losses[key], ref_losses[key], rtol=1e-4, atol=1e-6)
-    for (name, p), p_ref in zip(model.discriminator.named_parameters(),
-                                reference.discriminator.parameters()):
+    for (name, p), p_ref in zip(model.discriminator.named_parameters(), reference.discriminator.parameters()):
         torch.testing.assert_close(p.grad, p_ref.grad, rtol=1e-3, atol=1e-6, msg=name)
     ref_buffers = spectral_buffers(reference.discriminator)
     for key, value in spectral_buffers(model.discriminator).items():
@@ -153,8 +153,8 @@ def test_channels_last_keeps_fp32_outputs(message_hub):
 
 
 def psnr_255(a, b):
-    mse = float(((a - b) ** 2).mean())
-    return 10 * math.log10(255 ** 2 / max(mse, 1e-12))
+    mse = float(((a - b)**2).mean())
+    return 10 * math.log10(255**2 / max(mse, 1e-12))
 
 
 def test_bf16_sampling_returns_float_images_close_to_fp32(message_hub):

@@ -4,17 +4,23 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
+from noise_halo import calibrate_batch_norms, receptive_halo
 
 from mmipose.models.generators import PSMGenerator, PSMResBlock
-from noise_halo import calibrate_batch_norms, receptive_halo
 
 
 def official_generator_keys(semantic_nc):
     """The reference *_G.pth keys without `partnet.model.*`, with shapes."""
-    keys = {'fc.weight': (1024, 64 + semantic_nc, 3, 3), 'fc.bias': (1024, ),
-            'conv_img.weight': (3, 64, 3, 3), 'conv_img.bias': (3, ),
-            'conv_part.0.weight': (32, 288, 3, 3), 'conv_part.0.bias': (32, ),
-            'mlp.0.weight': (32, 32, 3, 3), 'mlp.0.bias': (32, )}
+    keys = {
+        'fc.weight': (1024, 64 + semantic_nc, 3, 3),
+        'fc.bias': (1024, ),
+        'conv_img.weight': (3, 64, 3, 3),
+        'conv_img.bias': (3, ),
+        'conv_part.0.weight': (32, 288, 3, 3),
+        'conv_part.0.bias': (32, ),
+        'mlp.0.weight': (32, 32, 3, 3),
+        'mlp.0.bias': (32, )
+    }
     for i in range(6):
         keys[f'conv_nos.{i}.0.weight'] = (33 if i < 3 else 32, 32, 4, 4)
         keys[f'conv_nos.{i}.0.bias'] = (32, )
@@ -119,8 +125,7 @@ def test_vector_noise_equals_the_spatial_map_filled_with_it(mode, training):
     filled = z[:, :, None, None].repeat(1, 1, 64, 128)  # materialised, not a broadcast view
     vector_out = gen(onehot, feats, logits, z=z, z_part=z_part)
     # equal up to float summation order: the vector takes conv3x3_with_constant_channels
-    torch.testing.assert_close(vector_out, twin(onehot, feats, logits, z=filled, z_part=z_part),
-                               rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(vector_out, twin(onehot, feats, logits, z=filled, z_part=z_part), rtol=1e-5, atol=1e-5)
 
 
 def test_spatial_noise_changes_the_output_only_near_where_it_changes():
@@ -199,8 +204,9 @@ def test_psm_block_matches_literal_implementation():
         a = F.relu(F.conv2d(p_s, n.mlp_shared[0].weight, n.mlp_shared[0].bias, padding=1))
         a_n = F.relu(F.conv2d(noise, n.mlp_shared_nos[0].weight, n.mlp_shared_nos[0].bias, padding=1))
         m = F.interpolate(mask, size=(8, 8), mode='nearest')
-        g = (_conv(a, n.mlp_gamma, n.mlp_gamma.weight) * m
-             + _conv(a_n, n.mlp_gamma_nos, n.mlp_gamma_nos.weight) * (1 - m))
+        g = (
+            _conv(a, n.mlp_gamma, n.mlp_gamma.weight) * m + _conv(a_n, n.mlp_gamma_nos, n.mlp_gamma_nos.weight) *
+            (1 - m))
         bt = _conv(a, n.mlp_beta, n.mlp_beta.weight) * m + _conv(a_n, n.mlp_beta_nos, n.mlp_beta_nos.weight) * (1 - m)
         xp = _conv(lrelu(_bn_eval(x, n.first_norm) * (1 + g) + bt), block.conv_p)
         xs = F.conv2d(_spade(xp, seg, block.norm_s), _sn(block.conv_s))
@@ -297,14 +303,16 @@ def test_spade_injection_is_the_reference_spade_concat_in_the_part_norm_slot():
         onehot_small, z = seg[:, 64:], torch.randn(2, 64)
         seg_with_z = torch.cat([z[:, :, None, None].expand(2, 64, 64, 128), onehot_small], 1)
         # float32 summation order only (the float64 test below is tight)
-        torch.testing.assert_close(block(x, onehot_small, part, z=z), block(x, seg_with_z, part),
-                                   rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(block(x, onehot_small, part, z=z), block(x, seg_with_z, part), rtol=1e-4, atol=1e-4)
 
         # the generator hands every block the one-hot map as seg, z apart, the conv_part features as part
         onehot, feats, logits = _inputs()
         seen = []
-        hooks = [b.register_forward_pre_hook(lambda m, args, kwargs: seen.append((args[1], args[2], kwargs['z'])),
-                                             with_kwargs=True) for b in gen.body]
+        hooks = [
+            b.register_forward_pre_hook(
+                lambda m, args, kwargs: seen.append((args[1], args[2], kwargs['z'])), with_kwargs=True)
+            for b in gen.body
+        ]
         gen(onehot, feats, logits, z=z)
         for h in hooks:
             h.remove()
@@ -330,8 +338,7 @@ def test_syncbn_is_asked_for_only_with_the_runners_sync_bn():
     converted = convert_sync_batchnorm(generator)
     assert num_bn > 0
     assert sum(isinstance(m, torch.nn.SyncBatchNorm) for m in converted.modules()) == num_bn
-    assert set(converted.state_dict()) == set(PSMGenerator(semantic_nc=3, channels_g=1,
-                                                           spade_hidden_nc=4).state_dict())
+    assert set(converted.state_dict()) == set(PSMGenerator(semantic_nc=3, channels_g=1, spade_hidden_nc=4).state_dict())
 
 
 @pytest.mark.parametrize('size', [(1, 1), (1, 5), (2, 2), (3, 3), (5, 2), (8, 16)])

@@ -107,6 +107,7 @@ def test_too_old_open_clip_is_named_at_build_time(monkeypatch, version):
 
 def test_minimum_open_clip_version_matches_setup_cfg():
     import os.path as osp
+
     from mmipose.models.losses.clip_style_loss import MIN_OPEN_CLIP
     setup_cfg = osp.join(osp.dirname(__file__), '..', '..', '..', 'setup.cfg')
     with open(setup_cfg) as f:

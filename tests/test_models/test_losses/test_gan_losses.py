@@ -3,8 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmipose.models.losses import (GlobalGANLoss, LabelMixLoss, OASISLoss, class_balance_weights,
-                                   generate_labelmix, labelmix_mask)
+from mmipose.models.losses import (GlobalGANLoss, LabelMixLoss, OASISLoss, class_balance_weights, generate_labelmix,
+                                   labelmix_mask)
 
 
 def _onehot(label, c):
@@ -52,11 +52,13 @@ def _reference_labelmix_mask(onehot, generator=None):
     return target.float()
 
 
-@pytest.mark.parametrize('label', [
-    torch.tensor([[[0, 0, 1], [2, 3, 1]]]),  # classes 0 and 1 present: they can merge
-    torch.tensor([[[0, 0, 5], [3, 3, 6]], [[6, 1, 1], [0, 5, 5]]]),  # absent ids in between
-    torch.tensor([[[4, 2, 2], [6, 4, 2]]]),  # no class 0 or 1
-])
+@pytest.mark.parametrize(
+    'label',
+    [
+        torch.tensor([[[0, 0, 1], [2, 3, 1]]]),  # classes 0 and 1 present: they can merge
+        torch.tensor([[[0, 0, 5], [3, 3, 6]], [[6, 1, 1], [0, 5, 5]]]),  # absent ids in between
+        torch.tensor([[[4, 2, 2], [6, 4, 2]]]),  # no class 0 or 1
+    ])
 def test_labelmix_mask_equals_the_reference_with_the_same_seed(label):
     onehot = _onehot(label, 7)
     for seed in range(30):
@@ -78,7 +80,7 @@ def test_generate_labelmix_and_loss():
     assert torch.equal(mixed, mask * real + (1 - mask) * fake)
     assert set(mask.unique().tolist()) <= {0.0, 1.0}
     seg_fake, seg_real, seg_mixed = (torch.randn(2, 4, 4, 4) for _ in range(3))
-    expected = ((mask * seg_real + (1 - mask) * seg_fake - seg_mixed) ** 2).mean()
+    expected = ((mask * seg_real + (1 - mask) * seg_fake - seg_mixed)**2).mean()
     assert torch.allclose(LabelMixLoss()(mask, seg_mixed, seg_fake, seg_real), expected)
 
 

@@ -34,8 +34,7 @@ def test_matches_multihead_attention_module(num_heads):
         query = torch.randn(2, dim, 4, 4)  # two objects
         shapes = torch.randn(2, shots, dim, 4, 4)  # their supports
         masks = torch.randn(2, shots, parts, dim, 4, 4)
-        keys, values = layer.project_supports(
-            shapes.flatten(3).transpose(-1, -2), masks.flatten(4).transpose(-1, -2))
+        keys, values = layer.project_supports(shapes.flatten(3).transpose(-1, -2), masks.flatten(4).transpose(-1, -2))
         tokens = query.flatten(2).transpose(1, 2)[:, None]  # (N, 1, T, C)
         out = layer(tokens, keys, values)  # (N, P, T, C)
         for n in range(2):

@@ -78,17 +78,18 @@ def parts():
 def _scene():
     H, W = 48, 80
     inst = torch.zeros(2, 1, H, W, dtype=torch.long)
-    inst[0, 0, 0:17, 0:9] = 1        # at the top-left border, odd sizes
-    inst[0, 0, 10:40, 30:75] = 2     # wide
-    inst[0, 0, 20:30, 60:80] = 3     # overlaps object 2, touches the right border
-    inst[1, 0, 5:44, 10:21] = 7      # tall
-    inst[1, 0, 40:48, 50:53] = 8     # bottom border, thin
+    inst[0, 0, 0:17, 0:9] = 1  # at the top-left border, odd sizes
+    inst[0, 0, 10:40, 30:75] = 2  # wide
+    inst[0, 0, 20:30, 60:80] = 3  # overlaps object 2, touches the right border
+    inst[1, 0, 5:44, 10:21] = 7  # tall
+    inst[1, 0, 40:48, 50:53] = 8  # bottom border, thin
     objects = [
-        torch.tensor([[1, 26, 0, 16, 0, 8, 1, 1], [2, 24, 10, 39, 30, 74, 1, 1],
-                      [3, 26, 20, 29, 60, 79, 1, 1]]),
-        torch.tensor([[7, 24, 5, 43, 10, 20, 300, 200],   # H0 > W0: aspect-restored crop
-                      [8, 26, 40, 47, 50, 52, 200, 500],  # W0 > H0
-                      [9, 99, 0, 4, 0, 4, 1, 1]]),        # category without supports: skipped
+        torch.tensor([[1, 26, 0, 16, 0, 8, 1, 1], [2, 24, 10, 39, 30, 74, 1, 1], [3, 26, 20, 29, 60, 79, 1, 1]]),
+        torch.tensor([
+            [7, 24, 5, 43, 10, 20, 300, 200],  # H0 > W0: aspect-restored crop
+            [8, 26, 40, 47, 50, 52, 200, 500],  # W0 > H0
+            [9, 99, 0, 4, 0, 4, 1, 1]
+        ]),  # category without supports: skipped
     ]
     return inst, objects
 
@@ -203,9 +204,12 @@ def test_cache_returns_the_uncached_outputs_and_empties_on_new_supports(parts):
         t[:, 4], t[:, 5] = width - 1 - t[:, 5], width - 1 - t[:, 4]
     plain = ObjectPartInferencer(partnet, bank)
     cached = ObjectPartInferencer(partnet, bank, cache_size=3)
-    batches = [(inst, objects), (inst[[1, 0]], objects[::-1]),  # both hits, other order
-               (torch.cat([flipped[:1], inst[:1]]), [flipped_objects[0], objects[0]]),  # a miss + a hit
-               (inst, objects)]
+    batches = [
+        (inst, objects),
+        (inst[[1, 0]], objects[::-1]),  # both hits, other order
+        (torch.cat([flipped[:1], inst[:1]]), [flipped_objects[0], objects[0]]),  # a miss + a hit
+        (inst, objects)
+    ]
     hits = []
     for batch_inst, batch_objects in batches:
         want = plain(batch_inst, batch_objects)

@@ -178,8 +178,8 @@ def test_empty_and_single_pixel_queries_are_finite(pixels):
 def test_no_objects_gives_empty_outputs():
     net = PartNet().eval()
     bank = SupportBank.from_arrays({26: np.zeros((3, 64, 64), np.int64)})
-    features, logits = net(torch.zeros(0, 1, 64, 64), bank.index_of(torch.zeros(0, dtype=torch.long)),
-                           bank.encoding(net))
+    features, logits = net(
+        torch.zeros(0, 1, 64, 64), bank.index_of(torch.zeros(0, dtype=torch.long)), bank.encoding(net))
     assert features.shape == (0, 288, 64, 64) and logits.shape == (0, 9, 64, 64)
 
 

@@ -12,8 +12,8 @@ def test_reference_initialisation():
     params = dict(net.named_parameters())
     # xavier_normal(gain=0.02): std = 0.02 * sqrt(2 / (fan_in + fan_out))
     for name, fan_in, fan_out in (('catt0.mlp.0.weight', 288, 1152), ('catt1.multihead_attn.out_proj.weight', 288, 288),
-                                  ('shape_encoder.enc1.0.weight', 32 * 16, 64 * 16),
-                                  ('decoder.dec1.0.weight', 64 * 16, 288 * 16)):
+                                  ('shape_encoder.enc1.0.weight', 32 * 16, 64 * 16), ('decoder.dec1.0.weight', 64 * 16,
+                                                                                      288 * 16)):
         expected = 0.02 * math.sqrt(2 / (fan_in + fan_out))
         assert abs(params[name].std().item() / expected - 1) < 0.05, name
     # MHA input projection keeps xavier_uniform (gain 1)
@@ -68,6 +68,6 @@ def test_bad_widths_are_refused_with_the_widths_named():
     with pytest.raises(ValueError, match=r'4 widths \(enc0..enc3\), got \(16, 32\)'):
         PartNet(encoder_channels=(16, 32))
     with pytest.raises(ValueError, match=r'3 widths \(dec1..dec3\), got \(32,\)'):
-        PartNet(decoder_channels=(32,))
+        PartNet(decoder_channels=(32, ))
     with pytest.raises(ValueError, match='num_heads 5 must divide the token width 3 x encoder_channels'):
         PartNet(num_heads=5)

@@ -48,11 +48,14 @@ def write_part_dataset(root: str, categories=(8, 24, 26), num_train=4, num_val=2
 
 def _model(root, k=2, p_random=0.0, pool_size=101, layers=1):
     return MODELS.build(
-        dict(type='PartNetModel',
-             partnet=dict(type='PartNet', num_attention_layers=layers),
-             support_bank=dict(type='SupportBank', root=osp.join(root, 'supports'), categories=[8, 24, 26],
-                               num_supports=k),
-             pool_root=root, pool_size=pool_size, p_random=p_random))
+        dict(
+            type='PartNetModel',
+            partnet=dict(type='PartNet', num_attention_layers=layers),
+            support_bank=dict(
+                type='SupportBank', root=osp.join(root, 'supports'), categories=[8, 24, 26], num_supports=k),
+            pool_root=root,
+            pool_size=pool_size,
+            p_random=p_random))
 
 
 def _inputs(categories):
@@ -163,12 +166,13 @@ def test_train_tool_end_to_end(tmp_path):
     data = str(tmp_path / 'data')
     write_part_dataset(data)
     work_dir = str(tmp_path / 'work')
-    run_train(parse_train_args([
-        osp.join(ROOT, 'tests/data/configs/partnet_1xb2-4iters_synthetic-64x64.py'), '--work-dir', work_dir,
-        '--cfg-options', f'train_dataloader.dataset.data_root={data}', f'val_dataloader.dataset.data_root={data}',
-        f'test_dataloader.dataset.data_root={data}', f'model.support_bank.root={data}/supports',
-        f'model.pool_root={data}'
-    ]))
+    run_train(
+        parse_train_args([
+            osp.join(ROOT, 'tests/data/configs/partnet_1xb2-4iters_synthetic-64x64.py'), '--work-dir', work_dir,
+            '--cfg-options', f'train_dataloader.dataset.data_root={data}', f'val_dataloader.dataset.data_root={data}',
+            f'test_dataloader.dataset.data_root={data}', f'model.support_bank.root={data}/supports',
+            f'model.pool_root={data}'
+        ]))
     files = os.listdir(work_dir)
     assert any(f.startswith('best_PartAccuracy_basis_acc') for f in files), files
     scalars = [osp.join(dp, f) for dp, _, fs in os.walk(work_dir) for f in fs if f == 'scalars.json']

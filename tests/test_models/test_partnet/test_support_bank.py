@@ -41,8 +41,14 @@ def root(tmp_path):
 
 
 def test_loads_first_k_sorted_files_resized_and_merged(root):
-    bank = MODELS.build(dict(type='SupportBank', root=root, categories=[7, 25, 36], num_supports=3,
-                             category_folders=REFERENCE_CATEGORY_FOLDERS, part_merges='reference'))
+    bank = MODELS.build(
+        dict(
+            type='SupportBank',
+            root=root,
+            categories=[7, 25, 36],
+            num_supports=3,
+            category_folders=REFERENCE_CATEGORY_FOLDERS,
+            part_merges='reference'))
     assert bank.supports.shape == (3, 3, 9, 64, 64)
     assert torch.equal(bank.supports.sum(2), torch.ones(3, 3, 64, 64))  # one-hot
     index = bank.supports.argmax(2)
@@ -58,8 +64,12 @@ def test_loads_first_k_sorted_files_resized_and_merged(root):
 
 
 def test_named_reference_tables(root):
-    bank = SupportBank(root, categories='cityscapes', category_folders='reference', maps={
-        c: np.stack([stripes(1)] * 3) for c in (26, 27, 28, 31, 32, 33)})  # 24 and 25 (-> '24') from files
+    bank = SupportBank(
+        root,
+        categories='cityscapes',
+        category_folders='reference',
+        maps={c: np.stack([stripes(1)] * 3)
+              for c in (26, 27, 28, 31, 32, 33)})  # 24 and 25 (-> '24') from files
     assert bank.categories == [24, 25, 26, 27, 28, 31, 32, 33]
     assert int(bank.supports[1].argmax(1).max()) == 8  # rider uses the person folder
     with pytest.raises(KeyError, match=r"category_folders='nope' is not a known table"):
