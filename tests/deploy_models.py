@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOY_CONFIG = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4-1200iters_toy-64x128.py')
+TOY_CONFIG = osp.join(ROOT, 'configs', 'toy', 'ipose_tiny_1xb4-600iters_toy-64x128.py')
 CITYSCAPES_CONFIG = osp.join(ROOT, 'configs', 'ipose', 'ipose_2xb2-372kiters_cityscapes-256x512.py')
 
 
