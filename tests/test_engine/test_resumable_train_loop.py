@@ -2,6 +2,7 @@
 persistent workers: the batches after the resume are the uninterrupted run's, and only the batches
 still to train (plus the workers' prefetch) are read, not the trained ones."""
 import glob
+import itertools
 import os
 import os.path as osp
 
@@ -16,6 +17,9 @@ from mmipose.engine.runner import DATA_POSITION_KEY
 
 BATCH, WORKERS, PREFETCH = 2, 2, 2  # PREFETCH: torch's default prefetch_factor
 SIZE, SEED = 7, 3  # 7 samples: the runs cross many permutation boundaries
+# A new experiment name per run: MMLogger.get_instance returns an existing logger of the same name, whose
+# file is in the first run's log_dir, so a resumed run's log would be missing from its own log_dir.
+_run_ids = itertools.count()
 
 
 class _CountingDataset(torch.utils.data.Dataset):
@@ -59,7 +63,7 @@ def _train(work_dir, max_iters, reads_log, resume=False, loop='ResumableIterBase
     runner = Runner(
         model=_BatchRecorder(),
         work_dir=str(work_dir),
-        experiment_name=f'{osp.basename(work_dir)}-{os.getpid()}',
+        experiment_name=f'{osp.basename(work_dir)}-{os.getpid()}-{next(_run_ids)}',
         train_dataloader=dict(
             dataset=dataset,
             batch_size=BATCH,
