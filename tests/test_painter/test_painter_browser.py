@@ -63,10 +63,12 @@ def browser():
 
 
 def _wait(driver, condition, what: str):
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
     try:
-        return WebDriverWait(driver, TIMEOUT, poll_frequency=0.1).until(condition)
+        # gradio re-renders components after updates: a condition that met a replaced element tries again
+        return WebDriverWait(
+            driver, TIMEOUT, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException, )).until(condition)
     except TimeoutException:
         raise AssertionError(f'timed out after {TIMEOUT} s waiting for {what}; the page says: {_message(driver)!r}')
 
@@ -129,19 +131,30 @@ class Painter:
 
 
 def _choose(driver, element_id: str, text: str):
-    """Pick an option of a gradio Dropdown by its visible text."""
+    """Pick an option of a gradio Dropdown by its visible text.
+
+    Every step looks the elements up afresh inside the wait: gradio may replace the input or the option list
+    between two steps (a stale element), and the step is then simply tried again.
+    """
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    box = driver.find_element(By.CSS_SELECTOR, f'#{element_id} input')
-    driver.execute_script('arguments[0].scrollIntoView({block: "center"})', box)
-    box.click()
-    option = _wait(
-        driver, lambda d: next(
-            (o for o in d.find_elements(By.CSS_SELECTOR, 'ul.options li') if o.text.strip() == text), None),
-        f'option {text!r}')
-    option.click()
-    _wait(driver, lambda d: box.get_attribute('value') == text, f'{element_id} = {text!r}')
-    box.send_keys(Keys.ESCAPE)
+
+    def box(d):
+        return d.find_element(By.CSS_SELECTOR, f'#{element_id} input')
+
+    def pick(d) -> bool:
+        if box(d).get_attribute('value') == text:
+            return True
+        options = [o for o in d.find_elements(By.CSS_SELECTOR, 'ul.options li') if o.text.strip() == text]
+        if options:
+            options[0].click()
+        else:  # open the list
+            d.execute_script('arguments[0].scrollIntoView({block: "center"})', box(d))
+            box(d).click()
+        return box(d).get_attribute('value') == text
+
+    _wait(driver, pick, f'{element_id} = {text!r}')
+    _wait(driver, lambda d: box(d).send_keys(Keys.ESCAPE) or True, f'{element_id} closed')
 
 
 def test_paint_synthesize_redraw_and_edit_parts(server, browser):
