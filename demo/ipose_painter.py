@@ -25,6 +25,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--size', default=None, help="canvas HxW, multiples of 32 (default: the config's working size)")
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument(
+        '--backend',
+        default='auto',
+        choices=['auto', 'pytorch', 'onnxruntime', 'openvino'],
+        help="who runs PartNet and the generator ('auto': OpenVINO where installed, else pytorch)")
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -55,7 +60,8 @@ def main(argv=None) -> int:
             print(f'ipose_painter: {error}', file=sys.stderr)
             return 2
     size = tuple(int(s) for s in args.size.lower().split('x')) if args.size else None
-    session = PainterSession(config, checkpoint, device=args.device, size=size, cfg_options=args.cfg_options)
+    session = PainterSession(
+        config, checkpoint, device=args.device, size=size, cfg_options=args.cfg_options, backend=args.backend)
     if session.load_error:
         print(
             f'ipose_painter: {session.load_error}\n(the page shows this message; fix the files and restart)',

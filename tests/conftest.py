@@ -29,3 +29,21 @@ def message_hub():
     assert MessageHub.get_current_instance() is hub
     hub.update_info('iter', 0)
     return hub
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail a run that ignores tests/test_deploy but still loaded OpenVINO.
+
+    `make test` runs the deployment tests in a process of their own: with the graph runtimes loaded
+    and run, a later training test in the same process was killed by a segmentation fault. A test
+    outside tests/test_deploy that reaches them (e.g. through the default backend 'auto') must pick
+    backend='pytorch' or move there. (ONNX Runtime cannot be watched this way: MMagic's diffusers
+    imports it with mmipose.)
+    """
+    import sys
+    ignored = [str(path) for path in (session.config.getoption('ignore') or [])]
+    if 'openvino' in sys.modules and any('test_deploy' in path for path in ignored):
+        print(
+            '\nconftest: openvino was imported by a test outside tests/test_deploy (see tests/conftest.py)',
+            file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

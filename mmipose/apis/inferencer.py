@@ -25,6 +25,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmagic.structures import DataSample
+from mmengine.config import Config
+from mmengine.logging import print_log
 
 from .model_loading import init_model
 
@@ -94,15 +96,26 @@ def _parse_region(region: Union[str, np.ndarray], result: SynthesisResult) -> Op
     return mask
 
 
-def _graph_precision(backend: str, precision: Optional[str]) -> str:
-    """Generator precision of a graph backend: None/fp32 -> fp32; bf16; auto -> bf16 where OpenVINO runs it."""
+def _graph_precision(backend: str, precision: Optional[str], explicit: bool) -> str:
+    """Generator precision of a graph backend.
+
+    'fp32'; 'bf16'; 'auto' -> bf16 where OpenVINO runs it natively, else fp32. A precision that only
+    follows the model's ``sample_precision`` (``explicit`` False) falls back to fp32 where the backend
+    does not run it (a bf16 model on ONNX Runtime); an explicit one is checked by the backend.
+    """
+    from mmipose.deploy.onnx_backends import GRAPH_PRECISIONS, check_backend
     if precision in (None, 'fp32'):
         return 'fp32'
     if precision == 'auto':
         if backend != 'openvino':
             return 'fp32'
-        import openvino
-        return 'bf16' if 'BF16' in openvino.Core().get_property('CPU', 'OPTIMIZATION_CAPABILITIES') else 'fp32'
+        try:
+            check_backend('openvino', 'bf16')
+        except (ImportError, ValueError):  # no openvino, or no native bf16
+            return 'fp32'
+        return 'bf16'
+    if not explicit and precision not in GRAPH_PRECISIONS.get(backend, ()):
+        return 'fp32'
     return precision
 
 
@@ -110,7 +123,7 @@ class IPOSEInferencer:
     """Synthesize images and part maps from label maps with a trained IPOSE model.
 
     Args:
-        model (nn.Module | str): an IPOSE model or a config path (then built with
+        model (nn.Module | str | Config): an IPOSE model or a config (path) (then built with
             :func:`init_model` with ``sample_model``: only PartNet and the sampled generator are
             built, no discriminator, CLIP style loss or second generator).
         checkpoint (str, optional): checkpoint when ``model`` is a config path.
@@ -123,13 +136,22 @@ class IPOSEInferencer:
             ``sample_precision``.
         channels_last (bool, optional): channels-last weights (faster convolutions); None keeps
             the model's layout.
-        backend (str): who runs the two networks (PartNet, generator): 'pytorch' (eager, default),
-            'onnxruntime' or 'openvino' (exported ONNX graphs, :mod:`mmipose.deploy`). Boxes, crops,
-            part pasting, noise, region and part editing are the same code for all backends.
+        backend (str): who runs the two networks (PartNet, generator): 'auto' (default: OpenVINO
+            on a CPU where the ``openvino`` package is installed, the fastest measured path, else
+            eager PyTorch), 'pytorch' (eager), 'onnxruntime' or 'openvino' (exported ONNX graphs,
+            :mod:`mmipose.deploy`). Boxes, crops, part pasting, noise, region and part editing are
+            the same code for all backends.
         deploy_dir (str, optional): the export folder of a graph backend
-            (``tools/deployment/export_onnx.py``); None exports the model into a temporary folder
-            first (parity checked). With a graph backend ``precision`` is 'fp32' (None) or, for
-            OpenVINO, 'bf16' / 'auto'; ``device`` 'cuda' selects ONNX Runtime's CUDA provider.
+            (``tools/deployment/export_onnx.py``); None takes the model's folder in the export cache
+            (:mod:`mmipose.deploy.export_cache`), exporting it there first (parity checked) when it is
+            missing. With a graph backend ``precision`` is 'fp32', or for OpenVINO 'bf16' / 'auto'
+            (None follows the model's ``sample_precision``, fp32 where the backend lacks it); ``device``
+            'cuda' selects ONNX Runtime's CUDA provider.
+        cfg_options (dict, optional): config overrides when ``model`` is a config.
+
+    When the inferencer builds the model itself (``model`` a config) and a graph backend runs
+    the networks, the eager generator's weights are released after the export check: the graphs hold
+    their own copy.
 
     Example:
         >>> inferencer = IPOSEInferencer('configs/toy/ipose_tiny_1xb4-600iters_toy-64x128.py', 'iter_600.pth')
@@ -138,27 +160,41 @@ class IPOSEInferencer:
     """
 
     def __init__(self,
-                 model: Union[nn.Module, str],
+                 model: Union[nn.Module, str, Config],
                  checkpoint: Optional[str] = None,
                  device: str = 'cpu',
                  part_categories: Optional[Dict[int, int]] = None,
                  sample_model: Optional[str] = None,
                  precision: Optional[str] = None,
                  channels_last: Optional[bool] = None,
-                 backend: str = 'pytorch',
-                 deploy_dir: Optional[str] = None) -> None:
-        from mmipose.deploy.onnx_backends import BACKENDS, check_backend
+                 backend: str = 'auto',
+                 deploy_dir: Optional[str] = None,
+                 cfg_options: Optional[dict] = None) -> None:
+        from mmipose.deploy.onnx_backends import BACKENDS, check_backend, resolve_backend
         if backend not in BACKENDS:
             raise ValueError(f'IPOSEInferencer: backend must be one of {BACKENDS}, got {backend!r}')
+        if backend not in ('auto', 'pytorch'):  # package and device before any work (model building, export)
+            check_backend(backend, _graph_precision(backend, precision, True), str(device))
+        owns_model = isinstance(model, (str, Config))
+        if owns_model:
+            model = init_model(
+                model,
+                checkpoint,
+                'cpu' if backend not in ('auto', 'pytorch') else device,
+                cfg_options=cfg_options,
+                sample_model=sample_model or 'auto')
+        self.model = model.eval()
+        self.graphs = None
+        requested = precision if precision is not None else getattr(model, 'sample_precision', 'fp32')
+        if backend == 'auto':
+            exportable = getattr(model, 'part_inferencer', None) is not None
+            backend = resolve_backend('auto', str(device), _graph_precision('openvino', requested,
+                                                                            False)) if exportable else 'pytorch'
         graph_precision = None
-        if backend != 'pytorch':  # check the backend before any work (model building, export)
-            graph_precision = _graph_precision(backend, precision)
+        if backend != 'pytorch':
+            graph_precision = _graph_precision(backend, requested, precision is not None)
             check_backend(backend, graph_precision, str(device))
             precision = None
-        if isinstance(model, str):
-            model = init_model(
-                model, checkpoint, 'cpu' if backend != 'pytorch' else device, sample_model=sample_model or 'auto')
-        self.model = model.eval()
         if precision is not None:
             from mmipose.utils.precision import bf16_supported, check_precision
             if precision == 'auto':
@@ -177,19 +213,19 @@ class IPOSEInferencer:
             sample_model = 'ema' if getattr(model, 'with_ema_gen', False) else 'orig'
         self.sample_model = sample_model
         self.backend = backend
-        self.graphs = None
+        self.precision = graph_precision or getattr(model, 'sample_precision', 'fp32')
         if backend != 'pytorch':
             self.graphs = self._graph_sampler(backend, graph_precision, str(device), deploy_dir)
+            if owns_model:  # nobody else holds the eager generator: the graphs replace its weights
+                self.generator.to('meta')
+        print_log(f'IPOSEInferencer: {backend} backend, generator precision {self.precision}', logger='current')
 
     def _graph_sampler(self, backend: str, precision: str, device: str, deploy_dir: Optional[str]):
-        """The exported graphs of the model on ``backend`` (exported to a temporary folder when not given)."""
+        """The exported graphs of the model on ``backend`` (from the export cache when no folder is given)."""
         from mmipose.deploy.graph_sampler import GraphSampler
         if deploy_dir is None:
-            import tempfile
-
-            from mmipose.deploy.onnx_export import export_sampling_graphs
-            deploy_dir = tempfile.mkdtemp(prefix='mmipose_onnx_')
-            export_sampling_graphs(self.model, deploy_dir, self.part_categories, parity_backends=[backend])
+            from mmipose.deploy.export_cache import cached_export
+            deploy_dir = cached_export(self.model, self.part_categories, parity_backends=[backend])
         graphs = GraphSampler(deploy_dir, backend, precision, device)
         graphs.check_model(self.model)
         graphs.support_bank = self.support_bank

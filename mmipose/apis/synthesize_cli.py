@@ -19,9 +19,11 @@ Examples:
     python tools/synthesize.py CONFIG CKPT labels/ --precision fp32   # exact fp32 sampling
     python tools/synthesize.py CONFIG CKPT labels/ --backend onnxruntime --deploy-dir work_dirs/onnx
 
-Backends (--backend): 'pytorch' (eager), or the exported ONNX graphs of tools/deployment/export_onnx.py
-(--deploy-dir; exported to a temporary folder when not given) on 'onnxruntime' or 'openvino'
-(``pip install mmipose[deploy]``); boxes, crops, part pasting and editing are the same code.
+Backends (--backend): 'auto' (the default: OpenVINO on a CPU where the package is installed, the fastest
+measured path, else eager PyTorch), 'pytorch' (eager), or the exported ONNX graphs of
+tools/deployment/export_onnx.py (--deploy-dir; without it the model's folder in the export cache,
+exported there once) on 'onnxruntime' or 'openvino' (``pip install mmipose[deploy]``); boxes, crops,
+part pasting and editing are the same code.
 With 'openvino', --precision auto runs the generator in bf16 where the CPU has it natively.
 --device cuda with 'onnxruntime' uses its CUDA provider (onnxruntime-gpu). See docs/deployment.md.
 
@@ -59,9 +61,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='replace the supports of a part category (repeatable)')
     parser.add_argument(
         '--backend',
-        default='pytorch',
-        choices=['pytorch', 'onnxruntime', 'openvino'],
-        help='who runs PartNet and the generator (see docs/deployment.md)')
+        default='auto',
+        choices=['auto', 'pytorch', 'onnxruntime', 'openvino'],
+        help="who runs PartNet and the generator; 'auto': OpenVINO where installed (CPU), else pytorch "
+        '(see docs/deployment.md)')
     parser.add_argument(
         '--deploy-dir', default=None, help='exported graphs (tools/deployment/export_onnx.py) for a graph backend')
     parser.add_argument(
@@ -106,27 +109,31 @@ def main(argv=None) -> List[str]:
     from mmipose.apis import IPOSEInferencer, init_model
     from mmipose.utils.precision import speed_cfg_options
     from mmipose.visualization import colorize_parts
-    graph_backend = args.backend != 'pytorch'
-    if graph_backend:  # a missing package or device provider: an error before the model is built
+    cfg = Config.fromfile(args.config)
+    backend = args.backend
+    if backend == 'auto':  # OpenVINO where installed (CPU, iPOSE models), else eager
         from mmipose.apis.inferencer import _graph_precision
-        from mmipose.deploy.onnx_backends import check_backend
-        check_backend(args.backend, _graph_precision(args.backend, args.precision), args.device)
-    cfg_options = speed_cfg_options(args, Config.fromfile(args.config).model, args.device)
-    if graph_backend:
-        cfg_options = {}  # the eager model only serves the code around the graphs
-    cfg_options.update(args.cfg_options or {})
-    # only PartNet and the EMA generator (the trained one without EMA): no D, no CLIP
-    model = init_model(
-        args.config,
-        args.checkpoint,
-        device='cpu' if graph_backend else args.device,
-        cfg_options=cfg_options,
-        sample_model='auto')
-    if graph_backend:
+        from mmipose.deploy.onnx_backends import resolve_backend
+        is_ipose = str(cfg.model.get('type', '')).split('.')[-1] == 'IPOSE'
+        backend = (
+            resolve_backend('auto', args.device, _graph_precision('openvino', args.precision, True))
+            if is_ipose else 'pytorch')
+    if backend != 'pytorch':
+        # the inferencer builds the model (only what sampling needs) and checks the backend before any work
         inferencer = IPOSEInferencer(
-            model, device=args.device, precision=args.precision, backend=args.backend, deploy_dir=args.deploy_dir)
+            args.config,
+            args.checkpoint,
+            device=args.device,
+            precision=args.precision,
+            backend=backend,
+            deploy_dir=args.deploy_dir,
+            cfg_options=args.cfg_options)
     else:
-        inferencer = IPOSEInferencer(model)
+        cfg_options = speed_cfg_options(args, cfg.model, args.device)
+        cfg_options.update(args.cfg_options or {})
+        # only PartNet and the EMA generator (the trained one without EMA): no D, no CLIP
+        model = init_model(args.config, args.checkpoint, args.device, cfg_options=cfg_options, sample_model='auto')
+        inferencer = IPOSEInferencer(model, backend='pytorch')
     for spec in args.supports:
         category, _, folder = spec.partition('=')
         files = sorted(f for f in glob.glob(osp.join(folder, '*.png')))

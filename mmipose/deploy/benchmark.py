@@ -80,7 +80,7 @@ def make_inferencer(model: nn.Module,
     if variant == 'compile':
         model.generator_ema.module = torch.compile(model.generator_ema.module)
         model.part_inferencer.partnet = torch.compile(model.part_inferencer.partnet)
-        return IPOSEInferencer(model, part_categories=parts, precision='fp32', channels_last=False)
+        return IPOSEInferencer(model, part_categories=parts, precision='fp32', channels_last=False, backend='pytorch')
     backend, _, precision = variant.partition('-')
     if deploy_dir is None:
         deploy_dir = tempfile.mkdtemp(prefix='mmipose_bench_onnx_')
@@ -115,7 +115,7 @@ def time_variant(model: nn.Module,
     """
     from mmipose.apis import IPOSEInferencer
     size = tuple(label.shape)
-    reference = IPOSEInferencer(model, precision='fp32', channels_last=False)
+    reference = IPOSEInferencer(model, precision='fp32', channels_last=False, backend='pytorch')
     z, z_part = reference.sample_noise(*size, seed=0)
     expected, _ = reference._generate(label, inst, objects, z, z_part)
     start = time.perf_counter()
@@ -146,7 +146,7 @@ def sampling_flops(model: nn.Module, label: np.ndarray, inst: np.ndarray, object
     from torch.utils.flop_counter import FlopCounterMode
 
     from mmipose.apis import IPOSEInferencer
-    inferencer = IPOSEInferencer(model, precision='fp32', channels_last=False)
+    inferencer = IPOSEInferencer(model, precision='fp32', channels_last=False, backend='pytorch')
     z, z_part = inferencer.sample_noise(*label.shape, seed=0)
     counter = FlopCounterMode(display=False)
     with counter:

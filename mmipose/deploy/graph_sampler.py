@@ -39,7 +39,9 @@ class GraphSampler:
         # PartNet stays fp32 with every backend: part ids are an argmax of close logits
         self.support_encoder = GraphRunner(f"{deploy_dir}/{files['support_encoder']}", backend, 'fp32', device, threads)
         self.partnet = GraphRunner(f"{deploy_dir}/{files['partnet']}", backend, 'fp32', device, threads)
-        self.generator = GraphRunner(f"{deploy_dir}/{files['generator']}", backend, precision, device, threads)
+        # static shapes: one compilation per image size, but a planned (smaller) full-size activation memory
+        self.generator = GraphRunner(
+            f"{deploy_dir}/{files['generator']}", backend, precision, device, threads, static_shapes=True)
         self._encoding_key = None
         self._encoding: Optional[Tuple[np.ndarray, ...]] = None
         self.support_bank = None

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-BACKENDS = ('pytorch', 'onnxruntime', 'openvino')
+BACKENDS = ('auto', 'pytorch', 'onnxruntime', 'openvino')
 #: precision of the graph backends: ONNX Runtime runs the fp32 graph as is; OpenVINO may run it in
 #: bf16 (``INFERENCE_PRECISION_HINT``) where the processor has native bf16
 GRAPH_PRECISIONS = {'onnxruntime': ('fp32', ), 'openvino': ('fp32', 'bf16')}
@@ -54,6 +54,24 @@ def check_backend(backend: str, precision: str = 'fp32', device: str = 'cpu') ->
         if 'BF16' not in capabilities:
             raise ValueError(f"backend 'openvino' with precision 'bf16' needs a CPU with native bf16; this one "
                              f'offers {capabilities}')
+
+
+def resolve_backend(backend: str, device: str = 'cpu', precision: str = 'fp32') -> str:
+    """The backend ``'auto'`` stands for: the fastest one installed for ``device`` and ``precision``.
+
+    OpenVINO on a CPU when its package imports and runs ``precision`` there (``'fp32'``, or
+    ``'bf16'`` with native bf16); eager PyTorch otherwise (on a GPU, where no graph backend has been
+    measured faster, and for precisions OpenVINO does not run). Any other name is returned as is.
+    """
+    if backend != 'auto':
+        return backend
+    if not str(device).startswith('cpu') or precision not in GRAPH_PRECISIONS['openvino']:
+        return 'pytorch'
+    try:
+        check_backend('openvino', precision, 'cpu')
+    except (ImportError, ValueError):
+        return 'pytorch'
+    return 'openvino'
 
 
 def max_backend_opset(backend: str) -> int:
@@ -111,14 +129,21 @@ class GraphRunner:
         precision (str): 'fp32', or 'bf16' (OpenVINO).
         device (str): 'cpu' or 'cuda' (ONNX Runtime's CUDA provider).
         threads (int, optional): intra-op threads (default: what ``torch.get_num_threads()`` says).
+        static_shapes (bool): OpenVINO only: compile the graph for each new set of input shapes
+            (reshaped to them, at most :attr:`MAX_STATIC_SHAPES` kept) instead of once with dynamic
+            shapes. A static graph plans its activation memory ahead, which lowers the peak memory of
+            the full-size generator; each new shape costs one compilation.
     """
+
+    MAX_STATIC_SHAPES = 4
 
     def __init__(self,
                  path: str,
                  backend: str,
                  precision: str = 'fp32',
                  device: str = 'cpu',
-                 threads: Optional[int] = None) -> None:
+                 threads: Optional[int] = None,
+                 static_shapes: bool = False) -> None:
         check_backend(backend, precision, device)
         if not os.path.isfile(path):
             raise FileNotFoundError(f'exported graph {path} does not exist (run tools/deployment/export_onnx.py)')
@@ -126,6 +151,7 @@ class GraphRunner:
             import torch
             threads = torch.get_num_threads()
         self.path, self.backend, self.precision, self.device = path, backend, precision, device
+        self.static_shapes = static_shapes and backend == 'openvino'
         if backend == 'onnxruntime':
             import onnxruntime
             options = onnxruntime.SessionOptions()
@@ -139,16 +165,37 @@ class GraphRunner:
             self.output_names = [o.name for o in self._session.get_outputs()]
         else:
             import openvino
-            core = openvino.Core()
-            config = {
+            self._core = openvino.Core()
+            self._config = {
                 'INFERENCE_PRECISION_HINT': 'bf16' if precision == 'bf16' else 'f32',
                 'INFERENCE_NUM_THREADS': int(threads),
                 'PERFORMANCE_HINT': 'LATENCY'
             }
-            self._compiled = core.compile_model(core.read_model(path), 'CPU', config)
-            self.input_names = [i.get_any_name() for i in self._compiled.inputs]
-            self.output_names = [o.get_any_name() for o in self._compiled.outputs]
-            self._request = self._compiled.create_infer_request()
+            self._model = self._core.read_model(path)
+            self.input_names = [i.get_any_name() for i in self._model.inputs]
+            self.output_names = [o.get_any_name() for o in self._model.outputs]
+            self._requests: Dict[tuple, object] = {}  # input shapes (or None: dynamic) -> infer request
+            if not self.static_shapes:
+                self._requests[None] = self._compile(self._model)
+
+    def _compile(self, model):
+        return self._core.compile_model(model, 'CPU', self._config).create_infer_request()
+
+    def _openvino_request(self, feed: Dict[str, np.ndarray]):
+        """The infer request for these inputs (compiled for their shapes first when static)."""
+        if not self.static_shapes:
+            return self._requests[None]
+        key = tuple(feed[name].shape for name in self.input_names)
+        request = self._requests.pop(key, None)
+        if request is None:
+            import openvino
+            if len(self._requests) >= self.MAX_STATIC_SHAPES:
+                self._requests.pop(next(iter(self._requests)))  # the least recently used shape
+            model = self._model.clone()
+            model.reshape({name: openvino.PartialShape(list(shape)) for name, shape in zip(self.input_names, key)})
+            request = self._compile(model)
+        self._requests[key] = request  # most recently used last
+        return request
 
     def __call__(self, inputs: Dict[str, np.ndarray]) -> List[np.ndarray]:
         """Run the graph: ``{input name: array}`` -> outputs in the graph's order."""
@@ -158,5 +205,6 @@ class GraphRunner:
         feed = {name: np.ascontiguousarray(inputs[name]) for name in self.input_names}
         if self.backend == 'onnxruntime':
             return self._session.run(self.output_names, feed)
-        results = self._request.infer(feed)
-        return [np.asarray(results[output]) for output in self._compiled.outputs]
+        request = self._openvino_request(feed)
+        results = request.infer(feed)
+        return [np.asarray(results[output]) for output in request.model_outputs]

@@ -179,6 +179,8 @@ class PainterSession:
             be multiples of 32 (the generator's six resolution levels).
         cfg_options (dict, optional): config overrides (e.g. support folders).
         model (nn.Module, optional): an already built model for ``config`` (tests).
+        backend (str): who runs the networks, as in :class:`IPOSEInferencer` ('auto': OpenVINO where
+            the package is installed, else eager PyTorch).
 
     A model that fails to load (e.g. a checkpoint that does not match the config) does not raise:
     ``load_error`` holds the message and every call raises it, so the page can show it.
@@ -190,7 +192,8 @@ class PainterSession:
                  device: str = 'cpu',
                  size: Optional[Tuple[int, int]] = None,
                  cfg_options: Optional[dict] = None,
-                 model=None) -> None:
+                 model=None,
+                 backend: str = 'auto') -> None:
         self.cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
         if cfg_options:
             self.cfg.merge_from_dict(cfg_options)
@@ -209,7 +212,7 @@ class PainterSession:
             if model is None:
                 from mmipose.apis import init_model
                 model = init_model(self.cfg, checkpoint, device, sample_model='auto')
-            self.inferencer = IPOSEInferencer(model, part_categories=self.table.part_categories)
+            self.inferencer = IPOSEInferencer(model, part_categories=self.table.part_categories, backend=backend)
             bank = self.inferencer.support_bank
             for row, category in enumerate(bank.categories):
                 self._original[int(category)] = bank.supports[row].argmax(1).cpu().numpy()

@@ -20,6 +20,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=2, help='torch CPU threads')
     parser.add_argument('--repeats', type=int, default=5, help='timed calls of each kind')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--backend', default='auto', choices=['auto', 'pytorch', 'onnxruntime', 'openvino'], help='as the painter')
     return parser.parse_args(argv)
 
 
@@ -43,7 +45,11 @@ def main(argv=None) -> dict:
     maps = {int(c): np.stack([shape] * bank.get('num_supports', 3)) for c in categories}
     bank.update(root=None, categories=list(maps), maps=maps)
     cfg.model.part_inferencer.partnet.checkpoint = None
-    session = PainterSession(cfg, None, device=args.device)
+    from mmipose.apis import init_model
+    from mmipose.deploy.benchmark import calibrate_norms
+    model = init_model(cfg, None, args.device, sample_model='auto')
+    calibrate_norms(model)  # random weights: BN statistics from one batch, or the export parity check fails
+    session = PainterSession(cfg, None, device=args.device, model=model, backend=args.backend)
     if session.load_error:
         raise SystemExit(session.load_error)
     height, width = session.size

@@ -339,7 +339,8 @@ def editing_pictures(model, dataset, work_dir: str, args) -> dict:
     out_dir = osp.join(work_dir, 'editing')
     os.makedirs(out_dir, exist_ok=True)
     palette = np.asarray(dataset.metainfo['palette'], np.uint8)
-    inferencer = IPOSEInferencer(model, part_categories=TOY_PART_CATEGORIES)
+    # eager: the pictures come from the same model (and precision) that the demo's metrics measured
+    inferencer = IPOSEInferencer(model, part_categories=TOY_PART_CATEGORIES, backend='pytorch')
     info, car = _pick_scene(dataset, CAR)
     base = inferencer(info['label_path'], info['inst_path'], seed=0)
     up = lambda a: np.repeat(np.repeat(a, 3, 0), 3, 1)  # noqa: E731

@@ -78,7 +78,7 @@ def _inferencer(monkeypatch):
         part_inferencer=_PartInferencer(),
         num_classes=NUM_CLASSES,
         loss_config=dict(nplus1_loss=nn.Identity()))
-    return IPOSEInferencer(model, part_categories=PART_CATEGORIES)
+    return IPOSEInferencer(model, part_categories=PART_CATEGORIES, backend='pytorch')
 
 
 def _label():
@@ -143,7 +143,7 @@ def test_region_resampling_with_a_psm_generator_stays_within_the_halo():
     onehot = torch.from_numpy(np.eye(NUM_CLASSES, dtype=np.float32)[label]).permute(2, 0, 1)[None]
     feats, logits = _PartInferencer()(torch.from_numpy(label)[None, None] * 1000, [None])
     calibrate_batch_norms(generator, onehot, feats, logits)
-    inferencer = IPOSEInferencer(model, part_categories=PART_CATEGORIES)
+    inferencer = IPOSEInferencer(model, part_categories=PART_CATEGORIES, backend='pytorch')
     result = inferencer(label, seed=0)
     car = int(result.inst[50, 114])
     edited = inferencer.resample(result, f'object:{car}', seed=3)

@@ -118,13 +118,13 @@ def test_lean_model_holds_no_training_modules(setup):
     assert min(left_out) > 0
     assert sum(p.numel() for p in full.parameters()) == expected + sum(left_out)
     # the inferencer built from a config path is lean too, and samples as the full model does
-    inferencer = IPOSEInferencer(setup['config'], setup['checkpoint'])
+    inferencer = IPOSEInferencer(setup['config'], setup['checkpoint'], backend='pytorch')
     assert inferencer.model.discriminator is None and inferencer.model.generator is None
     assert inferencer.model.losses.style_loss is None and inferencer.sample_model == 'ema'
     reference = copy.deepcopy(full)
     reference.load_state_dict(setup['state_dict'], strict=False)
     reference.release_training_modules('ema')
-    by_full = IPOSEInferencer(reference.eval(), part_categories={6: 24, 7: 26})
+    by_full = IPOSEInferencer(reference.eval(), part_categories={6: 24, 7: 26}, backend='pytorch')
     data = _batch()
     label = data['inputs']['label'][0][0].numpy()
     inst = data['inputs']['inst'][0][0].numpy()

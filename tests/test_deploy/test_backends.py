@@ -1,5 +1,6 @@
 """IPOSEInferencer and tools/synthesize.py on the exported graphs equal eager PyTorch (fp32)."""
 import copy
+import os
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ def scene():
 
 @pytest.fixture(scope='module')
 def eager(toy_model):
-    return IPOSEInferencer(toy_model)
+    return IPOSEInferencer(toy_model, backend='pytorch')
 
 
 @pytest.mark.parametrize('backend', BACKENDS)
@@ -45,7 +46,9 @@ def test_inferencer_on_a_graph_backend_equals_pytorch(toy_model, toy_export, eag
     assert (edited.image != result.image).any(-1)[result.inst == value].any()
     # part editing: new supports go through the support-encoder graph
     model = copy.deepcopy(toy_model)
-    graphs, eager = IPOSEInferencer(model, backend=backend, deploy_dir=toy_export[0]), IPOSEInferencer(model)
+    graphs, eager = IPOSEInferencer(
+        model, backend=backend, deploy_dir=toy_export[0]), IPOSEInferencer(
+            model, backend='pytorch')
     maps = np.zeros((3, 64, 64), np.int64)
     maps[:, 16:48, 16:48] = 2
     graphs.set_supports(26, maps)  # the same support bank serves both
@@ -72,7 +75,7 @@ def test_graph_backend_input_errors(toy_model, toy_export, scene):
         IPOSEInferencer(toy_model, backend='onnxruntime', deploy_dir='/nonexistent')
 
 
-def test_synthesize_tool_with_a_backend_writes_the_eager_images(toy_model, toy_export, scene, tmp_path):
+def test_synthesize_tool_with_a_backend_writes_the_eager_images(toy_model, toy_export, scene, tmp_path, monkeypatch):
     import cv2
     label, inst = scene
     cv2.imwrite(str(tmp_path / 'scene.png'), label.astype(np.uint8))
@@ -80,17 +83,23 @@ def test_synthesize_tool_with_a_backend_writes_the_eager_images(toy_model, toy_e
     config = write_toy_config(str(tmp_path / 'toy.py'))
     checkpoint = str(tmp_path / 'toy.pth')
     torch.save(dict(state_dict=toy_model.state_dict()), checkpoint)
+    monkeypatch.setenv('MMIPOSE_CACHE_DIR', str(tmp_path / 'cache'))
     images = {}
-    for backend in ('pytorch', 'onnxruntime'):
+    for backend in ('pytorch', 'onnxruntime', 'default'):
         out = tmp_path / backend
         argv = [
             config, checkpoint,
             str(tmp_path / 'scene.png'), '--inst',
             str(tmp_path / 'inst.png'), '--out-dir',
-            str(out), '--backend', backend, '--precision', 'fp32', '--no-channels-last'
+            str(out), '--precision', 'fp32', '--no-channels-last'
         ]
-        if backend != 'pytorch':
+        if backend != 'default':
+            argv += ['--backend', backend]
+        if backend == 'onnxruntime':
             argv += ['--deploy-dir', toy_export[0]]
         synthesize_main(argv)
         images[backend] = cv2.imread(str(out / 'scene.png')).astype(int)
     assert np.abs(images['onnxruntime'] - images['pytorch']).max() <= 1
+    # no --backend: OpenVINO, exported once into the cache
+    assert np.abs(images['default'] - images['pytorch']).max() <= 1
+    assert len(os.listdir(tmp_path / 'cache' / 'onnx')) == 1

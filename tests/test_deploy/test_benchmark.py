@@ -10,7 +10,7 @@ def test_onnxruntime_variant_is_timed_and_equals_eager(toy_model, toy_export, mo
     import mmipose.deploy.benchmark as benchmark
     label, inst = parity_scene(10, [6, 7, 8, 9], (64, 128), seed=2)
     from mmipose.apis import IPOSEInferencer
-    objects = IPOSEInferencer(toy_model).objects_for(label, inst)
+    objects = IPOSEInferencer(toy_model, backend='pytorch').objects_for(label, inst)
     # reuse the session's export instead of exporting again
     monkeypatch.setattr(
         benchmark, 'make_inferencer',

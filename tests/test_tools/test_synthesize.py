@@ -28,11 +28,13 @@ def test_synthesize_files_resampling_and_support_editing(tmp_path):
     for i in range(3):
         cv2.imwrite(str(edited_supports / f'{i}_part.png'), np.full((64, 64), 5, np.uint8))
     inst = osp.join(data, 'scenes', 'val', 'instances', 'val_00000.png')
-    # the script's command line, as users run it
+    # the script's command line, as users run it (eager here: the default backend, OpenVINO where
+    # installed, is tested in tests/test_deploy, which runs in a process of its own)
     run_tool([
         'tools/synthesize.py', CONFIG, checkpoint, label, '--inst', inst, '--out-dir',
         str(tmp_path / 'out'), '--resample', f'object:{obj}', '--num-samples', '2', '--supports',
-        f'26={edited_supports}', '--cfg-options', f'model.part_inferencer.support_bank.root={data}/supports'
+        f'26={edited_supports}', '--backend', 'pytorch', '--cfg-options',
+        f'model.part_inferencer.support_bank.root={data}/supports'
     ])
     names = sorted(os.listdir(tmp_path / 'out'))
     assert names == sorted(['val_00000.png', 'val_00000_parts.png', 'val_00000_parts_color.png'] +
