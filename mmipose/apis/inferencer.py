@@ -229,6 +229,7 @@ class IPOSEInferencer:
         graphs = GraphSampler(deploy_dir, backend, precision, device)
         graphs.check_model(self.model)
         graphs.support_bank = self.support_bank
+        graphs.host_partnet = self.model.part_inferencer.partnet  # see GraphSampler: undefined support tokens
         return graphs
 
     # ----------------------------------------------------------------- helpers

@@ -11,7 +11,7 @@ Example:
 """
 import argparse
 
-from mmipose.deploy.onnx_export import DEFAULT_OPSET, FP32_TOLERANCE, export_from_config
+from mmipose.deploy.onnx_export import DEFAULT_OPSET, FP32_TOLERANCE, IMAGE_TOLERANCE, export_from_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -33,7 +33,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=['onnxruntime', 'openvino'],
         choices=['onnxruntime', 'openvino'],
         help='backends the parity is checked on')
-    parser.add_argument('--tolerance', type=float, default=FP32_TOLERANCE, help='max abs difference to eager fp32')
+    parser.add_argument(
+        '--tolerance', type=float, default=FP32_TOLERANCE, help='max abs difference to eager fp32 (PartNet outputs)')
+    parser.add_argument(
+        '--image-tolerance', type=float, default=IMAGE_TOLERANCE, help='max abs difference of images in [-1, 1]')
     return parser.parse_args(argv)
 
 
@@ -46,7 +49,8 @@ def main(argv=None) -> dict:
         opset=args.opset,
         image_size=tuple(args.image_size),
         parity_backends=args.backends,
-        tolerance=args.tolerance)
+        tolerance=args.tolerance,
+        image_tolerance=args.image_tolerance)
     for backend, sizes in manifest['parity'].items():
         for size, diffs in sizes.items():
             print(f'{backend} {size}: ' + ', '.join(f'{k} {v:.3g}' for k, v in diffs.items()))

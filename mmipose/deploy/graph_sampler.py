@@ -3,6 +3,12 @@
 :class:`GraphSampler` is what :class:`~mmipose.apis.IPOSEInferencer` swaps in for a graph backend:
 everything around the networks (object boxes, crops, pasting the parts back, the noise and its
 region edits, part editing through the support bank) stays the inferencer's own code.
+
+The inferencer also encodes the supports with its PyTorch PartNet (once per support set): the value
+tokens of a part channel that a support map lacks come out of instance norms of a constant map,
+i.e. amplified float rounding, and the support-encoder graph rounds differently
+(:func:`~mmipose.deploy.onnx_export.defined_value_tokens`). With the host encoding every backend
+gives the eager model's part maps; the support-encoder graph serves deployments without PyTorch.
 """
 from typing import Optional, Tuple
 
@@ -45,6 +51,9 @@ class GraphSampler:
         self._encoding_key = None
         self._encoding: Optional[Tuple[np.ndarray, ...]] = None
         self.support_bank = None
+        #: PartNet module that encodes the supports on the host (the inferencer binds its own); None
+        #: runs the support-encoder graph instead
+        self.host_partnet = None
 
     @property
     def num_classes(self) -> int:
@@ -82,7 +91,12 @@ class GraphSampler:
         bank = self.support_bank
         key = (getattr(bank, '_maps_version', None), bank.supports.data_ptr(), tuple(bank.supports.shape))
         if key != self._encoding_key:
-            self._encoding = tuple(self.support_encoder({'supports': bank.supports.float().cpu().numpy()}))
+            if self.host_partnet is not None:
+                with torch.no_grad():
+                    encoding = bank.encoding(self.host_partnet)
+                self._encoding = tuple(t.float().cpu().numpy() for t in (*encoding.keys, *encoding.values))
+            else:
+                self._encoding = tuple(self.support_encoder({'supports': bank.supports.float().cpu().numpy()}))
             self._encoding_key = key
         return self._encoding
 

@@ -14,7 +14,8 @@ generator, but it specialised the part-noise size (no dynamic H, W) and took ~10
 
 Parity (:func:`check_parity`): the graphs run with ONNX Runtime (and OpenVINO when asked) on a scene with
 objects, at the export size and at twice that size (dynamic shapes), against the eager model on the same
-inputs. fp32 tolerance :data:`FP32_TOLERANCE` (max abs) on images, part features and part logits; part
+inputs. fp32 tolerance :data:`FP32_TOLERANCE` (max abs) on the support encoding, part features and
+part logits, :data:`IMAGE_TOLERANCE` on images; part
 maps (argmax of the logits) must be equal wherever the top two logits differ by more than
 ``2 * FP32_TOLERANCE``.
 """
@@ -32,8 +33,12 @@ import torch.nn as nn
 from .export_modules import GeneratorGraph, PartNetGraph, SupportEncoderGraph
 from .onnx_backends import GraphRunner, check_backend, check_opset
 
-#: max abs difference allowed between a graph (fp32) and eager PyTorch fp32
+#: max abs difference allowed between a graph (fp32) and eager PyTorch fp32 (part features and logits,
+#: support encoding)
 FP32_TOLERANCE = 1e-4
+#: the same for images in [-1, 1]: a tenth of a grey level. A trained generator amplifies fp32
+#: summation-order differences through its normalisation layers (see docs/deployment.md)
+IMAGE_TOLERANCE = 1e-3
 MANIFEST = 'deploy.json'
 GRAPH_FILES = dict(support_encoder='support_encoder.onnx', partnet='partnet.onnx', generator='generator.onnx')
 DEFAULT_OPSET = 17
@@ -121,6 +126,23 @@ def _argmax_mismatches(logits: np.ndarray, reference: np.ndarray, margin: float)
     return int(((logits.argmax(1) != reference.argmax(1)) & clear).sum())
 
 
+def defined_value_tokens(supports: torch.Tensor, tokens_per_shot: int) -> np.ndarray:
+    """Which support value tokens are defined: (S, P, k*T) bool, False for part channels absent in their shot.
+
+    PartNet encodes every part channel of every shot through its mask encoder (convolutions and
+    instance norms). An all-zero channel reaches the first instance norm as a constant map, whose
+    normalised value is 0 / 0: what comes out is float rounding of the mean, amplified by each
+    following instance norm up to O(1), and it differs between PyTorch kernels and graph runtimes.
+    The parity check skips those tokens; the inferencer encodes supports with PyTorch on the host.
+
+    Args:
+        supports (Tensor): (S, k, P, H, W) one-hot part maps.
+        tokens_per_shot (int): T, tokens of one shot (the values hold k*T per part).
+    """
+    present = supports.flatten(3).amax(-1) > 0  # (S, k, P)
+    return present.permute(0, 2, 1).repeat_interleave(tokens_per_shot, dim=2).numpy()
+
+
 def compare_graphs(out_dir: str,
                    model: nn.Module,
                    part_categories: Dict[int, int],
@@ -132,6 +154,9 @@ def compare_graphs(out_dir: str,
                    runners: Optional[dict] = None) -> Dict[str, float]:
     """Run the three graphs and the eager model on one scene; the max abs differences and argmax mismatches.
 
+    The support encoding is compared on its defined tokens (:func:`defined_value_tokens`); PartNet's
+    graph then runs on the eager encoding.
+
     ``scene`` (from the eager model) and ``runners`` (:class:`GraphRunner` per graph) may be given to reuse them.
     """
     scene = scene or _eager_scene(model, part_categories, size, seed)
@@ -139,15 +164,28 @@ def compare_graphs(out_dir: str,
         name: GraphRunner(osp.join(out_dir, f), backend, precision)
         for name, f in GRAPH_FILES.items()
     }
-    supports = model.part_inferencer.support_bank.supports.float().numpy()
-    encoding = runners['support_encoder']({'supports': supports})
+    bank = model.part_inferencer.support_bank
+    supports = bank.supports.float()
+    graph_encoding = runners['support_encoder']({'supports': supports.numpy()})
+    with torch.no_grad():
+        eager = bank.encoding(model.part_inferencer.partnet)
+    eager_encoding = [t.float().numpy() for t in (*eager.keys, *eager.values)]
+    layers = len(eager.keys)
+    defined = defined_value_tokens(supports, eager.values[0].shape[3] // bank.num_supports)[:, :, None, :, None]
+    key_diffs = [np.abs(g - e).max() for g, e in zip(graph_encoding[:layers], eager_encoding[:layers])]
+    value_diffs = [
+        np.where(defined, np.abs(g - e), 0).max() for g, e in zip(graph_encoding[layers:], eager_encoding[layers:])
+    ]
+    # PartNet is fed the eager encoding, as the inferencer does: its parity does not depend on undefined tokens
     feed = dict(query=scene['queries'].numpy(), support_index=scene['index'].numpy())
-    feed.update(zip(runners['partnet'].input_names[2:], encoding))
+    feed.update(zip(runners['partnet'].input_names[2:], eager_encoding))
     features, logits = runners['partnet'](feed)
     eager_features, eager_logits = (t.numpy() for t in scene['partnet'])
     names = ('onehot', 'part_features', 'part_logits', 'z', 'z_part')
     image, = runners['generator']({n: t.numpy() for n, t in zip(names, scene['generator_inputs'])})
     return dict(
+        support_encoding_max_abs=float(max(key_diffs + value_diffs)),
+        undefined_value_tokens=float(1 - defined.mean()),
         image_max_abs=float(np.abs(image - scene['image'].numpy()).max()),
         part_features_max_abs=float(np.abs(features - eager_features).max()),
         part_logits_max_abs=float(np.abs(logits - eager_logits).max()),
@@ -161,7 +199,8 @@ def check_parity(out_dir: str,
                  sizes: Sequence[Tuple[int, int]],
                  backends: Sequence[str] = ('onnxruntime', ),
                  tolerance: float = FP32_TOLERANCE,
-                 scenes: Optional[dict] = None) -> dict:
+                 scenes: Optional[dict] = None,
+                 image_tolerance: float = IMAGE_TOLERANCE) -> dict:
     """:func:`compare_graphs` at every size on every backend (fp32); ValueError beyond ``tolerance``.
 
     ``scenes`` may hold eager scenes already computed (``{(H, W): scene}``, seed 0).
@@ -179,10 +218,12 @@ def check_parity(out_dir: str,
         for (h, w), scene in scenes.items():
             diffs = compare_graphs(out_dir, model, part_categories, (h, w), backend, scene=scene, runners=runners)
             report.setdefault(backend, {})[f'{h}x{w}'] = diffs
-            bad = {k: v for k, v in diffs.items() if k.endswith('max_abs') and not v <= tolerance}
+            limits = {k: image_tolerance if k == 'image_max_abs' else tolerance for k in diffs if k.endswith('max_abs')}
+            bad = {k: diffs[k] for k, limit in limits.items() if not diffs[k] <= limit}
             if bad or diffs['part_map_mismatches']:
-                raise ValueError(f'export parity failed ({backend}, {h}x{w}): {diffs} exceed the fp32 tolerance '
-                                 f'{tolerance} max abs (part maps: equal where the top-2 margin > {2 * tolerance})')
+                raise ValueError(f'export parity failed ({backend}, {h}x{w}): {diffs}; allowed: max abs {tolerance} '
+                                 f'({image_tolerance} on images), part maps equal where the top-2 margin > '
+                                 f'{2 * tolerance}')
     return report
 
 
@@ -234,7 +275,8 @@ def export_sampling_graphs(model: nn.Module,
                            opset: int = DEFAULT_OPSET,
                            parity_backends: Sequence[str] = ('onnxruntime', ),
                            tolerance: float = FP32_TOLERANCE,
-                           check_double_size: bool = True) -> dict:
+                           check_double_size: bool = True,
+                           image_tolerance: float = IMAGE_TOLERANCE) -> dict:
     """Export the three sampling graphs of ``model`` to ``out_dir``, check their parity, write the manifest.
 
     Args:
@@ -245,8 +287,9 @@ def export_sampling_graphs(model: nn.Module,
         image_size (tuple): (H, W) the graphs are traced and first checked at (multiples of 32).
         opset (int): ONNX opset.
         parity_backends (Sequence[str]): backends the parity is checked on ('onnxruntime', 'openvino').
-        tolerance (float): max abs difference allowed against eager fp32.
+        tolerance (float): max abs difference allowed against eager fp32 (PartNet, support encoding).
         check_double_size (bool): also check the parity at (2H, 2W) (the dynamic image size).
+        image_tolerance (float): max abs difference allowed on images in [-1, 1].
 
     Returns:
         dict: the manifest (also written to ``out_dir/deploy.json``).
@@ -327,7 +370,8 @@ def export_sampling_graphs(model: nn.Module,
 
     start = time.perf_counter()
     sizes = [size, (2 * size[0], 2 * size[1])] if check_double_size else [size]
-    parity = check_parity(out_dir, model, part_categories, sizes, parity_backends, tolerance, {size: scene})
+    parity = check_parity(out_dir, model, part_categories, sizes, parity_backends, tolerance, {size: scene},
+                          image_tolerance)
     timings['parity_s'] = time.perf_counter() - start
     preprocessor = getattr(model, 'data_preprocessor', None)
     manifest = dict(
@@ -353,6 +397,7 @@ def export_sampling_graphs(model: nn.Module,
         output_channel_order=getattr(preprocessor, 'output_channel_order', None) or 'BGR',
         folded_spectral_norms=int(gen_graph.num_folded),
         tolerance=tolerance,
+        image_tolerance=image_tolerance,
         parity=parity,
         export_seconds=timings)
     with open(osp.join(out_dir, MANIFEST), 'w') as f:

@@ -120,6 +120,6 @@ def test_export_tool_writes_the_graphs_and_reports_the_parity(toy_model, tmp_pat
     torch.save(dict(state_dict=toy_model.state_dict()), checkpoint)
     manifest = export_main([config, checkpoint, '--out-dir', str(tmp_path / 'onnx'), '--backends', 'onnxruntime'])
     assert set(manifest['parity']['onnxruntime']) == {'64x128', '128x256'}
-    assert 'onnxruntime 64x128: image_max_abs' in capsys.readouterr().out
+    assert 'onnxruntime 64x128: support_encoding_max_abs' in capsys.readouterr().out
     for name in GRAPH_FILES.values():
         assert (tmp_path / 'onnx' / name).is_file()
