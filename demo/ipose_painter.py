@@ -30,6 +30,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         choices=['auto', 'pytorch', 'onnxruntime', 'openvino'],
         help="who runs PartNet and the generator ('auto': OpenVINO where installed, else pytorch)")
     parser.add_argument(
+        '--precision',
+        default='auto',
+        choices=['auto', 'fp32', 'bf16', 'fp16'],
+        help="generator precision ('auto': bf16 where the device runs it natively, else fp32)")
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -61,7 +66,13 @@ def main(argv=None) -> int:
             return 2
     size = tuple(int(s) for s in args.size.lower().split('x')) if args.size else None
     session = PainterSession(
-        config, checkpoint, device=args.device, size=size, cfg_options=args.cfg_options, backend=args.backend)
+        config,
+        checkpoint,
+        device=args.device,
+        size=size,
+        cfg_options=args.cfg_options,
+        backend=args.backend,
+        precision=args.precision)
     if session.load_error:
         print(
             f'ipose_painter: {session.load_error}\n(the page shows this message; fix the files and restart)',

@@ -127,7 +127,7 @@ class IPOSEInferencer:
             :func:`init_model` with ``sample_model``: only PartNet and the sampled generator are
             built, no discriminator, CLIP style loss or second generator).
         checkpoint (str, optional): checkpoint when ``model`` is a config path.
-        device (str): device when ``model`` is a config path.
+        device (str): device when ``model`` is a config (a model passed in stays where it is).
         part_categories (dict, optional): label id -> part-category id of the object classes;
             defaults to the config's ``object_part_categories`` entry.
         sample_model (str): ``'ema'`` (default when the model has EMA) or ``'orig'``.
@@ -188,8 +188,11 @@ class IPOSEInferencer:
         requested = precision if precision is not None else getattr(model, 'sample_precision', 'fp32')
         if backend == 'auto':
             exportable = getattr(model, 'part_inferencer', None) is not None
-            backend = resolve_backend('auto', str(device), _graph_precision('openvino', requested,
-                                                                            False)) if exportable else 'pytorch'
+            # a model passed in runs where its weights are (``device`` is for building one from a config)
+            where = str(device) if owns_model else str(next(model.parameters()).device)
+            backend = 'pytorch'
+            if exportable:
+                backend = resolve_backend('auto', where, _graph_precision('openvino', requested, False))
         graph_precision = None
         if backend != 'pytorch':
             graph_precision = _graph_precision(backend, requested, precision is not None)

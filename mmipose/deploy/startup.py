@@ -78,7 +78,8 @@ def run_case(case: str, config: str, checkpoint: str, cache_dir: str, threads: i
 
 
 def prepare_model(config: str, folder: str) -> tuple:
-    """A config file (supports inside) and a checkpoint of ``build_random_model(config)`` in ``folder``."""
+    """A config file (supports inside), a checkpoint of ``build_random_model(config)`` in ``folder`` and the
+    config's working (H, W)."""
     import torch
 
     from .benchmark import build_random_model
@@ -91,8 +92,8 @@ def prepare_model(config: str, folder: str) -> tuple:
     config_path, checkpoint = osp.join(folder, 'model.py'), osp.join(folder, 'model.pth')
     cfg.dump(config_path)
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
-    size = cfg.get('image_size') or [256, 512]
-    return config_path, checkpoint, list(size)
+    from mmipose.painter.session import canvas_size
+    return config_path, checkpoint, list(canvas_size(cfg))
 
 
 def main(argv=None) -> List[dict]:

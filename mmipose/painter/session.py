@@ -181,6 +181,8 @@ class PainterSession:
         model (nn.Module, optional): an already built model for ``config`` (tests).
         backend (str): who runs the networks, as in :class:`IPOSEInferencer` ('auto': OpenVINO where
             the package is installed, else eager PyTorch).
+        precision (str, optional): generator precision, as in :class:`IPOSEInferencer` ('auto': bf16
+            where the device runs it natively; None keeps the config's ``sample_precision``).
 
     A model that fails to load (e.g. a checkpoint that does not match the config) does not raise:
     ``load_error`` holds the message and every call raises it, so the page can show it.
@@ -193,7 +195,8 @@ class PainterSession:
                  size: Optional[Tuple[int, int]] = None,
                  cfg_options: Optional[dict] = None,
                  model=None,
-                 backend: str = 'auto') -> None:
+                 backend: str = 'auto',
+                 precision: Optional[str] = 'auto') -> None:
         self.cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
         if cfg_options:
             self.cfg.merge_from_dict(cfg_options)
@@ -209,10 +212,15 @@ class PainterSession:
         self._original: Dict[int, np.ndarray] = {}
         self._applied: Dict[int, str] = {}
         try:
-            if model is None:
-                from mmipose.apis import init_model
-                model = init_model(self.cfg, checkpoint, device, sample_model='auto')
-            self.inferencer = IPOSEInferencer(model, part_categories=self.table.part_categories, backend=backend)
+            # built from the config by the inferencer when no model is given: a graph backend then frees the
+            # eager generator's weights
+            self.inferencer = IPOSEInferencer(
+                self.cfg if model is None else model,
+                checkpoint,
+                device,
+                part_categories=self.table.part_categories,
+                backend=backend,
+                precision=precision)
             bank = self.inferencer.support_bank
             for row, category in enumerate(bank.categories):
                 self._original[int(category)] = bank.supports[row].argmax(1).cpu().numpy()

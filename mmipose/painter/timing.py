@@ -22,6 +22,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
         '--backend', default='auto', choices=['auto', 'pytorch', 'onnxruntime', 'openvino'], help='as the painter')
+    parser.add_argument('--precision', default='auto', choices=['auto', 'fp32', 'bf16'], help='as the painter')
     return parser.parse_args(argv)
 
 
@@ -49,7 +50,7 @@ def main(argv=None) -> dict:
     from mmipose.deploy.benchmark import calibrate_norms
     model = init_model(cfg, None, args.device, sample_model='auto')
     calibrate_norms(model)  # random weights: BN statistics from one batch, or the export parity check fails
-    session = PainterSession(cfg, None, device=args.device, model=model, backend=args.backend)
+    session = PainterSession(cfg, None, device=args.device, model=model, backend=args.backend, precision=args.precision)
     if session.load_error:
         raise SystemExit(session.load_error)
     height, width = session.size
@@ -74,8 +75,10 @@ def main(argv=None) -> dict:
         timings['object_redraw'].append(time.perf_counter() - start)
     summary = {k: dict(median=round(float(np.median(v)), 3), min=round(min(v), 3)) for k, v in timings.items()}
     load = os.getloadavg()
-    print(f'{args.config}: {height}x{width}, {args.threads} threads, load {load[0]:.1f}: ' +
-          ', '.join(f'{k} median {v["median"]:.3f} s (min {v["min"]:.3f} s)' for k, v in summary.items()))
+    inferencer = session.inferencer
+    print(f'{args.config}: {height}x{width}, {inferencer.backend} {inferencer.precision}, {args.threads} threads, '
+          f'load {load[0]:.1f}: ' + ', '.join(f'{k} median {v["median"]:.3f} s (min {v["min"]:.3f} s)'
+                                              for k, v in summary.items()))
     return summary
 
 

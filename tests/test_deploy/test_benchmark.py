@@ -25,3 +25,45 @@ def test_unknown_variant_and_gemm_peak():
     with pytest.raises(ValueError, match='benchmark variant'):
         make_inferencer(None, 'tensorrt', (64, 128))
     assert gemm_peak_gflops(torch.float32, seconds=0.05, n=256) > 0
+
+
+def test_device_check_compares_onnxruntime_with_eager_and_names_the_gpu_package():
+    from deploy_models import TOY_CONFIG
+
+    from mmipose.deploy.device_check import check_device
+    from mmipose.deploy.onnx_backends import BackendUnavailableError
+    report = check_device(TOY_CONFIG, 'cpu', objects=4, repeats=1)
+    assert report['image_size'] == [64, 128] and report['objects'] == 4
+    assert report['image_max_abs_grey_levels'] <= 1 and report['part_pixels_differing'] <= 1e-3
+    assert report['eager_fp32_s'] > 0 and report['onnxruntime_s'] > 0
+    import onnxruntime
+    if 'CUDAExecutionProvider' not in onnxruntime.get_available_providers():
+        with pytest.raises(BackendUnavailableError, match='onnxruntime-gpu'):
+            check_device(TOY_CONFIG, 'cuda')
+
+
+def test_startup_cases_build_the_user_path_and_fill_then_reuse_the_cache(tmp_path, monkeypatch):
+    import os
+
+    from deploy_models import TOY_CONFIG
+
+    from mmipose.deploy import export_cache
+    from mmipose.deploy.startup import prepare_model, run_case
+    monkeypatch.setenv(export_cache.CACHE_ENV, str(tmp_path / 'unused'))  # run_case sets its own; restored after
+    config, checkpoint, size = prepare_model(TOY_CONFIG, str(tmp_path))
+    assert size == [64, 128]
+    cache = str(tmp_path / 'cache')
+    cold = run_case('openvino-cold', config, checkpoint, cache, 1, 4, size)
+    folders = os.listdir(os.path.join(cache, 'onnx'))
+    monkeypatch.setattr(export_cache, 'export_sampling_graphs', _no_export)
+    warm = run_case('openvino-warm', config, checkpoint, cache, 1, 4, size)
+    eager = run_case('pytorch', config, checkpoint, cache, 1, 4, size)
+    assert (cold['backend'], warm['backend'], eager['backend']) == ('openvino', 'openvino', 'pytorch')
+    assert len(folders) == 1 and os.listdir(os.path.join(cache, 'onnx')) == folders
+    for result in (cold, warm, eager):
+        assert result['to_first_image_s'] == pytest.approx(result['ready_s'] + result['first_image_s'])
+        assert result['peak_rss_gb'] > 0
+
+
+def _no_export(*args, **kwargs):
+    raise AssertionError('the warm case exported although the cache holds the graphs')

@@ -33,6 +33,12 @@ def test_auto_resolves_to_openvino_on_a_cpu_and_to_pytorch_elsewhere(monkeypatch
     assert resolve_backend('auto', 'cpu', 'fp32') == 'pytorch'
 
 
+def test_auto_follows_the_device_of_a_model_passed_in(toy_model):
+    import copy
+    elsewhere = copy.deepcopy(toy_model).to('meta')  # stands in for a model on a GPU: not the CPU
+    assert IPOSEInferencer(elsewhere).backend == 'pytorch'
+
+
 def test_default_inferencer_runs_openvino_from_the_export_cache(toy_model, scene, cache_dir, monkeypatch):
     label, inst = scene
     eager = IPOSEInferencer(toy_model, backend='pytorch')

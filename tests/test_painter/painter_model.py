@@ -41,4 +41,4 @@ def toy_session(tmp_dir: str, seed: int = 0, size=None):
         'model.part_inferencer.partnet.checkpoint': None,
         'model.generator.init_gain': 1.0
     }
-    return PainterSession(TOY_CONFIG, None, size=size, cfg_options=options, backend='pytorch')
+    return PainterSession(TOY_CONFIG, None, size=size, cfg_options=options, backend='pytorch', precision=None)

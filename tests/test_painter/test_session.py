@@ -142,7 +142,7 @@ def test_a_checkpoint_of_another_model_is_reported_not_raised(tmp_path):
         'model.part_inferencer.support_bank.root': write_supports(str(tmp_path / 'supports')),
         'model.part_inferencer.partnet.checkpoint': None
     }
-    session = PainterSession(TOY_CONFIG, checkpoint, cfg_options=options, backend='pytorch')
+    session = PainterSession(TOY_CONFIG, checkpoint, cfg_options=options, backend='pytorch', precision=None)
     assert session.inferencer is None
     assert 'could not be loaded' in session.load_error and 'other.pth' in session.load_error
     assert 'does not match' in session.load_error

@@ -2,6 +2,8 @@
 # CUDA check of a shipped config: smoke-trains it on tiny generated data on the GPU, without and with
 # AMP, and prints EMA movement (generator_ema from its initial weights and from G), peak GPU memory
 # and step time (tools/analysis/smoke_run_stats.py, which also runs on a CPU with --device cpu).
+# Then the deployment path on the GPU: the exported graphs on ONNX Runtime's CUDA provider against
+# eager fp32 (python -m mmipose.deploy.device_check; needs onnxruntime-gpu instead of onnxruntime).
 #
 #   bash tools/analysis/check_gpu_run.sh [CONFIG] [WORK_DIR] [ITERS] [-- extra key=value overrides]
 #
@@ -28,3 +30,10 @@ for mode in fp32 amp; do
     "$PYTHON" tools/analysis/smoke_run_stats.py "$CONFIG" --work-dir "$WORK_DIR/$mode" --device cuda \
         --iters "$ITERS" "${amp_flag[@]}" ${@:+--cfg-options "$@"}
 done
+echo "== ONNX Runtime CUDA provider vs eager fp32"
+if "$PYTHON" -c 'import sys, onnxruntime as o; sys.exit(0 if "CUDAExecutionProvider" in o.get_available_providers() else 1)'; then
+    "$PYTHON" -m mmipose.deploy.device_check "$CONFIG" --device cuda
+else
+    echo "skipped: this onnxruntime has no CUDAExecutionProvider; install onnxruntime-gpu (same version as" \
+         "requirements/deploy.txt) in place of onnxruntime to check the deployment path on the GPU" >&2
+fi
