@@ -3,28 +3,6 @@ from mmipose.registry import DATASETS
 
 from .semantic_base import IPOSESemanticDataset
 
-# instance class (R channel of annotations_instance, the 100-class instance list) -> part category,
-# in the reference's object order (select_categorys = [24, 26, 36, 11, 9, 18, 4, 28, 27, 20, 1, 5,
-# 14, 2, 38, 39]).
-ADE20K_OBJECT_CATEGORIES = {
-    4: 24,
-    9: 26,
-    68: 36,
-    6: 11,
-    8: 9,
-    11: 18,
-    48: 4,
-    50: 28,
-    53: 27,
-    58: 20,
-    59: 1,
-    64: 5,
-    74: 14,
-    83: 2,
-    80: 38,
-    65: 39
-}
-
 
 def ade20k_metainfo() -> dict:
     """Names and colours of the 151 labels: 0 = 'other' (black), then MMSeg's 150 classes.

@@ -3,9 +3,6 @@ from mmipose.registry import DATASETS
 
 from .semantic_base import IPOSESemanticDataset
 
-# label id -> part category of the objects (the part category of a Cityscapes object is its
-# label id; the SupportBank maps rider/train/motorcycle/bicycle to their support folders).
-CITYSCAPES_OBJECT_CATEGORIES = {24: 24, 25: 25, 26: 26, 27: 27, 28: 28, 31: 31, 32: 32, 33: 33}
 CITYSCAPES_NUM_LABELS = 35  # label ids 0..33 + the never-used 34 (the reference's semantic_nc)
 
 

@@ -3,31 +3,6 @@ from mmipose.registry import DATASETS
 
 from .semantic_base import IPOSESemanticDataset
 
-# COCO category id (= instance id // 256 in the instance maps) -> part category, in the
-# reference's order.
-COCO_OBJECT_CATEGORIES = {
-    1: 24,
-    2: 2,
-    3: 26,
-    4: 14,
-    5: 1,
-    6: 28,
-    7: 19,
-    8: 27,
-    9: 4,
-    13: 37,
-    16: 3,
-    17: 8,
-    18: 12,
-    19: 13,
-    20: 17,
-    21: 10,
-    44: 5,
-    62: 9,
-    72: 20,
-    78: 38,
-    24: 40
-}
 # Instance map ids are ``category_id * COCO_INSTANCE_DIVISOR + k`` (tools/dataset_converters/
 # coco_instances.py); category * 1000 would not fit the 16-bit PNG (category ids go up to 90).
 COCO_INSTANCE_DIVISOR = 256

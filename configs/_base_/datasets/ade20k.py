@@ -2,7 +2,8 @@
 # load_size 286 but resizes to 256 without a random crop; kept to match checkpoints
 # (docs/reference_differences.md).
 data_root = 'data/ADEChallengeData2016'
-# instance class (R channel) -> part category, reference order
+# instance class (R channel of annotations_instance, the 100-class instance list) -> part category, in
+# the reference's object order (its select_categorys = [24, 26, 36, 11, 9, 18, 4, 28, 27, 20, 1, 5, 14, 2, 38, 39])
 object_part_categories = {
     4: 24,
     9: 26,

@@ -2,6 +2,8 @@
 # Boxes are computed on the maps after the nearest resize to 256x512 and the flip (the reference
 # computes them on the stored files, wrong for stock 1024x2048 gtFine).
 data_root = 'data/cityscapes'
+# label id -> part category (a Cityscapes object's part category is its label id; the SupportBank maps
+# rider/train/motorcycle/bicycle to their support folders)
 object_part_categories = {24: 24, 25: 25, 26: 26, 27: 27, 28: 28, 31: 31, 32: 32, 33: 33}
 working_scale = (512, 256)  # (w, h)
 

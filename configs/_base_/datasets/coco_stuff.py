@@ -3,6 +3,7 @@
 # written by tools/dataset_converters/coco_instances.py from COCO's instances_<split>.json (ids
 # are >= 257, so they never collide with label values; category*1000 would not fit 16 bits).
 data_root = 'data/coco'
+# COCO category id (= instance id // 256) -> part category, in the reference's order
 object_part_categories = {
     1: 24,
     2: 2,
