@@ -64,6 +64,9 @@ def build_segmenter(segmenter_config: Union[str, dict],
         model = MMSEG_MODELS.build(model_cfg)
     if checkpoint is not None:
         from mmengine.runner import load_checkpoint
+
+        from mmipose.utils.checkpoint import allow_mmengine_checkpoints
+        allow_mmengine_checkpoints()  # a checkpoint MMEngine's Runner wrote holds its message hub
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
     return model.eval().requires_grad_(False)
 

@@ -362,6 +362,8 @@ def _finite(value) -> bool:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
+    from mmipose.utils.entry_point import setup_entry_point
+    setup_entry_point(args.device)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s ablation %(message)s', datefmt='%H:%M:%S')
     from mmengine.config import Config
 
