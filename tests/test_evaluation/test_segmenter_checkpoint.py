@@ -19,8 +19,8 @@ import mmipose
 from mmipose.evaluation.mmseg_segmenter import build_segmenter
 config, path = sys.argv[1:]
 model = build_segmenter(config, None, allow_random_init=True)
-torch.save(dict(state_dict=model.state_dict(), message_hub=dict(log_scalars=dict(loss=HistoryBuffer([0.5, 0.25], [1, 1])))),
-           path)
+hub = dict(log_scalars=dict(loss=HistoryBuffer([0.5, 0.25], [1, 1])))
+torch.save(dict(state_dict=model.state_dict(), message_hub=hub), path)
 with torch.no_grad():
     for p in model.parameters():
         p.add_(1.0)
