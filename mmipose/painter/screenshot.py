@@ -29,8 +29,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--width', type=int, default=1300, help='browser window width (CSS pixels)')
     parser.add_argument('--max-height', type=int, default=1250, help='page height kept (CSS pixels)')
     parser.add_argument('--scale', type=float, default=0.75, help='resize factor of the saved picture')
-    parser.add_argument('--chromium', default='/usr/bin/chromium')
-    parser.add_argument('--chromedriver', default='/usr/bin/chromedriver')
+    parser.add_argument('--chromium', default=None, help='browser executable (default: chromium on the PATH)')
+    parser.add_argument('--chromedriver', default=None, help='driver executable (default: chromedriver on the PATH)')
     parser.add_argument(
         '--painter-args',
         nargs=argparse.REMAINDER,
@@ -59,11 +59,17 @@ def main(argv=None) -> str:
          osp.join(REPO, 'demo', 'ipose_painter.py'), *args.painter_args, '--port',
          str(port)])
     options = webdriver.ChromeOptions()
-    options.binary_location = args.chromium
+    import shutil
+    chromium = args.chromium or shutil.which('chromium') or shutil.which('chromium-browser')
+    chromedriver = args.chromedriver or shutil.which('chromedriver')
+    if not chromium or not chromedriver:
+        raise SystemExit('painter screenshot: chromium and chromedriver are needed (Debian: apt install chromium '
+                         'chromium-driver), or pass --chromium / --chromedriver')
+    options.binary_location = chromium
     for flag in ('--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--hide-scrollbars',
                  f'--window-size={args.width},1500'):
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(args.chromedriver), options=options)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
     wait = WebDriverWait(driver, TIMEOUT, poll_frequency=0.2)
     message = lambda d: d.execute_script(  # noqa: E731
         'const m = document.getElementById("ipaint-message"); return m ? m.innerText : "";')
